@@ -1,0 +1,127 @@
+"""ONNX export of the policy, with a probe pair and a sha256 manifest.
+
+`models/<game>-<global_step>.onnx` takes a float32 observation batch and returns action logits.
+Beside it, `<model>.probe.json` holds one real observation and the torch logits for it, so any
+consumer (the desktop's onnxruntime-node check, a user's script) can prove the file computes
+what the trained network computes. `models/manifest.json` lists each model with the sha256 of
+both files; an entry is added only after both files are fully written.
+"""
+import copy
+import io
+import json
+import os
+import time
+import warnings
+from typing import Any, Dict, List, Optional, Sequence
+
+import torch
+
+from . import __version__, atomic
+from .checkpoint import sha256_bytes
+from .nets import ActorCritic, PolicyLogits
+
+MANIFEST = "manifest.json"
+OPSET = 17
+INPUT_NAME = "obs"
+OUTPUT_NAME = "logits"
+KEEP = 3
+
+
+def read_manifest(models_dir: str) -> List[Dict[str, Any]]:
+    manifest = atomic.read_json(os.path.join(models_dir, MANIFEST), default=None) or {}
+    return list(manifest.get("models", []))
+
+
+def onnx_bytes(agent: ActorCritic, example_obs: torch.Tensor, metadata: Dict[str, str]) -> bytes:
+    """Serialise the policy head (batch dimension dynamic) and attach `metadata` as metadata_props."""
+    import onnx
+
+    policy = PolicyLogits(copy.deepcopy(agent).float().cpu()).eval()
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        # The TorchScript exporter is deprecated in favour of dynamo, which needs onnxscript;
+        # this tiny static network exports identically with the older path and no extra package.
+        warnings.simplefilter("ignore")
+        kwargs = dict(
+            input_names=[INPUT_NAME],
+            output_names=[OUTPUT_NAME],
+            dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}},
+            opset_version=OPSET,
+        )
+        try:
+            torch.onnx.export(policy, (example_obs.float().cpu(),), buffer, dynamo=False, **kwargs)
+        except TypeError:  # torch < 2.5 has no `dynamo` argument
+            torch.onnx.export(policy, (example_obs.float().cpu(),), buffer, **kwargs)
+    model = onnx.load_from_string(buffer.getvalue())
+    onnx.helper.set_model_props(model, {k: str(v) for k, v in metadata.items()})
+    onnx.checker.check_model(model)
+    return model.SerializeToString()
+
+
+def export_policy(
+    models_dir: str,
+    agent: ActorCritic,
+    observation: torch.Tensor,
+    game: str,
+    backend: str,
+    action_names: Sequence[str],
+    global_step: int,
+    episodes: int,
+    mean_return: Optional[float],
+) -> Dict[str, Any]:
+    """Export the policy, its probe and a manifest entry; returns the entry.
+
+    `observation` is one real observation (shape (C,H,W) or (1,C,H,W)) used both to trace the
+    graph and as the probe input.
+    """
+    obs = observation.detach().float().cpu()
+    if obs.dim() == 3:
+        obs = obs.unsqueeze(0)
+    obs = obs[:1].contiguous()
+    metadata = {
+        "game": game,
+        "backend": backend,
+        "obs_shape": json.dumps(list(obs.shape[1:])),
+        "action_names": json.dumps(list(action_names)),
+        "global_step": str(int(global_step)),
+        "mean_return": json.dumps(mean_return),
+        "gantry_version": __version__,
+    }
+    model_data = onnx_bytes(agent, obs, metadata)
+    with torch.no_grad():
+        logits = PolicyLogits(copy.deepcopy(agent).float().cpu()).eval()(obs)
+    probe = {
+        "input_name": INPUT_NAME,
+        "input_shape": list(obs.shape),
+        "input": [float(x) for x in obs.flatten().tolist()],
+        "output_name": OUTPUT_NAME,
+        "output": [float(x) for x in logits.flatten().tolist()],
+    }
+    probe_data = (json.dumps(probe) + "\n").encode()
+
+    name = "%s-%d.onnx" % (game.lower(), global_step)
+    probe_name = name + ".probe.json"
+    atomic.write_bytes(os.path.join(models_dir, name), model_data)
+    atomic.write_bytes(os.path.join(models_dir, probe_name), probe_data)
+    entry = {
+        "file": name,
+        "sha256": sha256_bytes(model_data),
+        "size": len(model_data),
+        "global_step": int(global_step),
+        "episodes": int(episodes),
+        "mean_return": mean_return,
+        "ts": time.time(),
+        "probe": probe_name,
+        "probe_sha256": sha256_bytes(probe_data),
+    }
+    entries = [e for e in read_manifest(models_dir) if e.get("file") != name] + [entry]
+    kept, dropped = entries[-KEEP:], entries[:-KEEP]
+    atomic.write_json(os.path.join(models_dir, MANIFEST), {"models": kept})
+    for old in dropped:
+        for stale in (old.get("file"), old.get("probe")):
+            if stale:
+                try:
+                    os.unlink(os.path.join(models_dir, stale))
+                except FileNotFoundError:
+                    pass
+    return entry
