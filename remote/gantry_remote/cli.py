@@ -1,0 +1,247 @@
+"""The JSON CLI the desktop drives (`python3 -m gantry_remote <cmd> …`); see PROTOCOL.md.
+
+Every command prints JSON on stdout. Problems the user can fix print
+{"error": {"code", "message"}} and exit 2; the message says what to do next.
+"""
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+from typing import Any, Dict, List, Optional
+
+from . import atomic, control
+from . import state as run_state
+from .paths import UserError, default_root, new_run_id, run_dir, list_run_ids, validate_run_id
+from .plan import game_by_name, load_plan_file
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UserError("bad_arguments", "%s. Run `python3 -m gantry_remote %s --help` for usage." % (
+            message, self.prog.split()[-1] if " " in self.prog else ""))
+
+
+def _print(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def _root(args: argparse.Namespace) -> str:
+    return os.path.abspath(os.path.expanduser(args.root or default_root()))
+
+
+def _run_arg(args: argparse.Namespace, name: str = "run") -> Optional[str]:
+    value = getattr(args, name, None)
+    return validate_run_id(value) if value is not None else None
+
+
+# ---- commands -----------------------------------------------------------------------------
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from .doctor import doctor
+    _print(doctor(_root(args)))
+    return 0
+
+
+def cmd_start(args: argparse.Namespace) -> int:
+    from .launcher import spawn_supervisor
+    root = _root(args)
+    run_id = _run_arg(args, "run_id")
+    plan = load_plan_file(args.plan) if args.plan else None
+    if plan is None and run_id is None:
+        raise UserError("bad_arguments", "Give --plan PLAN.json to start a new run, or --run-id ID to resume one.")
+    if run_id is None:
+        run_id = new_run_id()
+    path = run_dir(root, run_id)
+    existing = run_state.load(path)
+    if existing is not None:
+        if run_state.supervisor_alive(path):
+            raise UserError("run_running", "Run %s is already running (its supervisor is alive). "
+                            "Use `status --run %s` or `attach --run %s`." % (run_id, run_id, run_id))
+        if existing.get("state") == "completed":
+            raise UserError("run_completed", "Run %s already completed. Start a new run with --plan." % run_id)
+        stored = atomic.read_json(os.path.join(path, "plan.json"))
+        if plan is not None and plan != stored:
+            raise UserError("plan_mismatch", "Run %s was started with a different plan. Omit --plan to resume it "
+                            "as it was, or pick a new --run-id." % run_id)
+        result = spawn_supervisor(root, run_id, path)
+        result["resumed"] = True
+        _print(result)
+        return 0
+    if plan is None:
+        raise UserError("unknown_run", "Run %s does not exist under %s; give --plan to start it." % (run_id, root))
+    try:
+        os.makedirs(os.path.join(path, "games"), exist_ok=False)
+    except FileExistsError:
+        raise UserError("run_exists", "Run directory %s exists but has no state.json; pick another --run-id." % path)
+    atomic.write_json(os.path.join(path, "plan.json"), plan)
+    run_state.save(path, run_state.new_state(run_id, plan))
+    result = spawn_supervisor(root, run_id, path)
+    result["resumed"] = False
+    _print(result)
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    root = _root(args)
+    run_id = run_state.resolve_run(root, _run_arg(args))
+    path = run_dir(root, run_id)
+    _print(run_state.status_view(run_state.load(path), run_state.supervisor_alive(path)))
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    root = _root(args)
+    rows: List[Dict[str, Any]] = []
+    for run_id in list_run_ids(root):
+        path = run_dir(root, run_id)
+        st = run_state.load(path)
+        if st is None:
+            continue
+        rows.append({"run_id": run_id, "plan_name": st.get("plan_name"), "state": st.get("state"),
+                     "started_ts": st.get("started_ts"), "supervisor_alive": run_state.supervisor_alive(path)})
+    rows.sort(key=lambda r: (r["started_ts"] or 0, r["run_id"]), reverse=True)
+    _print({"runs": rows})
+    return 0
+
+
+def cmd_attach(args: argparse.Namespace) -> int:
+    from .attach import attach
+    root = _root(args)
+    run_id = run_state.resolve_run(root, _run_arg(args))
+    return attach(run_dir(root, run_id), run_id, args.from_seq, args.follow)
+
+
+def cmd_stop(args: argparse.Namespace) -> int:
+    from .stopper import stop_without_supervisor
+    root = _root(args)
+    run_id = run_state.resolve_run(root, _run_arg(args))
+    path = run_dir(root, run_id)
+    st = run_state.load(path)
+    if st["state"] != "running":
+        _print({"run_id": run_id, "state": st["state"], "supervisor_alive": run_state.supervisor_alive(path),
+                "note": "run is not running; nothing to stop"})
+        return 0
+    if not run_state.supervisor_alive(path):
+        _print(stop_without_supervisor(path, args.grace))
+        return 0
+    control.submit(path, {"action": "stop", "grace_s": args.grace})
+    if not args.wait:
+        _print({"run_id": run_id, "state": "stopping", "supervisor_alive": True})
+        return 0
+    deadline = time.monotonic() + args.grace + 30
+    while time.monotonic() < deadline:
+        if not run_state.supervisor_alive(path):
+            st = run_state.load(path)
+            _print({"run_id": run_id, "state": st["state"], "supervisor_alive": False})
+            return 0
+        time.sleep(0.2)
+    raise UserError("stop_timeout", "Run %s did not stop within %.0f s. Check `status` and supervisor.log." % (run_id, args.grace + 30))
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from .models_index import list_models
+    root = _root(args)
+    run_id = _run_arg(args)
+    if run_id is not None:
+        run_state.resolve_run(root, run_id)
+    _print({"models": list_models(root, run_id)})
+    return 0
+
+
+def _control_target(args: argparse.Namespace) -> str:
+    root = _root(args)
+    run_id = run_state.resolve_run(root, _run_arg(args))
+    return run_dir(root, run_id)
+
+
+def _submit(path: str, request: Dict[str, Any]) -> int:
+    st = run_state.load(path)
+    if st["state"] != "running":
+        raise UserError("run_not_running", "Run %s is %s; resume it with `start --run-id %s` first." % (
+            st["run_id"], st["state"], st["run_id"]))
+    name = control.submit(path, request)
+    alive = run_state.supervisor_alive(path)
+    out = dict(request, run_id=st["run_id"], request=name, supervisor_alive=alive)
+    if not alive:
+        out["note"] = "the supervisor is not running; the request applies when the run is resumed"
+    _print(out)
+    return 0
+
+
+def cmd_pause_resume(args: argparse.Namespace) -> int:
+    path = _control_target(args)
+    plan = atomic.read_json(os.path.join(path, "plan.json"))
+    if game_by_name(plan, args.game) is None:
+        raise UserError("unknown_game", "Game %s is not in this run's plan (games: %s)." % (
+            args.game, ", ".join(g["game"] for g in plan["games"])))
+    return _submit(path, {"action": args.command, "game": args.game})
+
+
+def cmd_set_slots(args: argparse.Namespace) -> int:
+    if args.slots < 1 or args.slots > 256:
+        raise UserError("bad_arguments", "Slots must be from 1 to 256 (got %d)." % args.slots)
+    return _submit(_control_target(args), {"action": "set_slots", "slots": args.slots})
+
+
+def cmd_supervise(args: argparse.Namespace) -> int:
+    from .supervisor import main as supervise
+    return supervise(_root(args), validate_run_id(args.run_id))
+
+
+# ---- parser -------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="gantry_remote", description="Gantry remote CLI (JSON output).")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    def command(name: str, func: Any, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--root", help="Gantry root directory (default ~/.gantry)")
+        p.add_argument("--json", action="store_true", help="accepted for clarity; output is always JSON")
+        p.set_defaults(func=func)
+        return p
+
+    command("doctor", cmd_doctor, "check this host")
+    p = command("start", cmd_start, "start a run from a plan, or resume one")
+    p.add_argument("--plan")
+    p.add_argument("--run-id", dest="run_id")
+    p = command("status", cmd_status, "state of a run (default: newest)")
+    p.add_argument("--run")
+    command("runs", cmd_runs, "all runs, newest first")
+    p = command("attach", cmd_attach, "print journal events from a seq, optionally following")
+    p.add_argument("--run")
+    p.add_argument("--from-seq", dest="from_seq", type=int, default=1)
+    p.add_argument("--follow", action="store_true")
+    p = command("stop", cmd_stop, "stop a run (trainers checkpoint first)")
+    p.add_argument("--run")
+    p.add_argument("--wait", action="store_true")
+    p.add_argument("--grace", type=float, default=30.0, help="seconds between SIGTERM and SIGKILL")
+    p = command("models", cmd_models, "exported models and checkpoints")
+    p.add_argument("--run")
+    for name in ("pause", "resume"):
+        p = command(name, cmd_pause_resume, "%s one game of a running run" % name)
+        p.add_argument("--run", required=True)
+        p.add_argument("--game", required=True)
+    p = command("set-slots", cmd_set_slots, "change how many games train at once")
+    p.add_argument("--run", required=True)
+    p.add_argument("slots", type=int)
+    p = command("supervise", cmd_supervise, argparse.SUPPRESS)
+    p.add_argument("--run-id", dest="run_id", required=True)
+    return parser
+
+
+def main(argv: List[str]) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        if not getattr(args, "func", None):
+            raise UserError("bad_arguments", "Missing command. Commands: doctor, start, status, runs, attach, "
+                            "stop, models, pause, resume, set-slots.")
+        return int(args.func(args) or 0)
+    except UserError as e:
+        _print({"error": {"code": e.code, "message": e.message}})
+        return 2
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,53 @@
+"""Process identity and signalling that survive a supervisor restart.
+
+A pid alone is not an identity: after a reboot or a long run the number can be reused. We pair
+it with the kernel's start time (field 22 of /proc/<pid>/stat), recorded when the trainer
+starts, and only signal or adopt a process whose pair still matches.
+"""
+import errno
+import os
+import signal
+from typing import Optional
+
+
+def start_time(pid: int) -> Optional[int]:
+    """Kernel start time of `pid` in clock ticks, or None if it is gone or a zombie."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as f:
+            raw = f.read().decode("utf-8", "replace")
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    # The command name (field 2) may contain spaces and parentheses; fields after the last ')'.
+    fields = raw[raw.rfind(")") + 2:].split()
+    if not fields or fields[0] in ("Z", "X"):
+        return None
+    return int(fields[19])
+
+
+def is_same_process(pid: Optional[int], recorded_start: Optional[int]) -> bool:
+    if not pid or pid <= 0 or recorded_start is None:
+        return False
+    return start_time(pid) == recorded_start
+
+
+def signal_group(pid: int, sig: int) -> bool:
+    """Signal the process group led by `pid` (trainers run with start_new_session)."""
+    try:
+        os.killpg(pid, sig)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return False
+    except OSError as e:  # pragma: no cover - e.g. ESRCH on odd kernels
+        if e.errno == errno.ESRCH:
+            return False
+        raise
+
+
+def terminate_group(pid: int) -> bool:
+    return signal_group(pid, signal.SIGTERM)
+
+
+def kill_group(pid: int) -> bool:
+    return signal_group(pid, signal.SIGKILL)

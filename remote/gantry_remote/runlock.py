@@ -1,0 +1,45 @@
+"""One supervisor per run: an exclusive flock on runs/<id>/supervisor.lock.
+
+The kernel drops the lock when the holder dies (even by SIGKILL), so "is the lock held?" is
+the reliable answer to "is a supervisor alive?", unlike a pid file.
+"""
+import fcntl
+import os
+import time
+from typing import Optional
+
+
+def acquire(path: str, wait_s: float = 0.0) -> Optional[int]:
+    """Return an fd holding the lock, or None if another process holds it after `wait_s`.
+
+    A short wait lets a supervisor ride out `is_held` probes from status/runs, which hold the
+    lock for microseconds.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                os.close(fd)
+                return None
+            time.sleep(0.05)
+
+
+def release(fd: int) -> None:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def is_held(path: str) -> bool:
+    if not os.path.exists(path):
+        return False
+    fd = acquire(path)
+    if fd is None:
+        return True
+    release(fd)
+    return False

@@ -1,0 +1,56 @@
+"""Stopping a run whose supervisor is dead: the CLI takes the lock and does the supervisor's job.
+
+Trainers get SIGTERM (they checkpoint and exit 0), SIGKILL after the grace period, and the
+journal records the outcome with seqs that continue where the supervisor left off.
+"""
+import os
+import time
+from typing import Any, Dict, List
+
+from . import procs, runlock, trainer_files
+from . import state as run_state
+from .journal import Journal
+from .paths import UserError, game_dir
+
+
+def stop_without_supervisor(run_path: str, grace_s: float) -> Dict[str, Any]:
+    lock_fd = runlock.acquire(os.path.join(run_path, "supervisor.lock"))
+    if lock_fd is None:
+        raise UserError("supervisor_appeared", "A supervisor started while stopping; run `stop` again.")
+    try:
+        st = run_state.load(run_path)
+        if st is None:
+            raise UserError("unknown_run", "Run state is missing or unreadable in %s." % run_path)
+        journal = Journal(os.path.join(run_path, "events.jsonl"), st["run_id"], st.get("last_seq", 0))
+        live: List[Dict[str, Any]] = []
+        for g in st["games"].values():
+            if g["state"] == "running" and procs.is_same_process(g.get("pid"), g.get("pid_start")):
+                procs.terminate_group(g["pid"])
+                live.append(g)
+        deadline = time.monotonic() + grace_s
+        while live and time.monotonic() < deadline:
+            live = [g for g in live if procs.is_same_process(g["pid"], g["pid_start"])]
+            time.sleep(0.1)
+        for g in live:
+            procs.kill_group(g["pid"])
+        stopped = []
+        for name in st["order"]:
+            g = st["games"][name]
+            if g["state"] in run_state.FINAL_GAME_STATES:
+                continue
+            g.update(pid=None, pid_start=None, pending=None, next_start_ts=None)
+            if trainer_files.completed(game_dir(run_path, name)) is not None:
+                g["state"] = "completed"
+                journal.append("game_completed", game=name, episodes=g.get("episodes", 0))
+            else:
+                g["state"] = "stopped"
+                stopped.append(name)
+                journal.append("game_stopped", game=name)
+        states = [g["state"] for g in st["games"].values()]
+        st["state"] = "stopped" if "stopped" in states else ("failed" if "failed" in states else "completed")
+        journal.append("run_completed", state=st["state"])
+        st["last_seq"] = journal.last_seq
+        run_state.save(run_path, st)
+        return {"run_id": st["run_id"], "state": st["state"], "stopped": stopped, "supervisor_alive": False}
+    finally:
+        runlock.release(lock_fd)

@@ -1,0 +1,446 @@
+"""The per-run supervisor: a queue of trainers in N slots, restarts, journal, GPU samples.
+
+Runs detached (see launcher.py) and holds runs/<id>/supervisor.lock for its lifetime. It never
+sits between a trainer and its files: trainers write metrics, checkpoints and models themselves
+and the supervisor only reads them, so killing the supervisor (or the SSH session that started
+it) never stops training. A restarted supervisor re-adopts trainers that are still alive.
+"""
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any, Dict, List, Optional
+
+from . import atomic, control, failure, gpu, procs, runlock, trainer_files
+from . import state as run_state
+from .journal import Journal
+from .paths import game_dir, run_dir
+from .plan import game_by_name, trainer_argv, trainer_env
+
+
+def _env_float(name: str, default: float) -> float:
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+class Supervisor:
+    def __init__(self, root: str, run_id: str) -> None:
+        self.root = root
+        self.run_id = run_id
+        self.run_path = run_dir(root, run_id)
+        self.plan: Dict[str, Any] = atomic.read_json(os.path.join(self.run_path, "plan.json"))
+        # Intervals are env-tunable so tests run in seconds; defaults suit multi-day runs.
+        self.tick_s = _env_float("GANTRY_TICK_S", 1.0)
+        self.progress_interval_s = _env_float("GANTRY_PROGRESS_INTERVAL_S", 30.0)
+        self.heartbeat_interval_s = _env_float("GANTRY_HEARTBEAT_S", 60.0)
+        self.grace_s = _env_float("GANTRY_STOP_GRACE_S", 30.0)
+        self.children: Dict[str, subprocess.Popen] = {}
+        self.tails: Dict[str, trainer_files.MetricsTail] = {}
+        self.last_activity: Dict[str, float] = {}
+        self.last_progress_emit: Dict[str, float] = {}
+        self.stopping = False
+        self.exit_requested = False
+        self.gpu_state = "unknown"  # unknown | ok | failing | absent
+        self.next_gpu_sample = 0.0
+        self.next_heartbeat = time.monotonic() + self.heartbeat_interval_s
+        self._last_save_error: Optional[str] = None
+        self.state: Dict[str, Any] = {}
+        self.journal: Journal
+
+    # ---- small helpers -------------------------------------------------------------------
+
+    def log(self, message: str) -> None:
+        try:
+            sys.stdout.write("%s [supervisor %s] %s\n" % (time.strftime("%Y-%m-%d %H:%M:%S"), self.run_id, message))
+            sys.stdout.flush()
+        except OSError:
+            pass  # the log disk may be full; the journal and state matter more
+
+    def emit(self, event_type: str, **fields: Any) -> None:
+        try:
+            self.journal.append(event_type, **fields)
+        except OSError as e:
+            # The event keeps its seq and is retried every tick, so readers see no gap.
+            self.log("cannot write %s event yet (%s); will retry" % (event_type, e))
+
+    def save_state(self) -> None:
+        self.state["last_seq"] = self.journal.last_seq
+        self.state["supervisor_pid"] = os.getpid()
+        try:
+            run_state.save(self.run_path, self.state)
+        except OSError as e:
+            # atomic.write_json leaves the previous state.json intact; try again next tick.
+            if str(e) != self._last_save_error:
+                self.log("cannot write state.json (%s); previous state kept, retrying every tick" % e)
+            self._last_save_error = str(e)
+            return
+        if self._last_save_error:
+            self.log("state.json writable again")
+        self._last_save_error = None
+
+    def games(self) -> List[Dict[str, Any]]:
+        return [self.state["games"][name] for name in self.state["order"]]
+
+    def game_path(self, name: str) -> str:
+        return game_dir(self.run_path, name)
+
+    # ---- lifecycle -----------------------------------------------------------------------
+
+    def run(self) -> int:
+        lock_fd = runlock.acquire(os.path.join(self.run_path, "supervisor.lock"), wait_s=1.0)
+        if lock_fd is None:
+            self.log("another supervisor already runs this run; exiting")
+            return 3
+        os.ftruncate(lock_fd, 0)
+        os.write(lock_fd, str(os.getpid()).encode())
+        signal.signal(signal.SIGTERM, self._on_exit_signal)
+        signal.signal(signal.SIGINT, self._on_exit_signal)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        try:
+            self._start_up()
+            while not self.exit_requested:
+                if self.tick():
+                    break
+                time.sleep(self.tick_s)
+            self.save_state()
+            if self.journal.pending_count:
+                self.log("%d events could not be written before exit" % self.journal.pending_count)
+        finally:
+            runlock.release(lock_fd)
+        return 0
+
+    def _on_exit_signal(self, signum: int, _frame: Any) -> None:
+        # The supervisor leaving does not stop training: trainers run on and a later
+        # `start --run-id` adopts them. Use `stop` to stop training.
+        self.log("received %s; leaving trainers running" % signal.Signals(signum).name)
+        self.exit_requested = True
+
+    def _start_up(self) -> None:
+        loaded = run_state.load(self.run_path)
+        self.state = loaded if loaded else run_state.new_state(self.run_id, self.plan)
+        self.journal = Journal(os.path.join(self.run_path, "events.jsonl"), self.run_id, self.state.get("last_seq", 0))
+        resumed = self.journal.last_seq > 0
+        adopted: List[str] = []
+        requeued: List[str] = []
+        gone: List[Dict[str, Any]] = []
+        if resumed:
+            adopted, requeued, gone = self._recover()
+        self.state["state"] = "running"
+        self.emit("run_started", plan_name=self.plan["name"], slots=self.state["slots"],
+                  games=list(self.state["order"]), resumed=resumed)
+        self.emit("supervisor_started", pid=os.getpid(), adopted=adopted)
+        for g in self.games():
+            if g["state"] == "queued" and (not resumed or g["game"] in requeued):
+                self.emit("game_queued", game=g["game"])
+        for g in gone:
+            # Ended while no supervisor watched: completed.json decides completed vs crashed.
+            self._on_trainer_gone(g, returncode=None)
+        self.log("started (pid %d, resumed=%s, adopted=%s)" % (os.getpid(), resumed, adopted))
+        self.save_state()
+
+    def _recover(self) -> "tuple[List[str], List[str], List[Dict[str, Any]]]":
+        """After a supervisor restart: which trainers live on (adopt) and which ended meanwhile."""
+        adopted, requeued, gone = [], [], []
+        if self.state["state"] in ("stopped", "failed"):
+            # Resuming a stopped or failed run means "carry on": put unfinished games back.
+            for g in self.games():
+                if g["state"] in ("stopped", "failed"):
+                    g.update(state="queued", restarts=0, cause=None, detail=None, pending=None)
+                    requeued.append(g["game"])
+        for g in self.games():
+            name = g["game"]
+            if g["state"] != "running":
+                continue
+            if procs.is_same_process(g.get("pid"), g.get("pid_start")):
+                self.tails[name] = trainer_files.MetricsTail(os.path.join(self.game_path(name), "metrics.jsonl"), from_end=True)
+                self.last_activity[name] = time.monotonic()
+                if g.get("pending"):
+                    g["signal_ts"] = time.time()  # its grace period restarts now
+                adopted.append(name)
+            else:
+                gone.append(g)
+        return adopted, requeued, gone
+
+    # ---- one tick ------------------------------------------------------------------------
+
+    def tick(self) -> bool:
+        """One pass over everything; True when the run is finished."""
+        try:
+            self.journal.flush()
+        except OSError as e:
+            self.log("journal still not writable: %s" % e)
+        self._apply_control()
+        for g in self.games():
+            if g["state"] == "running":
+                self._watch_running(g)
+        self._start_due()
+        self._sample_gpu()
+        if time.monotonic() >= self.next_heartbeat:
+            self.emit("heartbeat", pid=os.getpid())
+            self.next_heartbeat = time.monotonic() + self.heartbeat_interval_s
+        finished = self._finish_if_done()
+        self.save_state()
+        return finished
+
+    # ---- control requests ----------------------------------------------------------------
+
+    def _apply_control(self) -> None:
+        for path, req in control.pending(self.run_path):
+            action = req.get("action")
+            try:
+                if action == "pause":
+                    self._pause(req.get("game"))
+                elif action == "resume":
+                    self._resume(req.get("game"))
+                elif action == "set_slots":
+                    self._set_slots(req.get("slots"))
+                elif action == "stop":
+                    self._stop(req.get("grace_s"))
+                else:
+                    self.log("ignoring unknown control request %s: %r" % (os.path.basename(path), req))
+            finally:
+                control.done(path)
+
+    def _pause(self, name: Any) -> None:
+        g = self.state["games"].get(name)
+        if g is None:
+            self.log("pause: unknown game %r" % name)
+            return
+        if g["state"] in ("queued", "restarting"):
+            g.update(state="paused", next_start_ts=None)
+            self.emit("game_paused", game=name)
+        elif g["state"] == "running" and g.get("pending") in (None, "requeue"):
+            g.update(pending="pause", signal_ts=time.time())
+            procs.terminate_group(g["pid"])
+            self.log("pausing %s: SIGTERM sent, waiting for its checkpoint" % name)
+
+    def _resume(self, name: Any) -> None:
+        g = self.state["games"].get(name)
+        if g is None:
+            self.log("resume: unknown game %r" % name)
+            return
+        if g["state"] == "paused":
+            g["state"] = "queued"
+            self.emit("game_resumed", game=name)
+        elif g["state"] == "running" and g.get("pending") == "pause":
+            g["pending"] = "requeue"  # it is already checkpointing; start it again once it exits
+            self.emit("game_resumed", game=name)
+
+    def _set_slots(self, slots: Any) -> None:
+        if not isinstance(slots, int) or isinstance(slots, bool) or slots < 1:
+            self.log("set_slots: ignoring invalid value %r" % (slots,))
+            return
+        self.state["slots"] = slots
+        self.emit("slots_changed", slots=slots)
+
+    def _stop(self, grace_s: Any) -> None:
+        if isinstance(grace_s, (int, float)) and not isinstance(grace_s, bool) and grace_s >= 0:
+            self.grace_s = float(grace_s)
+        self.stopping = True
+        for g in self.games():
+            if g["state"] == "running":
+                if g.get("pending") != "stop":
+                    g.update(pending="stop", signal_ts=time.time())
+                    procs.terminate_group(g["pid"])
+            elif g["state"] in ("queued", "restarting", "paused"):
+                g.update(state="stopped", next_start_ts=None)
+                self.emit("game_stopped", game=g["game"])
+        self.log("stop requested (grace %.0f s)" % self.grace_s)
+
+    # ---- running trainers ----------------------------------------------------------------
+
+    def _read_trainer_files(self, g: Dict[str, Any]) -> None:
+        name = g["game"]
+        tail = self.tails.get(name)
+        if tail is not None:
+            lines = tail.read_new()
+            if lines:
+                self.last_activity[name] = time.monotonic()
+                last = lines[-1]
+                for key in ("episodes", "global_step", "mean_return"):
+                    if key in last:
+                        g[key] = last[key]
+                g["last_progress_ts"] = last.get("ts", round(time.time(), 3))
+                g["_last_metrics"] = {k: last.get(k) for k in ("sps", "episodes_per_hour")}
+                if time.monotonic() - self.last_progress_emit.get(name, -1e18) >= self.progress_interval_s:
+                    self._emit_progress(g)
+        path = self.game_path(name)
+        for ckpt in trainer_files.checkpoints(path):
+            step = ckpt.get("global_step")
+            if isinstance(step, int) and (g.get("last_ckpt_step") is None or step > g["last_ckpt_step"]):
+                g["last_ckpt_step"] = step
+                self.emit("checkpoint", game=name, file=ckpt["file"], global_step=step)
+        for model in trainer_files.models(path):
+            if model["file"] not in g["models_seen"]:
+                g["models_seen"].append(model["file"])
+                self.emit("model_exported", game=name, file=model["file"], sha256=model.get("sha256"),
+                          size=model.get("size"), global_step=model.get("global_step"))
+
+    def _emit_progress(self, g: Dict[str, Any]) -> None:
+        extra = g.get("_last_metrics") or {}
+        self.last_progress_emit[g["game"]] = time.monotonic()
+        self.emit("progress", game=g["game"], episodes=g["episodes"], target_episodes=g["target_episodes"],
+                  mean_return=g.get("mean_return"), global_step=g.get("global_step", 0),
+                  sps=extra.get("sps"), episodes_per_hour=extra.get("episodes_per_hour"))
+
+    def _exit_status(self, g: Dict[str, Any]) -> "tuple[bool, Optional[int]]":
+        """(gone, returncode). Adopted trainers are not our children: no exit code then."""
+        child = self.children.get(g["game"])
+        if child is not None:
+            rc = child.poll()
+            return rc is not None, rc
+        return not procs.is_same_process(g.get("pid"), g.get("pid_start")), None
+
+    def _watch_running(self, g: Dict[str, Any]) -> None:
+        name = g["game"]
+        self._read_trainer_files(g)
+        gone, rc = self._exit_status(g)
+        if gone:
+            self.children.pop(name, None)
+            self._read_trainer_files(g)  # the last lines it wrote before exiting
+            self._on_trainer_gone(g, rc)
+            return
+        now = time.time()
+        pending = g.get("pending")
+        if pending in ("pause", "stop", "requeue") and now - (g.get("signal_ts") or now) > self.grace_s:
+            self.log("%s did not exit %.0f s after SIGTERM; SIGKILL" % (name, self.grace_s))
+            procs.kill_group(g["pid"])
+            g["signal_ts"] = now  # do not repeat every tick
+        elif pending is None:
+            idle = time.monotonic() - self.last_activity.get(name, time.monotonic())
+            if idle > float(self.plan["heartbeat_timeout_s"]):
+                self.log("%s wrote no metrics for %.0f s: frozen, killing its process group" % (name, idle))
+                g.update(pending="frozen", signal_ts=now, detail="no new metrics line for %.0f s" % idle)
+                procs.kill_group(g["pid"])
+
+    def _on_trainer_gone(self, g: Dict[str, Any], returncode: Optional[int]) -> None:
+        name = g["game"]
+        pending = g.get("pending")
+        g.update(pid=None, pid_start=None, pending=None, signal_ts=None)
+        done = trainer_files.completed(self.game_path(name))
+        if done is not None:
+            g["episodes"] = max(int(done.get("episodes", 0) or 0), int(g.get("episodes") or 0))
+            if isinstance(done.get("global_step"), int):
+                g["global_step"] = done["global_step"]
+            g.update(state="completed", cause=None, detail=None)
+            self._emit_progress(g)
+            self.emit("game_completed", game=name, episodes=g["episodes"])
+            return
+        if pending == "pause":
+            g["state"] = "paused"
+            self.emit("game_paused", game=name)
+        elif pending == "stop":
+            g["state"] = "stopped"
+            self.emit("game_stopped", game=name)
+        elif pending == "requeue":
+            g["state"] = "queued"
+        elif pending == "frozen":
+            self._failed_attempt(g, "frozen", g.get("detail") or "no new metrics", returncode)
+        else:
+            cause, detail = failure.classify(returncode, failure.log_tail(os.path.join(self.game_path(name), "train.log")))
+            self._failed_attempt(g, cause, detail, returncode)
+
+    def _failed_attempt(self, g: Dict[str, Any], cause: str, detail: str, returncode: Optional[int]) -> None:
+        restart = self.plan["restart"]
+        g.update(cause=cause, detail=detail)
+        if self.stopping:
+            g["state"] = "stopped"
+            self.emit("game_stopped", game=g["game"])
+        elif g["restarts"] < restart["max_restarts"]:
+            g["restarts"] += 1
+            backoff = restart["backoff_s"]
+            delay = float(backoff[min(g["restarts"] - 1, len(backoff) - 1)])
+            g.update(state="restarting", next_start_ts=round(time.time() + delay, 3))
+            self.log("%s stopped (%s: %s); restart %d/%d in %.0f s" % (
+                g["game"], cause, detail, g["restarts"], restart["max_restarts"], delay))
+            self.emit("game_restarting", game=g["game"], cause=cause, attempt=g["attempt"] + 1,
+                      exit_code=returncode, detail=detail, delay_s=delay)
+        else:
+            g["state"] = "failed"
+            self.log("%s failed after %d restarts (%s: %s)" % (g["game"], g["restarts"], cause, detail))
+            self.emit("game_failed", game=g["game"], cause=cause, detail=detail)
+
+    # ---- starting trainers ---------------------------------------------------------------
+
+    def _start_due(self) -> None:
+        if self.stopping:
+            return
+        now = time.time()
+        running = sum(1 for g in self.games() if g["state"] == "running")
+        # Restarts whose backoff has passed go first: they were already under way.
+        due = [g for g in self.games() if g["state"] == "restarting" and (g.get("next_start_ts") or 0) <= now]
+        due += [g for g in self.games() if g["state"] == "queued"]
+        for g in due:
+            if running >= self.state["slots"]:
+                break
+            self._start_trainer(g)
+            if g["state"] == "running":
+                running += 1
+
+    def _start_trainer(self, g: Dict[str, Any]) -> None:
+        name = g["game"]
+        path = self.game_path(name)
+        os.makedirs(path, exist_ok=True)
+        resume = trainer_files.has_checkpoint(path)
+        argv = trainer_argv(self.plan, game_by_name(self.plan, name), path, self.root, resume)
+        g["attempt"] += 1
+        try:
+            with open(os.path.join(path, "train.log"), "ab") as log:
+                log.write(("\n=== gantry: attempt %d at %s: %s\n" % (
+                    g["attempt"], time.strftime("%Y-%m-%d %H:%M:%S"), " ".join(argv))).encode())
+                log.flush()
+                child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                         cwd=path, env=trainer_env(), start_new_session=True, close_fds=True)
+        except OSError as e:
+            self._failed_attempt(g, "crash", "cannot start trainer %r: %s" % (argv[0], e), None)
+            return
+        self.children[name] = child
+        g.update(state="running", pid=child.pid, pid_start=procs.start_time(child.pid), pending=None,
+                 signal_ts=None, next_start_ts=None, started_ts=round(time.time(), 3))
+        if name not in self.tails:
+            self.tails[name] = trainer_files.MetricsTail(os.path.join(path, "metrics.jsonl"), from_end=True)
+        self.last_activity[name] = time.monotonic()
+        self.log("started %s attempt %d (pid %d, resume=%s)" % (name, g["attempt"], child.pid, resume))
+        self.emit("game_started", game=name, pid=child.pid, attempt=g["attempt"], resumed_from_checkpoint=resume)
+
+    # ---- GPU and completion --------------------------------------------------------------
+
+    def _sample_gpu(self) -> None:
+        if self.gpu_state == "absent" or time.monotonic() < self.next_gpu_sample:
+            return
+        self.next_gpu_sample = time.monotonic() + float(self.plan["gpu_sample_s"])
+        if gpu.nvidia_smi_path() is None:
+            self.gpu_state = "absent"
+            self.emit("gpu_unavailable", reason="nvidia-smi not found; training runs without GPU metrics")
+            return
+        try:
+            gpus = gpu.sample()
+        except gpu.GpuUnavailable as e:
+            if self.gpu_state != "failing":  # one event per outage, not one per sample
+                self.emit("gpu_unavailable", reason=str(e))
+            self.gpu_state = "failing"
+            return
+        self.gpu_state = "ok"
+        self.emit("gpu", gpus=gpus)
+
+    def _finish_if_done(self) -> bool:
+        states = [g["state"] for g in self.games()]
+        if not all(s in run_state.FINAL_GAME_STATES for s in states):
+            return False
+        if "stopped" in states:
+            final = "stopped"
+        elif "failed" in states:
+            final = "failed"
+        else:
+            final = "completed"
+        self.state["state"] = final
+        self.emit("run_completed", state=final)
+        self.log("run %s" % final)
+        return True
+
+
+def main(root: str, run_id: str) -> int:
+    return Supervisor(root, run_id).run()
