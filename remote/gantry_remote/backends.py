@@ -1,0 +1,31 @@
+"""Environment backends: `builtin` (GPU-native torch games), `envpool` and `ale` (Atari).
+
+All three hand the trainer the same vector-env interface (see `gantry_remote.envs`), so the
+trainer has one rollout loop and one episode-statistics path.
+"""
+from typing import Any
+
+BACKENDS = ("envpool", "ale", "builtin")
+
+
+def make_env(backend: str, game: str, num_envs: int, device: str, seed: int, compile: bool = False) -> Any:
+    """`compile` fuses each built-in env step with torch.compile (the Atari emulators run in C++)."""
+    if backend == "builtin":
+        from .envs import BUILTIN_GAMES, make_builtin
+
+        known = {g.lower(): g for g in BUILTIN_GAMES}
+        if game.lower() not in known:
+            raise ValueError(
+                "'%s' is not a built-in game; built-in games are: %s. For Atari games use --backend envpool or ale."
+                % (game, ", ".join(sorted(BUILTIN_GAMES)))
+            )
+        return make_builtin(known[game.lower()], num_envs, device=device, seed=seed, compile=compile)
+    if backend == "envpool":
+        from .envs.atari import EnvPoolAtari
+
+        return EnvPoolAtari(game, num_envs, device=device, seed=seed)
+    if backend == "ale":
+        from .envs.atari import AleAtari
+
+        return AleAtari(game, num_envs, device=device, seed=seed)
+    raise ValueError("unknown backend '%s'; choose one of: %s" % (backend, ", ".join(BACKENDS)))

@@ -1,0 +1,518 @@
+"""PPO trainer for pixel games, in the CleanRL spirit: one file, read top to bottom.
+
+    python3 -m gantry_remote train --game breakout --backend builtin --run-dir DIR --target-episodes 500
+
+What CleanRL's ppo_atari_envpool.py does (Nature CNN, GAE, clipped policy and value losses,
+advantage normalisation, LR annealing, optional early stop on a target KL), plus what a trainer
+left alone on a rented GPU for three days needs: crash-safe checkpoints with exact resume,
+SIGTERM -> checkpoint -> exit 0, ONNX export with a probe pair, JSON-lines metrics, and an
+episode target. The files it writes are described in remote/PROTOCOL.md.
+
+On a GPU with the built-in games the whole rollout stays on the device: actions are sampled
+with the Gumbel-max trick (no host sync), episode statistics are gathered in device buffers and
+copied to the host once per rollout.
+"""
+import argparse
+import ast
+import dataclasses
+import inspect
+import json
+import math
+import os
+import random
+import signal
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import atomic
+from .backends import BACKENDS, make_env
+from .checkpoint import load_latest_checkpoint, save_checkpoint
+from .export import export_policy
+from .nets import make_agent
+
+CHECKPOINT_FORMAT = 1
+
+
+# ----------------------------------------------------------------------------------------------
+# Arguments
+# ----------------------------------------------------------------------------------------------
+@dataclass
+class Args:
+    game: str = "breakout"
+    """game to train: a built-in game name (breakout, ...) or an Atari name (MsPacman, Pong, ...)"""
+    backend: str = "builtin"
+    """environment backend: envpool | ale | builtin"""
+    run_dir: str = ""
+    """directory for metrics.jsonl, ckpt/, models/ and completed.json (required)"""
+    target_episodes: int = 0
+    """stop after this many complete episodes (real game overs); 0 = no episode target"""
+    total_steps: int = 0
+    """stop after this many environment steps; 0 = no step limit (also the LR annealing horizon)"""
+    seed: int = 1
+    """seed for torch and the environments"""
+    device: str = "auto"
+    """auto (cuda when available, else cpu) | cpu | cuda | cuda:N"""
+    resume: bool = False
+    """continue from the newest good checkpoint in run_dir/ckpt when there is one"""
+
+    num_envs: int = 256
+    """parallel environments"""
+    num_steps: int = 128
+    """steps per environment per rollout"""
+    minibatch_size: int = 1024
+    """samples per gradient step"""
+    update_epochs: int = 4
+    """passes over each rollout"""
+    learning_rate: float = 2.5e-4
+    """Adam learning rate (annealed linearly to 0 over total_steps when both are set)"""
+    anneal_lr: bool = True
+    """anneal the learning rate linearly to 0 at total_steps (needs total_steps > 0)"""
+    gamma: float = 0.99
+    """discount factor"""
+    gae_lambda: float = 0.95
+    """lambda of generalised advantage estimation"""
+    clip_coef: float = 0.1
+    """PPO surrogate clipping coefficient"""
+    clip_vloss: bool = True
+    """clip the value loss like the policy loss"""
+    norm_adv: bool = True
+    """normalise advantages per minibatch"""
+    ent_coef: float = 0.01
+    """entropy bonus coefficient"""
+    vf_coef: float = 0.5
+    """value loss coefficient"""
+    max_grad_norm: float = 0.5
+    """global gradient norm clip"""
+    target_kl: Optional[float] = None
+    """stop the update epochs early when the approximate KL exceeds this (off when unset)"""
+
+    checkpoint_minutes: float = 10.0
+    """minutes between checkpoints (also on SIGTERM and at the end)"""
+    export_minutes: float = 30.0
+    """minutes between ONNX exports (also at the end)"""
+    metrics_seconds: float = 5.0
+    """seconds between metrics.jsonl lines"""
+    amp: bool = False
+    """bfloat16 autocast for forward passes on CUDA"""
+    compile: bool = False
+    """torch.compile the policy step and the loss (pays on GPU for long runs)"""
+
+
+def _field_docs(cls: type) -> Dict[str, str]:
+    """The string literal under each dataclass field, CleanRL style, used as argparse help."""
+    try:
+        tree = ast.parse(inspect.getsource(cls))
+    except (OSError, TypeError):
+        return {}
+    body = tree.body[0].body  # type: ignore[attr-defined]
+    docs = {}
+    for node, following in zip(body, body[1:]):
+        if isinstance(node, ast.AnnAssign) and isinstance(following, ast.Expr):
+            value = getattr(following, "value", None)
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                docs[node.target.id] = value.value  # type: ignore[attr-defined]
+    return docs
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python3 -m gantry_remote train", description="PPO trainer (see remote/PROTOCOL.md)",
+        allow_abbrev=False,  # a mistyped flag must fail, not silently match a longer one
+    )
+    docs = _field_docs(Args)
+    hints = {"target_kl": float}
+    for field in dataclasses.fields(Args):
+        flag = "--" + field.name.replace("_", "-")
+        help_text = docs.get(field.name, "")
+        if field.type in (bool, "bool"):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=field.default, help=help_text)
+        else:
+            kind = hints.get(field.name) or {"int": int, "float": float, "str": str}.get(str(getattr(field.type, "__name__", field.type)), str)
+            parser.add_argument(flag, type=kind, default=field.default, help=help_text + " (default: %(default)s)")
+    return parser
+
+
+def parse_args(argv: List[str]) -> Args:
+    parser = build_parser()
+    ns = parser.parse_args(argv)  # unknown flags -> "unrecognized arguments: ..." and exit 2
+    args = Args(**vars(ns))
+    if not args.run_dir:
+        parser.error("--run-dir is required")
+    if args.backend not in BACKENDS:
+        parser.error("--backend must be one of %s, not '%s'" % (", ".join(BACKENDS), args.backend))
+    for name in ("num_envs", "num_steps", "minibatch_size", "update_epochs"):
+        if getattr(args, name) < 1:
+            parser.error("--%s must be at least 1" % name.replace("_", "-"))
+    return args
+
+
+def resolve_device(requested: str) -> torch.device:
+    if requested == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(requested)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("--device %s was requested but CUDA is not available on this host; use --device cpu or auto" % requested)
+    return device
+
+
+def log(message: str) -> None:
+    """train.log is this process's stdout (the supervisor redirects it); flush so tails are live."""
+    print("[%s] %s" % (time.strftime("%Y-%m-%d %H:%M:%S"), message), flush=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# Small helpers: sampling without host syncs, RNG and env-state snapshots
+# ----------------------------------------------------------------------------------------------
+def sample_actions(logits: torch.Tensor):
+    """Gumbel-max sampling: same distribution as Categorical.sample(), no device->host sync."""
+    log_probs = F.log_softmax(logits.float(), dim=-1)
+    uniform = torch.rand_like(log_probs).clamp_(1e-20, 1.0)
+    actions = torch.argmax(log_probs - torch.log(-torch.log(uniform)), dim=-1)
+    return actions, log_probs.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
+
+
+def evaluate_actions(logits: torch.Tensor, actions: torch.Tensor):
+    log_probs = F.log_softmax(logits.float(), dim=-1)
+    entropy = -(log_probs.exp() * log_probs).sum(-1)
+    return log_probs.gather(-1, actions.unsqueeze(-1)).squeeze(-1), entropy
+
+
+def clone_tree(tree: Any) -> Any:
+    """Deep copy of a (nested) dict of tensors, on the CPU, for snapshots and checkpoints."""
+    if isinstance(tree, torch.Tensor):
+        return tree.detach().to("cpu", copy=True)
+    if isinstance(tree, dict):
+        return {k: clone_tree(v) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(clone_tree(v) for v in tree)
+    return tree
+
+
+def rng_state(device: torch.device) -> Dict[str, Any]:
+    state = {"torch": torch.get_rng_state(), "python": list(random.getstate()[1]), "python_version": random.getstate()[0]}
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def set_rng_state(state: Dict[str, Any], device: torch.device) -> None:
+    torch.set_rng_state(state["torch"])
+    random.setstate((state["python_version"], tuple(state["python"]), None))
+    if device.type == "cuda" and "cuda" in state:
+        torch.cuda.set_rng_state(state["cuda"], device)
+
+
+class StopFlag:
+    """SIGTERM/SIGINT set a flag; the loop finishes or abandons the current rollout safely."""
+
+    def __init__(self):
+        self.requested = False
+        self.signal_name = ""
+        signal.signal(signal.SIGTERM, self._handle)
+        signal.signal(signal.SIGINT, self._handle)
+
+    def _handle(self, signum, _frame):
+        self.requested = True
+        self.signal_name = signal.Signals(signum).name
+
+
+# ----------------------------------------------------------------------------------------------
+# Training
+# ----------------------------------------------------------------------------------------------
+def main(argv: List[str]) -> int:
+    args = parse_args(argv)
+    try:
+        return train(args)
+    except (RuntimeError, ValueError) as exc:
+        if "out of memory" in str(exc).lower():
+            log("out of memory: %s. Lower --num-envs or --minibatch-size, or run fewer games at once." % exc)
+            return 3
+        log("error: %s" % exc)
+        return 2
+    except FloatingPointError as exc:
+        log("training diverged: %s. Resume from the last checkpoint or lower --learning-rate." % exc)
+        return 3
+
+
+def train(args: Args) -> int:
+    stop = StopFlag()
+    device = resolve_device(args.device)
+    ckpt_dir = os.path.join(args.run_dir, "ckpt")
+    models_dir = os.path.join(args.run_dir, "models")
+    metrics_path = os.path.join(args.run_dir, "metrics.jsonl")
+    os.makedirs(args.run_dir, exist_ok=True)
+
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+
+    # --- environment and agent -----------------------------------------------------------------
+    env = make_env(args.backend, args.game, args.num_envs, str(device), args.seed, compile=args.compile)
+    agent = make_agent(env.obs_shape, env.num_actions).to(device)
+    optimizer = torch.optim.Adam(agent.parameters(), lr=args.learning_rate, eps=1e-5, fused=device.type == "cuda")
+    log(
+        "training %s (%s backend) on %s: %d envs x %d steps, obs %s, %d actions, %d parameters"
+        % (args.game, args.backend, device, args.num_envs, args.num_steps, tuple(env.obs_shape), env.num_actions,
+           sum(p.numel() for p in agent.parameters()))
+    )
+
+    # --- counters (restored on resume) -----------------------------------------------------------
+    global_step = 0
+    episodes = 0
+    update = 0
+    recent_returns: deque = deque(maxlen=100)
+    max_return: Optional[float] = None
+    next_obs = env.reset()
+    next_done = torch.zeros(args.num_envs, dtype=torch.bool, device=device)
+
+    if args.resume:
+        loaded = load_latest_checkpoint(ckpt_dir, log=log)
+        if loaded is None:
+            log("no usable checkpoint in %s; starting fresh" % ckpt_dir)
+        else:
+            state, entry = loaded
+            agent.load_state_dict(state["agent"])
+            optimizer.load_state_dict(state["optimizer"])
+            global_step, episodes, update = state["global_step"], state["episodes"], state["update"]
+            recent_returns.extend(state["recent_returns"])
+            max_return = state["max_return"]
+            same_envs = state["num_envs"] == args.num_envs and state["backend"] == args.backend and state["env"]
+            if same_envs:
+                env.load_state_dict({k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in state["env"].items()})
+                next_obs = state["next_obs"].to(device)
+                next_done = state["next_done"].to(device)
+                set_rng_state(state["rng"], device)
+            else:
+                log("environments start fresh (env state not restorable for this backend or env count changed)")
+            log("resumed from %s: global_step=%d episodes=%d" % (entry["file"], global_step, episodes))
+
+    # --- rollout storage, on the training device ----------------------------------------------------
+    T, N = args.num_steps, args.num_envs
+    obs_buf = torch.zeros((T, N) + tuple(env.obs_shape), dtype=next_obs.dtype, device=device)
+    actions_buf = torch.zeros((T, N), dtype=torch.long, device=device)
+    logprobs_buf = torch.zeros((T, N), device=device)
+    rewards_buf = torch.zeros((T, N), device=device)
+    dones_buf = torch.zeros((T, N), device=device)
+    values_buf = torch.zeros((T, N), device=device)
+    ended_buf = torch.zeros((T, N), dtype=torch.bool, device=device)
+    ep_return_buf = torch.zeros((T, N), device=device)
+    batch_size = T * N
+    minibatch_size = min(args.minibatch_size, batch_size)
+    amp = torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.amp and device.type == "cuda")
+
+    def policy_step(obs):
+        with torch.no_grad(), amp:
+            logits, value = agent(obs)
+        action, logprob = sample_actions(logits)
+        return action, logprob, value.float()
+
+    def minibatch_loss(mb_obs, mb_actions, mb_logprobs, mb_advantages, mb_returns, mb_values):
+        with amp:
+            logits, new_value = agent(mb_obs)
+        new_logprob, entropy = evaluate_actions(logits, mb_actions)
+        new_value = new_value.float()
+        log_ratio = new_logprob - mb_logprobs
+        ratio = log_ratio.exp()
+        with torch.no_grad():
+            approx_kl = ((ratio - 1) - log_ratio).mean()
+            clipfrac = ((ratio - 1.0).abs() > args.clip_coef).float().mean()
+        if args.norm_adv:
+            mb_advantages = (mb_advantages - mb_advantages.mean()) / (mb_advantages.std() + 1e-8)
+        pg_loss = torch.max(-mb_advantages * ratio, -mb_advantages * ratio.clamp(1 - args.clip_coef, 1 + args.clip_coef)).mean()
+        if args.clip_vloss:
+            v_clipped = mb_values + (new_value - mb_values).clamp(-args.clip_coef, args.clip_coef)
+            v_loss = 0.5 * torch.max((new_value - mb_returns) ** 2, (v_clipped - mb_returns) ** 2).mean()
+        else:
+            v_loss = 0.5 * ((new_value - mb_returns) ** 2).mean()
+        entropy_loss = entropy.mean()
+        loss = pg_loss - args.ent_coef * entropy_loss + v_loss * args.vf_coef
+        return loss, torch.stack([pg_loss.detach(), v_loss.detach(), entropy_loss.detach(), approx_kl, clipfrac])
+
+    if args.compile:
+        policy_step = torch.compile(policy_step)
+        minibatch_loss = torch.compile(minibatch_loss)
+
+    # --- bookkeeping for files -------------------------------------------------------------------
+    def checkpoint_state(snapshot: Dict[str, Any]) -> Dict[str, Any]:
+        return {
+            "format": CHECKPOINT_FORMAT,
+            "game": args.game,
+            "backend": args.backend,
+            "num_envs": args.num_envs,
+            "args": dataclasses.asdict(args),
+            "agent": clone_tree(agent.state_dict()),
+            "optimizer": clone_tree(optimizer.state_dict()),
+            **snapshot,
+        }
+
+    def snapshot_now() -> Dict[str, Any]:
+        """Everything that changes during a rollout, captured at a rollout boundary."""
+        return {
+            "global_step": global_step,
+            "episodes": episodes,
+            "update": update,
+            "recent_returns": [float(r) for r in recent_returns],
+            "max_return": max_return,
+            "env": clone_tree(env.state_dict()),
+            "next_obs": clone_tree(next_obs),
+            "next_done": clone_tree(next_done),
+            "rng": rng_state(device),
+        }
+
+    def write_checkpoint(snapshot: Dict[str, Any]) -> None:
+        entry = save_checkpoint(ckpt_dir, checkpoint_state(snapshot), snapshot["global_step"], snapshot["episodes"])
+        log("checkpoint %s (%d bytes)" % (entry["file"], entry["size"]))
+
+    def mean_return() -> Optional[float]:
+        return float(np.mean(recent_returns)) if recent_returns else None
+
+    def write_export() -> None:
+        entry = export_policy(models_dir, agent, next_obs[0], args.game, args.backend, env.action_names,
+                              global_step, episodes, mean_return())
+        log("exported %s (sha256 %s)" % (entry["file"], entry["sha256"][:12]))
+
+    last_losses = torch.zeros(5, device=device)
+    window = {"ts": time.time(), "step": global_step, "episodes": episodes}
+
+    def write_metrics() -> None:
+        now = time.time()
+        elapsed = max(now - window["ts"], 1e-9)
+        losses = [float(x) for x in last_losses.tolist()]
+        if not all(math.isfinite(x) for x in losses):
+            raise FloatingPointError("non-finite loss (nan/inf): %s" % losses)
+        record = {
+            "ts": now,
+            "global_step": global_step,
+            "episodes": episodes,
+            "mean_return": mean_return(),
+            "max_return": max_return,
+            "sps": (global_step - window["step"]) / elapsed,
+            "episodes_per_hour": (episodes - window["episodes"]) * 3600.0 / elapsed,
+            "lr": optimizer.param_groups[0]["lr"],
+            "losses": dict(zip(("policy", "value", "entropy", "approx_kl", "clipfrac"), losses)),
+            "gpu_mem_mb": torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else None,
+        }
+        with open(metrics_path, "a") as f:
+            f.write(json.dumps(record) + "\n")
+        window.update(ts=now, step=global_step, episodes=episodes)
+        log("step %d  episodes %d  mean_return %s  sps %.0f  loss(pi %.3f v %.3f ent %.3f kl %.4f)"
+            % (global_step, episodes, "%.2f" % record["mean_return"] if recent_returns else "-", record["sps"], *losses[:4]))
+
+    # --- main loop ---------------------------------------------------------------------------------
+    def target_reached() -> bool:
+        return (args.target_episodes > 0 and episodes >= args.target_episodes) or (
+            args.total_steps > 0 and global_step >= args.total_steps)
+
+    last_checkpoint = last_export = last_metrics = time.time()
+    started = time.time()
+    while not target_reached() and not stop.requested:
+        snapshot = snapshot_now()  # what a SIGTERM during this rollout checkpoints
+        if args.anneal_lr and args.total_steps > 0:
+            frac = max(0.0, 1.0 - update * batch_size / args.total_steps)
+            optimizer.param_groups[0]["lr"] = frac * args.learning_rate
+
+        # Rollout. Nothing here reads a device value on the host.
+        aborted = False
+        for t in range(T):
+            if stop.requested:
+                aborted = True
+                break
+            obs_buf[t] = next_obs
+            dones_buf[t] = next_done
+            action, logprob, value = policy_step(next_obs)
+            values_buf[t] = value
+            actions_buf[t] = action
+            logprobs_buf[t] = logprob
+            result = env.step(action)
+            next_obs = result.obs
+            ended = result.terminated | result.truncated
+            life_lost = getattr(env, "life_lost", None)  # Atari: bootstrap cut on a lost life
+            next_done = ended | life_lost if life_lost is not None else ended
+            rewards_buf[t] = result.reward
+            ended_buf[t] = ended
+            ep_return_buf[t] = result.episode_return
+        if aborted:
+            log("%s received during a rollout: checkpointing the state before it" % stop.signal_name)
+            write_checkpoint(snapshot)
+            return 0
+
+        # Episode statistics: one copy to the host per rollout.
+        finished = ep_return_buf[ended_buf].cpu()
+        if finished.numel():
+            episodes += int(finished.numel())
+            recent_returns.extend(finished.tolist())
+            best = float(finished.max())
+            max_return = best if max_return is None else max(max_return, best)
+        global_step += batch_size
+
+        # Generalised advantage estimation.
+        with torch.no_grad(), amp:
+            next_value = agent.value(next_obs).float()
+        advantages = torch.zeros_like(rewards_buf)
+        last_gae = torch.zeros(N, device=device)
+        next_nonterminal = 1.0 - next_done.float()
+        for t in reversed(range(T)):
+            bootstrap = next_value if t == T - 1 else values_buf[t + 1]
+            nonterminal = next_nonterminal if t == T - 1 else 1.0 - dones_buf[t + 1]
+            delta = rewards_buf[t] + args.gamma * bootstrap * nonterminal - values_buf[t]
+            last_gae = delta + args.gamma * args.gae_lambda * nonterminal * last_gae
+            advantages[t] = last_gae
+        returns = advantages + values_buf
+
+        # PPO update.
+        b_obs = obs_buf.reshape((batch_size,) + tuple(env.obs_shape))
+        b_actions, b_logprobs = actions_buf.reshape(-1), logprobs_buf.reshape(-1)
+        b_advantages, b_returns, b_values = advantages.reshape(-1), returns.reshape(-1), values_buf.reshape(-1)
+        for _epoch in range(args.update_epochs):
+            order = torch.randperm(batch_size, device=device)
+            for start in range(0, batch_size, minibatch_size):
+                idx = order[start:start + minibatch_size]
+                loss, last_losses = minibatch_loss(b_obs[idx], b_actions[idx], b_logprobs[idx], b_advantages[idx],
+                                                   b_returns[idx], b_values[idx])
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(agent.parameters(), args.max_grad_norm)
+                optimizer.step()
+            if args.target_kl is not None and float(last_losses[3]) > args.target_kl:
+                break  # one sync per epoch, only when early stopping is on
+        update += 1
+
+        # Files: metrics, periodic checkpoint and export.
+        now = time.time()
+        if now - last_metrics >= args.metrics_seconds:
+            write_metrics()
+            last_metrics = now
+        if now - last_checkpoint >= args.checkpoint_minutes * 60:
+            write_checkpoint(snapshot_now())
+            last_checkpoint = now
+        if now - last_export >= args.export_minutes * 60:
+            write_export()
+            last_export = now
+
+    if global_step != window["step"] or not os.path.exists(metrics_path):
+        write_metrics()  # the closing line, unless the last one already shows the final counters
+    write_checkpoint(snapshot_now())
+    if stop.requested:
+        log("%s received: checkpointed at step %d, exiting" % (stop.signal_name, global_step))
+        return 0
+    write_export()
+    reason = "target_episodes" if args.target_episodes > 0 and episodes >= args.target_episodes else "total_steps"
+    atomic.write_json(os.path.join(args.run_dir, "completed.json"),
+                      {"episodes": episodes, "global_step": global_step, "ts": time.time(), "reason": reason})
+    log("done (%s): %d episodes, %d steps in %.1f s" % (reason, episodes, global_step, time.time() - started))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,122 @@
+"""The PPO trainer as the supervisor runs it: a real `python -m gantry_remote train` process."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+REMOTE = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REMOTE))
+
+from gantry_remote.checkpoint import sha256_file  # noqa: E402
+
+SMALL = ["--game", "breakout", "--backend", "builtin", "--device", "cpu", "--num-envs", "8", "--num-steps", "32",
+         "--minibatch-size", "128", "--update-epochs", "2", "--metrics-seconds", "0", "--seed", "3"]
+
+
+def trainer(run_dir, *extra):
+    env = dict(os.environ, PYTHONPATH=str(REMOTE), OMP_NUM_THREADS="1")
+    return subprocess.Popen([sys.executable, "-m", "gantry_remote", "train", "--run-dir", str(run_dir), *SMALL, *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+
+
+def finish(proc, timeout=60):
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()  # never leave a trainer running after a failed test
+        proc.communicate()
+        raise
+    return proc.returncode, out
+
+
+def metrics(run_dir):
+    return [json.loads(line) for line in (Path(run_dir) / "metrics.jsonl").read_text().splitlines()]
+
+
+def final_weights(run_dir):
+    manifest = json.loads((Path(run_dir) / "ckpt" / "manifest.json").read_text())["checkpoints"]
+    newest = manifest[-1]
+    assert sha256_file(str(Path(run_dir) / "ckpt" / newest["file"])) == newest["sha256"]
+    return newest, torch.load(str(Path(run_dir) / "ckpt" / newest["file"]), weights_only=True)
+
+
+def test_short_run_reaches_episode_target_and_writes_every_file(tmp_path):
+    rc, out = finish(trainer(tmp_path, "--target-episodes", "40"))
+    assert rc == 0, out
+    done = json.loads((tmp_path / "completed.json").read_text())
+    assert done["episodes"] >= 40 and done["global_step"] > 0
+
+    rows = metrics(tmp_path)
+    last = rows[-1]
+    for key in ("ts", "global_step", "episodes", "mean_return", "max_return", "sps", "episodes_per_hour", "lr", "losses", "gpu_mem_mb"):
+        assert key in last
+    assert set(last["losses"]) == {"policy", "value", "entropy", "approx_kl", "clipfrac"}
+    assert last["episodes"] == done["episodes"] and last["global_step"] == done["global_step"]
+    assert last["sps"] > 0 and last["mean_return"] is not None
+    assert [r["global_step"] for r in rows] == sorted(r["global_step"] for r in rows)
+
+    entry, state = final_weights(tmp_path)
+    assert entry["global_step"] == done["global_step"] and entry["episodes"] == done["episodes"]
+    assert state["global_step"] == done["global_step"]
+
+    models = json.loads((tmp_path / "models" / "manifest.json").read_text())["models"]
+    model = models[-1]
+    assert model["file"] == "breakout-%d.onnx" % done["global_step"]
+    assert sha256_file(str(tmp_path / "models" / model["file"])) == model["sha256"]
+    assert sha256_file(str(tmp_path / "models" / model["probe"])) == model["probe_sha256"]
+    probe = json.loads((tmp_path / "models" / model["probe"]).read_text())
+    assert probe["input_shape"] == [1, 4, 10, 10] and len(probe["output"]) == 3
+    assert "done (target_episodes)" in out
+
+
+def test_sigterm_then_resume_continues_the_same_curve(tmp_path):
+    """Interrupted + resumed must equal uninterrupted: same steps, episodes and identical weights."""
+    budget = ["--total-steps", str(256 * 40)]
+    straight, interrupted = tmp_path / "straight", tmp_path / "interrupted"
+    rc, out = finish(trainer(straight, *budget))
+    assert rc == 0, out
+
+    proc = trainer(interrupted, *budget)
+    deadline = time.time() + 60
+    while not (interrupted / "metrics.jsonl").exists() or len(metrics(interrupted)) < 3:
+        assert proc.poll() is None and time.time() < deadline, "trainer ended before it could be interrupted"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    rc, out = finish(proc)
+    assert rc == 0, out
+    assert "SIGTERM" in out and not (interrupted / "completed.json").exists()
+    stopped_entry, _ = final_weights(interrupted)  # sha256 verified inside
+    assert 0 < stopped_entry["global_step"] < 256 * 40
+
+    rc, out = finish(trainer(interrupted, *budget, "--resume"))
+    assert rc == 0, out
+    assert "resumed from ckpt-%d.pt" % stopped_entry["global_step"] in out
+    resumed_rows = [r for r in metrics(interrupted) if r["ts"] > stopped_entry["ts"]]
+    assert resumed_rows[0]["global_step"] > stopped_entry["global_step"]
+    assert resumed_rows[0]["episodes"] >= stopped_entry["episodes"]
+
+    a_entry, a_state = final_weights(straight)
+    b_entry, b_state = final_weights(interrupted)
+    assert (a_entry["global_step"], a_entry["episodes"]) == (b_entry["global_step"], b_entry["episodes"])
+    assert a_state["recent_returns"] == b_state["recent_returns"]
+    for name, tensor in a_state["agent"].items():
+        assert torch.equal(tensor, b_state["agent"][name]), name
+
+
+def test_unknown_flag_is_a_clear_error(tmp_path):
+    rc, out = finish(trainer(tmp_path, "--num-env", "4"))
+    assert rc == 2 and "unrecognized arguments: --num-env" in out
+
+
+def test_unknown_builtin_game_names_the_choices(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(REMOTE))
+    proc = subprocess.run([sys.executable, "-m", "gantry_remote", "train", "--game", "Pacman", "--backend", "builtin",
+                           "--run-dir", str(tmp_path), "--device", "cpu"], capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 2
+    assert "not a built-in game" in proc.stdout and "breakout" in proc.stdout
