@@ -22,6 +22,7 @@ import random
 import signal
 import sys
 import time
+import zlib
 
 STEPS_PER_EPISODE = 400
 
@@ -80,8 +81,8 @@ class FakeTrainer:
         os.makedirs(self.models_dir, exist_ok=True)
         self.episodes = 0.0
         self.global_step = 0
-        self.rng = random.Random(hash(args.game) & 0xFFFF)
-        self.base_return = 5 + (hash(args.game) % 20)
+        self.rng = random.Random(zlib.crc32(args.game.encode()))
+        self.base_return = 5 + (zlib.crc32(args.game.encode()) % 20)
         self.term = False
         if args.resume:
             self._load_checkpoint()
