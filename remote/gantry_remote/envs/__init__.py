@@ -5,10 +5,18 @@
 from typing import Dict
 
 from .base import BuiltinGame, StepResult, VecEnv
+from .asterix import Asterix
 from .breakout import Breakout
+from .freeway import Freeway
+from .seaquest import Seaquest
+from .space_invaders import SpaceInvaders
 
 BUILTIN_GAMES: Dict[str, type] = {
     Breakout.game_id: Breakout,
+    Freeway.game_id: Freeway,
+    SpaceInvaders.game_id: SpaceInvaders,
+    Seaquest.game_id: Seaquest,
+    Asterix.game_id: Asterix,
 }
 
 
