@@ -215,12 +215,15 @@ class StopFlag:
     def __init__(self):
         self.requested = False
         self.signal_name = ""
-        signal.signal(signal.SIGTERM, self._handle)
-        signal.signal(signal.SIGINT, self._handle)
+        self._previous = {sig: signal.signal(sig, self._handle) for sig in (signal.SIGTERM, signal.SIGINT)}
 
     def _handle(self, signum, _frame):
         self.requested = True
         self.signal_name = signal.Signals(signum).name
+
+    def restore(self) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -228,8 +231,9 @@ class StopFlag:
 # ----------------------------------------------------------------------------------------------
 def main(argv: List[str]) -> int:
     args = parse_args(argv)
+    stop = StopFlag()
     try:
-        return train(args)
+        return train(args, stop)
     except (RuntimeError, ValueError) as exc:
         if "out of memory" in str(exc).lower():
             log("out of memory: %s. Lower --num-envs or --minibatch-size, or run fewer games at once." % exc)
@@ -239,10 +243,11 @@ def main(argv: List[str]) -> int:
     except FloatingPointError as exc:
         log("training diverged: %s. Resume from the last checkpoint or lower --learning-rate." % exc)
         return 3
+    finally:
+        stop.restore()
 
 
-def train(args: Args) -> int:
-    stop = StopFlag()
+def train(args: Args, stop: StopFlag) -> int:
     device = resolve_device(args.device)
     ckpt_dir = os.path.join(args.run_dir, "ckpt")
     models_dir = os.path.join(args.run_dir, "models")
