@@ -1,0 +1,101 @@
+"""Plan validation through the real CLI, plan helpers, and the plans shipped in resources/."""
+import json
+import os
+
+import pytest
+
+from conftest import REPO, fake_game
+from gantry_remote.plan import load_plan_file, queue_order, trainer_argv, validate_plan
+
+GOOD = {"name": "p", "games": [{"game": "breakout", "backend": "builtin", "target_episodes": 10}]}
+
+
+def with_games(*games):
+    return dict(GOOD, games=list(games))
+
+
+BAD_PLANS = [
+    ("not json", "{name: 'x',", "not valid JSON"),
+    ("not an object", [1, 2], "JSON object"),
+    ("missing name", {"games": GOOD["games"]}, "\"name\""),
+    ("missing games", {"name": "p"}, "\"games\""),
+    ("missing target", with_games({"game": "Pong", "backend": "envpool"}), "target_episodes"),
+    ("negative target", with_games({"game": "Pong", "backend": "envpool", "target_episodes": -5}), "positive"),
+    ("unknown backend", with_games({"game": "Pong", "backend": "gym", "target_episodes": 5}), "backend 'gym' is unknown"),
+    ("unknown builtin", with_games({"game": "pong", "backend": "builtin", "target_episodes": 5}), "builtin backend has only"),
+    ("duplicate game", with_games(GOOD["games"][0], dict(GOOD["games"][0])), "appears twice"),
+    ("bad slots", dict(GOOD, slots=0), "slots"),
+    ("bad backoff", dict(GOOD, restart={"max_restarts": 2, "backoff_s": []}), "backoff_s"),
+    ("bad trainer args", with_games(dict(GOOD["games"][0], trainer_args={"num envs": 3})), "trainer_args key"),
+    ("path in game name", with_games({"game": "../x", "backend": "envpool", "target_episodes": 5}), "games[0].game"),
+]
+
+
+@pytest.mark.parametrize("label,plan,expected", BAD_PLANS, ids=[b[0] for b in BAD_PLANS])
+def test_bad_plans_exit_2_and_start_nothing(rig, label, plan, expected):
+    path = os.path.join(rig.root, "bad.json")
+    with open(path, "w") as f:
+        f.write(plan if isinstance(plan, str) else json.dumps(plan))
+    rc, out = rig.cli("start", "--plan", path)
+    assert rc == 2
+    assert out["error"]["code"] == "bad_plan"
+    assert expected in out["error"]["message"] and "Fix the plan" in out["error"]["message"]
+    assert not os.path.exists(os.path.join(rig.root, "runs"))
+
+
+def test_missing_plan_file_and_bad_run_id(rig):
+    rc, out = rig.cli("start", "--plan", os.path.join(rig.root, "nope.json"))
+    assert rc == 2 and out["error"]["code"] == "plan_not_found"
+    plan = rig.plan([fake_game("breakout", 5)])
+    for bad in ("../escape", "a/b", "..", ".hidden", "x" * 200):
+        rc, out = rig.cli("start", "--plan", plan, "--run-id", bad)
+        assert rc == 2 and out["error"]["code"] == "bad_run_id", bad
+    assert not os.path.exists(os.path.join(rig.root, "runs"))
+    rc, out = rig.cli("status")
+    assert rc == 2 and out["error"]["code"] == "no_runs" and "start --plan" in out["error"]["message"]
+
+
+def test_start_returns_fast_with_a_detached_pid_and_ids_are_well_formed(rig):
+    import re
+    import time
+    plan = rig.plan([fake_game("breakout", 10)])
+    t0 = time.monotonic()
+    out = rig.ok("start", "--plan", plan)
+    assert time.monotonic() - t0 < 2.0
+    assert re.match(r"^\d{8}-\d{6}-[0-9a-f]{4}$", out["run_id"])
+    assert isinstance(out["pid"], int) and out["resumed"] is False
+    assert os.getsid(out["pid"]) == out["pid"]  # its own session: no SIGHUP from our terminal/SSH
+    rc, err = rig.cli("start", "--plan", plan, "--run-id", out["run_id"])
+    assert rc == 2 and err["error"]["code"] in ("run_running", "run_completed")
+    runs = rig.ok("runs", "--json")["runs"]
+    assert [r["run_id"] for r in runs] == [out["run_id"]]
+
+
+def test_queue_order_and_trainer_flags():
+    plan = validate_plan({"name": "p", "games": [
+        {"game": "Pong", "backend": "envpool", "target_episodes": 3000, "est_hours": 0.4},
+        {"game": "MsPacman", "backend": "envpool", "target_episodes": 30000, "est_hours": 4.5,
+         "trainer_args": {"num_envs": 64, "device": "cpu", "anneal_lr": True, "track": False, "seed": None}},
+        {"game": "breakout", "backend": "builtin", "target_episodes": 50},
+        {"game": "freeway", "backend": "builtin", "target_episodes": 500},
+    ]})
+    assert queue_order(plan) == ["MsPacman", "Pong", "freeway", "breakout"]
+    argv = trainer_argv(plan, plan["games"][1], "/r/games/MsPacman", "/nonexistent-root", resume=True)
+    assert argv[1:4] == ["-m", "gantry_remote", "train"]
+    assert argv[4:] == ["--game", "MsPacman", "--backend", "envpool", "--run-dir", "/r/games/MsPacman",
+                        "--target-episodes", "30000", "--resume", "--num-envs", "64", "--device", "cpu", "--anneal-lr"]
+    assert plan["restart"] == {"max_restarts": 5, "backoff_s": [10, 30, 90, 300]}
+    assert plan["heartbeat_timeout_s"] == 300 and plan["gpu_sample_s"] == 10 and plan["slots"] == 6
+
+
+def test_shipped_plans_are_valid():
+    seed = load_plan_file(os.path.join(REPO, "resources", "plans", "seed-10-games.json"))
+    assert seed["slots"] == 6 and len(seed["games"]) == 10
+    assert queue_order(seed)[:6] == ["MsPacman", "Asteroids", "Seaquest", "BeamRider", "SpaceInvaders", "Enduro"]
+    assert all(g["backend"] == "envpool" and g["trainer_args"] == {"num_envs": 256, "minibatch_size": 1024}
+               for g in seed["games"])
+    assert sum(g["target_episodes"] for g in seed["games"]) == 156000
+    demo = load_plan_file(os.path.join(REPO, "resources", "plans", "quick-demo.json"))
+    assert demo["slots"] == 3
+    assert sorted(g["game"] for g in demo["games"]) == ["asterix", "breakout", "freeway", "seaquest", "space_invaders"]
+    assert all(g["backend"] == "builtin" and g["trainer_args"]["device"] == "auto" for g in demo["games"])
