@@ -1,0 +1,97 @@
+/**
+ * One set of specs, two targets: the Electron app where an Electron binary exists, else the web
+ * host (`out/host/main.js`) in Debian's Chromium. Specs only see `page` and `app` (the data
+ * folder and a way to take named screenshots); they never know which target runs.
+ */
+import { test as base, chromium, _electron, type Page } from '@playwright/test'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { createInterface } from 'node:readline'
+
+export const ROOT = path.resolve(__dirname, '..')
+export const SCREENSHOT_DIR = path.join(ROOT, 'test-results', 'screenshots')
+const CHROMIUM = process.env.GANTRY_CHROMIUM ?? '/usr/bin/chromium'
+
+function electronBinary(): string | null {
+  try {
+    const bin = require('electron') as unknown as string
+    return typeof bin === 'string' && existsSync(bin) ? bin : null
+  } catch {
+    return null
+  }
+}
+
+export function requirePrerequisite(ok: boolean, what: string, install: string): void {
+  if (ok) return
+  const message = `${what} is missing: ${install}`
+  if (process.env.CI === 'true') throw new Error(message)
+  base.skip(true, message)
+}
+
+export interface AppHandle {
+  target: 'electron' | 'web'
+  dataDir: string
+  screenshot(name: string): Promise<string>
+}
+
+async function startWebHost(dataDir: string, env: NodeJS.ProcessEnv): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'out', 'host', 'main.js'), '--json', '--data-dir', dataDir], { env, stdio: ['ignore', 'pipe', 'inherit'] })
+  const lines = createInterface({ input: child.stdout! })
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`web host exited with ${code}`)))
+    lines.once('line', (line) => resolve((JSON.parse(line) as { url: string }).url))
+  })
+  return { url, child }
+}
+
+export const test = base.extend<{ app: AppHandle; page: Page; appEnv: NodeJS.ProcessEnv }>({
+  appEnv: [{}, { option: true }],
+  app: async ({ appEnv }, use, testInfo) => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gantry-e2e-'))
+    mkdirSync(SCREENSHOT_DIR, { recursive: true })
+    const electron = electronBinary()
+    const handle: AppHandle = {
+      target: electron ? 'electron' : 'web',
+      dataDir,
+      screenshot: async () => '',
+    }
+    await use(Object.assign(handle, { _electron: electron, _env: { ...process.env, ...appEnv, GANTRY_DATA_DIR: dataDir } }))
+    void testInfo
+  },
+  page: async ({ app }, use, testInfo) => {
+    const internal = app as AppHandle & { _electron: string | null; _env: NodeJS.ProcessEnv }
+    let page: Page
+    let close: () => Promise<void>
+    if (internal._electron) {
+      const electronApp = await _electron.launch({ args: [ROOT], env: internal._env as Record<string, string> })
+      page = await electronApp.firstWindow()
+      close = () => electronApp.close()
+    } else {
+      requirePrerequisite(existsSync(CHROMIUM), 'Chromium', 'apt-get install chromium (or set GANTRY_CHROMIUM)')
+      requirePrerequisite(existsSync(path.join(ROOT, 'out', 'host', 'main.js')), 'The built app', 'run `npm run build` first')
+      const host = await startWebHost(app.dataDir, internal._env)
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+      })
+      const context = await browser.newContext({ viewport: { width: 1440, height: 900 } })
+      page = await context.newPage()
+      await page.goto(host.url)
+      close = async () => {
+        await browser.close()
+        host.child.kill('SIGTERM')
+      }
+    }
+    app.screenshot = async (name: string) => {
+      const file = path.join(SCREENSHOT_DIR, `${testInfo.titlePath.slice(1).join('-').replace(/[^A-Za-z0-9._-]+/g, '_')}-${name}.png`)
+      await page.screenshot({ path: file, fullPage: true })
+      return file
+    }
+    await use(page)
+    await close()
+  },
+})
+
+export { expect } from '@playwright/test'

@@ -1,0 +1,49 @@
+// Lint with the layering of ARCHITECTURE.md enforced as import zones.
+import js from '@eslint/js'
+import globals from 'globals'
+import tseslint from 'typescript-eslint'
+
+const noElectron = { name: 'electron', message: 'Services, host and shared code never import electron; go through the Platform interface.' }
+const nodeBuiltins = ['fs', 'path', 'os', 'child_process', 'net', 'http', 'crypto', 'stream', 'worker_threads', 'util']
+const nodePatterns = [{ group: ['node:*'], message: 'The renderer never imports Node; ask the backend through the API client.' }]
+const nodePaths = nodeBuiltins.map((name) => ({ name, message: 'The renderer never imports Node; ask the backend through the API client.' }))
+
+export default tseslint.config(
+  { ignores: ['out/**', 'dist/**', 'node_modules/**', '.venv/**', 'test-results/**', 'playwright-report/**', 'remote/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-require-imports': 'off',
+    },
+  },
+  {
+    files: ['src/shared/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [noElectron, ...nodePaths, { name: 'react', message: 'shared is pure TypeScript + zod.' }],
+        patterns: [...nodePatterns, { group: ['../main/*', '../renderer/*', '../host/*', '../preload/*', '../../*'], message: 'shared imports nothing of ours outside shared/.' }],
+      }],
+    },
+  },
+  {
+    files: ['src/main/services/**/*.ts', 'src/host/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [noElectron], patterns: [{ group: ['**/renderer/**', '**/preload/**', '**/main/platform/**', '**/main/window', '**/main/ipcTransport'], message: 'Services and host are plain Node: no renderer, preload or Electron adapters.' }] }] },
+  },
+  {
+    files: ['src/preload/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['../main/*', '../renderer/*', '../host/*'], message: 'preload takes only names from shared.' }] }] },
+  },
+  {
+    files: ['src/renderer/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ ...noElectron, message: 'The renderer reaches the backend only through src/renderer/src/api.' }, ...nodePaths],
+        patterns: [...nodePatterns, { group: ['**/main/**', '**/host/**', '**/preload/**'], message: 'The renderer reaches the backend only through its API client.' }],
+      }],
+    },
+  },
+)

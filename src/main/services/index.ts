@@ -1,0 +1,53 @@
+/**
+ * The composition root: every service, wired once, typed against the contract. A method the
+ * contract declares but no service implements is a compile error here.
+ */
+import os from 'node:os'
+import path from 'node:path'
+import type { ApiImpl } from '../../shared/contract'
+import { createEventBus, type EventBus } from './eventBus'
+import { createHostRegistry, type HostRegistry } from './hosts'
+import { createInstancesService } from './instances/instancesService'
+import { createLocalSession } from './local/localSession'
+import type { Platform } from './platform'
+import { createRouter, type Router } from './router'
+
+export interface Services {
+  api: ApiImpl
+  bus: EventBus
+  router: Router
+  hosts: HostRegistry
+  dispose(): Promise<void>
+}
+
+export function createServices(platform: Platform): Services {
+  const bus = createEventBus()
+  const hosts = createHostRegistry(
+    createLocalSession({
+      root: path.join(platform.dataDir, 'this-computer'),
+      remoteCodeDir: path.join(platform.bundleDir, 'remote'),
+      python: process.env.GANTRY_PYTHON || 'python3',
+    }),
+  )
+  const instances = createInstancesService(bus)
+
+  const api: ApiImpl = {
+    'app.info': async (_input, ctx) => ({
+      name: 'Gantry',
+      version: platform.appVersion,
+      platform: `${os.platform()} ${os.arch()}`,
+      transport: ctx.transport,
+      dataDir: platform.dataDir,
+      secretStorage: platform.secrets.info(),
+    }),
+    ...instances.api,
+  }
+
+  return {
+    api,
+    bus,
+    router: createRouter(api, platform.log),
+    hosts,
+    async dispose() {},
+  }
+}

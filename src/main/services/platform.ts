@@ -1,0 +1,36 @@
+/**
+ * What differs between the Electron app and the web host, behind one small interface.
+ * Services never import electron; src/main/platform and src/host provide implementations.
+ */
+export interface SecretStoreInfo {
+  /** e.g. "keychain", "gnome_libsecret", "basic_text", "memory", "file". */
+  backend: string
+  /** Whether secrets survive a restart. */
+  persistent: boolean
+  /** Set when the store is not truly safe; shown to the user before a secret is stored. */
+  warning: string | null
+}
+
+export interface SecretStore {
+  info(): SecretStoreInfo
+  get(key: string): Promise<string | null>
+  set(key: string, value: string): Promise<void>
+  delete(key: string): Promise<void>
+}
+
+export interface Platform {
+  kind: 'electron' | 'web'
+  appVersion: string
+  /** The app's data folder (instances, local runs, backups by default). */
+  dataDir: string
+  /** Folder holding `remote/` (the Python uploaded to hosts) and `resources/` (plans, icons). */
+  bundleDir: string
+  secrets: SecretStore
+  /** OS notification; the web host forwards it to the page instead. */
+  notify(title: string, body: string): void
+  /** Native folder picker; null where the platform has none (the UI then asks for a path). */
+  chooseFolder: ((title: string) => Promise<string | null>) | null
+  /** Start dragging a local file out of the calling window; null where unsupported. */
+  startDrag: ((sender: unknown, filePath: string) => void) | null
+  log(line: string): void
+}

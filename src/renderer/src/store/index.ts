@@ -1,0 +1,14 @@
+/**
+ * One zustand store made of typed slices. It holds ids, statuses and small values; terminal
+ * bytes and raw metric series live outside it (ring buffers + a revision counter).
+ */
+import { create } from 'zustand'
+import { createAppSlice, type AppSlice } from './appSlice'
+import { createInstancesSlice, type InstancesSlice } from './instancesSlice'
+
+export type StoreState = AppSlice & InstancesSlice
+
+export const useStore = create<StoreState>()((...a) => ({
+  ...createAppSlice(...a),
+  ...createInstancesSlice(...a),
+}))

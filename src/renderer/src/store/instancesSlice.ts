@@ -1,0 +1,21 @@
+import type { StateCreator } from 'zustand'
+import type { InstanceSummary } from '../../../shared/api/instances'
+import { LOCAL_INSTANCE_ID } from '../../../shared/api/instances'
+
+export interface InstancesSlice {
+  instances: InstanceSummary[]
+  selectedInstanceId: string
+  setInstances(instances: InstanceSummary[]): void
+  selectInstance(id: string): void
+}
+
+export const createInstancesSlice: StateCreator<InstancesSlice, [], [], InstancesSlice> = (set) => ({
+  instances: [],
+  selectedInstanceId: LOCAL_INSTANCE_ID,
+  setInstances: (instances) =>
+    set((s) => ({
+      instances,
+      selectedInstanceId: instances.some((i) => i.id === s.selectedInstanceId) ? s.selectedInstanceId : LOCAL_INSTANCE_ID,
+    })),
+  selectInstance: (selectedInstanceId) => set({ selectedInstanceId }),
+})
