@@ -66,7 +66,7 @@ class Supervisor:
             # The event keeps its seq and is retried every tick, so readers see no gap.
             self.log("cannot write %s event yet (%s); will retry" % (event_type, e))
 
-    def save_state(self) -> None:
+    def save_state(self) -> bool:
         self.state["last_seq"] = self.journal.last_seq
         self.state["supervisor_pid"] = os.getpid()
         try:
@@ -76,10 +76,11 @@ class Supervisor:
             if str(e) != self._last_save_error:
                 self.log("cannot write state.json (%s); previous state kept, retrying every tick" % e)
             self._last_save_error = str(e)
-            return
+            return False
         if self._last_save_error:
             self.log("state.json writable again")
         self._last_save_error = None
+        return True
 
     def games(self) -> List[Dict[str, Any]]:
         return [self.state["games"][name] for name in self.state["order"]]
@@ -105,12 +106,26 @@ class Supervisor:
                 if self.tick():
                     break
                 time.sleep(self.tick_s)
-            self.save_state()
-            if self.journal.pending_count:
-                self.log("%d events could not be written before exit" % self.journal.pending_count)
+            self._drain_before_exit()
         finally:
             runlock.release(lock_fd)
         return 0
+
+    def _drain_before_exit(self) -> None:
+        """Do not leave with run_completed or the final state unwritten (e.g. disk full):
+        keep retrying until both are on disk, or until asked to exit by a signal."""
+        while True:
+            try:
+                self.journal.flush()
+            except OSError:
+                pass
+            saved = self.save_state()
+            if saved and not self.journal.pending_count:
+                return
+            if self.exit_requested:
+                self.log("exiting with %d events unwritten" % self.journal.pending_count)
+                return
+            time.sleep(max(self.tick_s, 0.5))
 
     def _on_exit_signal(self, signum: int, _frame: Any) -> None:
         # The supervisor leaving does not stop training: trainers run on and a later
