@@ -90,7 +90,7 @@ def gpus() -> Dict[str, Any]:
         except ValueError:
             mem = None
         found.append({"index": int(parts[0]) if parts[0].isdigit() else parts[0],
-                      "name": ",".join(parts[1:-2]), "memory_mib": mem})
+                      "name": ", ".join(parts[1:-2]), "memory_mib": mem})
     return {"nvidia_smi": exe, "gpus": found, "driver": driver, "cuda": cuda.group(1) if cuda else None,
             "error": None if listing is not None else "nvidia-smi failed or timed out"}
 

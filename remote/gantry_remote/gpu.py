@@ -37,7 +37,7 @@ def parse_query_csv(text: str) -> List[Dict[str, Any]]:
         if len(parts) < 7:
             continue
         # A GPU name may itself contain commas; the numeric fields are the last five.
-        index, name, rest = parts[0], ",".join(parts[1:-5]), parts[-5:]
+        index, name, rest = parts[0], ", ".join(parts[1:-5]), parts[-5:]
         gpus.append({
             "index": int(index) if index.isdigit() else index,
             "name": name,

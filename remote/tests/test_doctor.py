@@ -1,0 +1,67 @@
+"""`doctor --json` on this host (real probes) and its verdicts for hosts we cannot be."""
+import os
+import stat
+import sys
+
+from conftest import REPO
+from gantry_remote.doctor import verdicts
+
+FAKE_SMI = """#!/bin/sh
+case "$1" in
+  --query-gpu=*) echo "0, NVIDIA A100-SXM4-80GB, 81920, 535.104.05" ;;
+  *) echo "| NVIDIA-SMI 535.104.05   Driver Version: 535.104.05   CUDA Version: 12.2 |" ;;
+esac
+"""
+
+
+def test_doctor_reports_this_host(rig, tmp_path):
+    smi = tmp_path / "nvidia-smi"
+    smi.write_text(FAKE_SMI)
+    smi.chmod(smi.stat().st_mode | stat.S_IEXEC)
+    rig.env["GANTRY_NVIDIA_SMI"] = str(smi)
+    # A bootstrapped root has venv/bin/python; doctor must probe imports with that interpreter.
+    os.symlink(os.path.join(REPO, ".venv"), os.path.join(rig.root, "venv"))
+    report = rig.ok("doctor", "--json", timeout=120)
+    assert report["os"] == "Linux" and report["arch"] and report["glibc"]
+    assert any(p["name"] == "python3" and p["version"] for p in report["pythons"])
+    assert report["disk"]["free_gb"] > 0
+    assert report["gpu"] == {"nvidia_smi": str(smi), "gpus": [{"index": 0, "name": "NVIDIA A100-SXM4-80GB", "memory_mib": 81920}],
+                             "driver": "535.104.05", "cuda": "12.2", "error": None}
+    assert report["python_checked"].endswith("venv/bin/python")
+    assert report["imports"]["torch"]["ok"] is True  # the test venv has CPU torch
+    assert report["imports"]["envpool"]["ok"] is False
+    levels = {v["level"] for v in report["verdicts"]}
+    assert levels <= {"error", "warning", "ok"}
+    # CPU torch with a GPU listed is a real problem, and the message says what to do.
+    assert any(v["level"] == "error" and "Reinstall a CUDA build" in v["message"] for v in report["verdicts"])
+
+
+def _report(**over):
+    base = {"os": "Linux", "arch": "x86_64", "disk": {"path": "/", "free_gb": 100.0},
+            "gpu": {"nvidia_smi": "/usr/bin/nvidia-smi", "gpus": [{"index": 0}], "cuda": "12.2"},
+            "python_checked": "/r/venv/bin/python", "pythons": [{"name": "python3.11"}],
+            "imports": {"python": "3.11.9", "torch": {"ok": True, "cuda_available": True}, "envpool": {"ok": True},
+                        "ale_py": {"ok": True}}}
+    base.update(over)
+    return base
+
+
+def test_verdicts_ok_host():
+    assert verdicts(_report()) == [{"level": "ok", "message": "This host is ready to train."}]
+
+
+def test_verdicts_envpool_needs_python_311():
+    imports = {"python": "3.12.3", "torch": {"ok": True, "cuda_available": True},
+               "envpool": {"ok": False, "error": "ModuleNotFoundError"}, "ale_py": {"ok": True}}
+    [v] = verdicts(_report(imports=imports))
+    assert v["level"] == "warning" and "CPython <= 3.11" in v["message"]
+    assert "backend \"ale\"" in v["message"] and "python3.11 (found on this host)" in v["message"]
+
+
+def test_verdicts_no_gpu_no_torch_low_disk():
+    report = _report(gpu={"nvidia_smi": None, "gpus": [], "cuda": None}, disk={"path": "/", "free_gb": 3.2},
+                     imports={"python": "3.11.2", "torch": {"ok": False, "error": "No module named 'torch'"},
+                              "envpool": {"ok": False}, "ale_py": {"ok": False}})
+    messages = " | ".join(v["message"] for v in verdicts(report))
+    assert "No nvidia-smi" in messages and "setup.sh" in messages and "3.2 GB free" in messages
+    assert "only the builtin games" in messages
