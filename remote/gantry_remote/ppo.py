@@ -97,6 +97,8 @@ class Args:
     """minutes between checkpoints (also on SIGTERM and at the end)"""
     export_minutes: float = 30.0
     """minutes between ONNX exports (also at the end)"""
+    export: bool = True
+    """export ONNX models; --no-export only for benchmarks on hosts without the onnx package"""
     metrics_seconds: float = 5.0
     """seconds between metrics.jsonl lines"""
     amp: bool = False
@@ -249,6 +251,11 @@ def main(argv: List[str]) -> int:
 
 def train(args: Args, stop: StopFlag) -> int:
     device = resolve_device(args.device)
+    if args.export:
+        try:
+            import onnx  # noqa: F401  (fail now, not after hours of training)
+        except ImportError as exc:
+            raise RuntimeError("ONNX export needs the onnx package: run `pip install onnx onnxruntime` in the trainer's venv") from exc
     ckpt_dir = os.path.join(args.run_dir, "ckpt")
     models_dir = os.path.join(args.run_dir, "models")
     metrics_path = os.path.join(args.run_dir, "metrics.jsonl")
@@ -501,7 +508,7 @@ def train(args: Args, stop: StopFlag) -> int:
         if now - last_checkpoint >= args.checkpoint_minutes * 60:
             write_checkpoint(snapshot_now())
             last_checkpoint = now
-        if now - last_export >= args.export_minutes * 60:
+        if args.export and now - last_export >= args.export_minutes * 60:
             write_export()
             last_export = now
 
@@ -511,7 +518,8 @@ def train(args: Args, stop: StopFlag) -> int:
     if stop.requested:
         log("%s received: checkpointed at step %d, exiting" % (stop.signal_name, global_step))
         return 0
-    write_export()
+    if args.export:
+        write_export()
     reason = "target_episodes" if args.target_episodes > 0 and episodes >= args.target_episodes else "total_steps"
     atomic.write_json(os.path.join(args.run_dir, "completed.json"),
                       {"episodes": episodes, "global_step": global_step, "ts": time.time(), "reason": reason})
