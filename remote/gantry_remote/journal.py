@@ -9,7 +9,7 @@ readers never see a gap.
 import json
 import os
 import time
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, List, Optional
 
 from . import PROTOCOL_VERSION
 
@@ -137,8 +137,3 @@ class JournalReader:
 
 def read_all(path: str) -> List[Dict[str, Any]]:
     return JournalReader(path).read_new()
-
-
-def iter_from(path: str, from_seq: int) -> Tuple[JournalReader, Iterator[Dict[str, Any]]]:
-    reader = JournalReader(path)
-    return reader, (e for e in reader.read_new() if e["seq"] >= from_seq)

@@ -98,13 +98,10 @@ def resolve_run(root: str, run_id: Optional[str]) -> str:
 
 
 def game_view(g: Dict[str, Any]) -> Dict[str, Any]:
-    shown = g["state"]
-    if g.get("pending") in ("pause",) and shown == "running":
-        shown = "running"  # still running until it has checkpointed and exited
     return {
         "game": g["game"],
         "backend": g.get("backend"),
-        "state": shown,
+        "state": g["state"],
         "episodes": g.get("episodes", 0),
         "target_episodes": g.get("target_episodes"),
         "restarts": g.get("restarts", 0),

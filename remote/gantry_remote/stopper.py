@@ -33,6 +33,11 @@ def stop_without_supervisor(run_path: str, grace_s: float) -> Dict[str, Any]:
             time.sleep(0.1)
         for g in live:
             procs.kill_group(g["pid"])
+        # SIGKILL is asynchronous; report "stopped" only once the processes are really gone.
+        deadline = time.monotonic() + 5
+        while live and time.monotonic() < deadline:
+            live = [g for g in live if procs.is_same_process(g["pid"], g["pid_start"])]
+            time.sleep(0.05)
         stopped = []
         for name in st["order"]:
             g = st["games"][name]
