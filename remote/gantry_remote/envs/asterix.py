@@ -21,7 +21,7 @@ class Asterix(BuiltinGame):
     action_codes = (NOOP, LEFT, UP, RIGHT, DOWN)
 
     def _initial_state(self, draws) -> State:
-        n, dev = self.num_envs, self.device
+        n, dev = draws.batch
 
         def full(value):
             return torch.full((n,), value, dtype=torch.int32, device=dev)

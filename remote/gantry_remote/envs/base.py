@@ -91,6 +91,11 @@ class Draws:
         self.base = base  # [N] int32, already mixed with env key and step counter
         self.stream_offset = stream_offset
 
+    @property
+    def batch(self):
+        """(num_envs, device) taken from the tensors, so traced code never bakes in a size."""
+        return self.base.shape[0], self.base.device
+
     def streams_from(self, offset: int) -> "Draws":
         """The same step's randomness, seen through a disjoint range of stream ids."""
         return Draws(self.base, offset)
@@ -255,6 +260,12 @@ class BuiltinGame(VecEnv):
         self._state = {"game": game}
         for key in ("counter", "last_action", "ep_return", "ep_length"):
             self._state[key] = d[key].to(self.device).clone()
+
+    @property
+    def game_state(self) -> State:
+        """The live rule state (one [N, ...] tensor per field). For tests and debugging: writing
+        into these tensors sets up a scenario for the next step."""
+        return self._state["game"]
 
     # -- one step of every env, as a pure function of (state, actions) ---------------------
     def _step_pure(self, state: State, actions: torch.Tensor):

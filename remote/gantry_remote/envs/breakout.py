@@ -24,7 +24,7 @@ class Breakout(BuiltinGame):
     action_codes = (NOOP, LEFT, RIGHT)
 
     def _initial_state(self, draws) -> State:
-        n, dev = self.num_envs, self.device
+        n, dev = draws.batch
         from_right = draws.coin(0)  # MinAtar: start at (3, 0) heading down-right or (3, 9) down-left
         ball_x = torch.where(from_right, 9, 0).to(torch.int32)
         return {

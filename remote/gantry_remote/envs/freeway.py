@@ -28,7 +28,7 @@ class Freeway(BuiltinGame):
         return torch.where(backwards, -speed, speed)
 
     def _initial_state(self, draws) -> State:
-        n, dev = self.num_envs, self.device
+        n, dev = draws.batch
         velocity = self._random_velocities(draws, 0)
         return {
             "chicken_y": torch.full((n,), GRID - 1, dtype=torch.int32, device=dev),

@@ -51,7 +51,7 @@ class Seaquest(BuiltinGame):
     action_codes = (NOOP, LEFT, UP, RIGHT, DOWN, FIRE)
 
     def _initial_state(self, draws) -> State:
-        n, dev = self.num_envs, self.device
+        n, dev = draws.batch
 
         def full(value, dtype=torch.int32):
             return torch.full((n,), value, dtype=dtype, device=dev)

@@ -34,7 +34,7 @@ class SpaceInvaders(BuiltinGame):
     action_codes = (NOOP, LEFT, RIGHT, FIRE)
 
     def _initial_state(self, draws) -> State:
-        n, dev = self.num_envs, self.device
+        n, dev = draws.batch
 
         def full(value):
             return torch.full((n,), value, dtype=torch.int32, device=dev)

@@ -1,0 +1,266 @@
+"""Env-only throughput of the built-in games: steps/s with random actions.
+
+CUDA: each measurement runs K steps per CUDA-graph launch (compiled step, random actions drawn
+on the device inside the graph), best of 3 timed windows after warm-up; the protocol gymnax's
+jit+scan figures use. CPU: the plain eager step in a Python loop (what "This computer" runs).
+
+Before timing on CUDA it checks that the compiled CUDA step reproduces the eager CPU step
+bit for bit (obs, reward, terminated, truncated) for a few dozen steps.
+
+    cd remote && python3 ../bench/bench_envs.py --device cuda --out /tmp/envs.json
+    cd remote && python3 ../bench/bench_envs.py --device cpu --sizes 64
+    python3 bench/bench_envs.py --render envs.json --append-md BENCHMARKS.md
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "remote"))
+
+# gymnax 1.0 (JAX, jit + scan) on one H200, same protocol: steps/s at 1,024 / 16,384 / 131,072 envs.
+GYMNAX_H200 = {
+    "breakout": {1024: 33.4e6, 16384: 280e6, 131072: 805e6},
+    "space_invaders": {1024: 26.6e6, 16384: 147e6, 131072: 171e6},
+    "freeway": {1024: 14.0e6, 16384: 126e6, 131072: 635e6},
+    "asterix": {1024: 4.8e6, 16384: 51e6, 131072: 191e6},
+    "seaquest": {1024: 2.2e6, 16384: 3.3e6, 131072: 3.2e6},
+}
+GAMES = ["breakout", "space_invaders", "freeway", "asterix", "seaquest"]
+
+
+def machine_description(device: str) -> str:
+    import torch
+
+    if device == "cuda":
+        return "%s, torch %s, CUDA %s" % (torch.cuda.get_device_name(0), torch.__version__, torch.version.cuda)
+    return "%s, %d CPU threads, torch %s" % (platform.processor() or platform.machine(), torch.get_num_threads(), torch.__version__)
+
+
+def best_rate(run_once, env_steps_per_call: int, repeats: int, window_s: float, sync) -> float:
+    """Best of `repeats` windows of at least `window_s` seconds, in env steps per second."""
+    best = 0.0
+    for _ in range(repeats):
+        calls = 0
+        sync()
+        start = time.perf_counter()
+        while True:
+            run_once()
+            calls += 1
+            if calls % 4 == 0:
+                sync()
+                elapsed = time.perf_counter() - start
+                if elapsed >= window_s:
+                    break
+        best = max(best, env_steps_per_call * calls / elapsed)
+    return best
+
+
+def check_cuda_matches_cpu(game: str, random_step_factory, num_envs: int = 512, steps: int = 48) -> bool:
+    import torch
+
+    from gantry_remote.envs import make_builtin
+    from gantry_remote.envs.fused import random_actions
+
+    cpu = make_builtin(game, num_envs, device="cpu", seed=7)
+    gpu = make_builtin(game, num_envs, device="cuda", seed=7)
+    gpu_random_step = random_step_factory(gpu)
+    cpu_state, gpu_state = cpu._state, gpu._state
+    for _ in range(steps):
+        cpu_state, a = cpu._step_pure(cpu_state, random_actions(cpu, cpu_state))
+        gpu_state, b = gpu_random_step(gpu_state)
+        for field in ("obs", "reward", "terminated", "truncated", "episode_return", "episode_length"):
+            if not torch.equal(getattr(a, field), getattr(b, field).cpu()):
+                return False
+    return True
+
+
+def bench_cuda(games, sizes, steps_per_run, repeats, window_s, out_path, results):
+    import torch
+
+    from gantry_remote.envs import make_builtin
+    from gantry_remote.envs.fused import FusedRandomRollout, compiled_random_step, eager_random_step
+
+    for game in games:
+        started = time.perf_counter()
+        # One dynamic-shape compile per game serves every batch size (keeps compile time bounded).
+        factory = lambda env: compiled_random_step(env, dynamic=True)  # noqa: E731
+        mode = "compiled"
+        try:
+            matches = check_cuda_matches_cpu(game, factory)
+        except Exception as error:  # fall back to CUDA graphs of the eager step, and say so
+            print("%s: compiled step failed, measuring eager step in a CUDA graph: %r" % (game, error), flush=True)
+            factory, mode = eager_random_step, "eager+graph"
+            try:
+                matches = check_cuda_matches_cpu(game, factory)
+            except Exception as second_error:
+                matches = None
+                print("%s: eager CUDA step failed too: %r" % (game, second_error), flush=True)
+        print("%s: CUDA (%s) matches CPU: %s (%.0f s)" % (game, mode, matches, time.perf_counter() - started), flush=True)
+        for size in sizes:
+            row = {"game": game, "num_envs": size, "device": "cuda", "steps_per_launch": steps_per_run,
+                   "cuda_matches_cpu": matches, "mode": mode}
+            try:
+                env = make_builtin(game, size, device="cuda", seed=0)
+                rollout = FusedRandomRollout(env, steps_per_run=steps_per_run, random_step=factory(env))
+                rollout.run()
+                torch.cuda.synchronize()
+                rate = best_rate(rollout.run, size * steps_per_run, repeats, window_s, torch.cuda.synchronize)
+                row["steps_per_s"] = rate
+                anchor = GYMNAX_H200.get(game, {}).get(size)
+                row["gymnax_steps_per_s"] = anchor
+                row["vs_gymnax"] = rate / anchor if anchor else None
+                row["peak_mem_gib"] = torch.cuda.max_memory_allocated() / 2**30
+                del rollout, env
+                torch.cuda.empty_cache()
+                torch.cuda.reset_peak_memory_stats()
+            except Exception as error:
+                row["error"] = repr(error)[:500]
+            results["rows"].append(row)
+            print(json.dumps(row), flush=True)
+            save(results, out_path)
+        print("%s done in %.0f s" % (game, time.perf_counter() - started), flush=True)
+
+
+def bench_cpu(games, sizes, repeats, window_s, out_path, results):
+    import torch
+
+    from gantry_remote.envs import make_builtin
+    from gantry_remote.envs.fused import random_actions
+
+    for game in games:
+        for size in sizes:
+            env = make_builtin(game, size, device="cpu", seed=0)
+
+            def one_step(env=env):
+                env.step(random_actions(env, env._state))
+
+            for _ in range(20):
+                one_step()
+            rate = best_rate(one_step, size, repeats, window_s, lambda: None)
+            row = {"game": game, "num_envs": size, "device": "cpu", "steps_per_s": rate}
+            results["rows"].append(row)
+            print(json.dumps(row), flush=True)
+            save(results, out_path)
+
+
+def save(results, out_path):
+    if out_path:
+        tmp = out_path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(results, f, indent=1)
+        os.replace(tmp, out_path)
+
+
+def fmt_rate(rate):
+    if rate is None:
+        return "-"
+    return "%.1fM" % (rate / 1e6) if rate >= 1e6 else "%.0fk" % (rate / 1e3)
+
+
+def to_markdown(results) -> str:
+    rows = results["rows"]
+    lines = [
+        "",
+        "### %s — %s" % (results["date"], results["machine"]),
+        "",
+        "`%s`" % results["command"],
+        "",
+    ]
+    sizes = sorted({r["num_envs"] for r in rows})
+    if results["device"] == "cuda":
+        header = "| game | " + " | ".join("%d envs (vs gymnax)" % s for s in sizes) + " | CUDA == CPU |"
+    else:
+        header = "| game | " + " | ".join("%d envs" % s for s in sizes) + " |"
+    lines += [header, "|" + "---|" * (header.count("|") - 1)]
+    for game in GAMES:
+        cells = []
+        check = "-"
+        for size in sizes:
+            match = [r for r in rows if r["game"] == game and r["num_envs"] == size]
+            if not match:
+                cells.append("-")
+                continue
+            r = match[0]
+            if "error" in r:
+                cells.append("error")
+                continue
+            cell = fmt_rate(r["steps_per_s"])
+            if r.get("vs_gymnax"):
+                cell += " (%.2f×)" % r["vs_gymnax"]
+            cells.append(cell)
+            if r.get("cuda_matches_cpu") is not None:
+                check = "yes" if r["cuda_matches_cpu"] else "NO"
+        if all(c == "-" for c in cells):
+            continue
+        line = "| %s | %s |" % (game, " | ".join(cells))
+        if results["device"] == "cuda":
+            line += " %s |" % check
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def append_markdown(path: str, block: str) -> None:
+    header = "# Benchmarks\n"
+    section = "## Built-in environments (bench/bench_envs.py)"
+    text = open(path).read() if os.path.exists(path) else header
+    if section not in text:
+        text = text.rstrip("\n") + "\n\n" + section + "\n\nEnv-only steps/s, random actions, best of 3 after warm-up.\n"
+    # Insert at the end of our own section (before the next "## " heading, if any).
+    start = text.index(section)
+    next_heading = text.find("\n## ", start + len(section))
+    end = len(text) if next_heading < 0 else next_heading + 1
+    text = text[:end].rstrip("\n") + "\n" + block + ("\n" + text[end:] if next_heading >= 0 else "")
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(path + ".tmp", path)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
+    parser.add_argument("--games", default=",".join(GAMES))
+    parser.add_argument("--sizes", default=None, help="comma list; default 1024,16384,131072 (cuda) or 64 (cpu)")
+    parser.add_argument("--steps-per-launch", type=int, default=32)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--window-s", type=float, default=0.3)
+    parser.add_argument("--out", default=None, help="write results JSON here")
+    parser.add_argument("--append-md", default=None, help="append a results table to this markdown file")
+    parser.add_argument("--render", default=None, help="only render an existing results JSON")
+    args = parser.parse_args(argv)
+
+    if args.render:
+        results = json.load(open(args.render))
+        block = to_markdown(results)
+        print(block)
+        if args.append_md:
+            append_markdown(args.append_md, block)
+        return 0
+
+    games = [g for g in args.games.split(",") if g]
+    default_sizes = "1024,16384,131072" if args.device == "cuda" else "64"
+    sizes = [int(s) for s in (args.sizes or default_sizes).split(",")]
+    results = {
+        "device": args.device,
+        "machine": machine_description(args.device),
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": "python3 ../bench/bench_envs.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "rows": [],
+    }
+    if args.device == "cuda":
+        bench_cuda(games, sizes, args.steps_per_launch, args.repeats, args.window_s, args.out, results)
+    else:
+        bench_cpu(games, sizes, args.repeats, args.window_s, args.out, results)
+    block = to_markdown(results)
+    print(block)
+    if args.append_md:
+        append_markdown(args.append_md, block)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
