@@ -8,15 +8,21 @@
 import type { z } from 'zod'
 import * as app from './api/app'
 import * as instances from './api/instances'
+import * as runs from './api/runs'
+import * as terminals from './api/terminals'
 
 export const contract = {
   methods: {
     ...app.methods,
     ...instances.methods,
+    ...runs.methods,
+    ...terminals.methods,
   },
   events: {
     ...app.events,
     ...instances.events,
+    ...runs.events,
+    ...terminals.events,
   },
 } as const
 

@@ -11,6 +11,8 @@ import { createInstancesService } from './instances/instancesService'
 import { createLocalSession } from './local/localSession'
 import type { Platform } from './platform'
 import { createRouter, type Router } from './router'
+import { createRunsService } from './remote/runsService'
+import { createTerminalsService } from './terminals/terminalsService'
 
 export interface Services {
   api: ApiImpl
@@ -30,6 +32,19 @@ export function createServices(platform: Platform): Services {
     }),
   )
   const instances = createInstancesService(bus)
+  const runs = createRunsService({
+    bus,
+    hosts,
+    bundleDir: platform.bundleDir,
+    instanceName: (id) => (id === 'local' ? 'This computer' : id),
+    notify(notice) {
+      bus.emit('app.notification', notice)
+      // The web platform's notify() re-emits app.notification; only Electron adds an OS notification.
+      if (platform.kind === 'electron') platform.notify(notice.title, notice.body)
+    },
+    log: platform.log,
+  })
+  const terminals = createTerminalsService({ bus, hosts, log: platform.log })
 
   const api: ApiImpl = {
     'app.info': async (_input, ctx) => ({
@@ -41,6 +56,8 @@ export function createServices(platform: Platform): Services {
       secretStorage: platform.secrets.info(),
     }),
     ...instances.api,
+    ...runs.api,
+    ...terminals.api,
   }
 
   return {
@@ -48,6 +65,9 @@ export function createServices(platform: Platform): Services {
     bus,
     router: createRouter(api, platform.log),
     hosts,
-    async dispose() {},
+    async dispose() {
+      runs.dispose()
+      terminals.dispose()
+    },
   }
 }

@@ -1,0 +1,150 @@
+/**
+ * runs.*: launch and control runs through the supervisor CLI, follow each watched run's journal
+ * (one attach per run, shared by every window), keep a bounded backlog for back-fill, deliver
+ * events to the renderer in batches (every 250 ms) and raise notifications.
+ */
+import * as runsApi from '../../../shared/api/runs'
+import type { DomainImpl } from '../../../shared/contract'
+import type { RunEvent } from '../../../shared/remoteProtocol'
+import { RpcError } from '../../../shared/rpc'
+import type { EventBus } from '../eventBus'
+import type { HostRegistry } from '../hosts'
+import { createRunNotifier, type RunNotice, type RunNotifier } from '../notifications'
+import type { HostSession } from './hostSession'
+import { startJournalAttach, type JournalAttach } from './journalAttach'
+import { loadBuiltinPlans } from './plans'
+import { createRunHistory, type RunHistory } from './runHistory'
+import { controlRun, listRuns, startRun, stopRun } from './supervisorControl'
+
+export const EVENT_BATCH_MS = 250
+
+export interface RunsServiceOptions {
+  bus: EventBus
+  hosts: HostRegistry
+  bundleDir: string
+  instanceName(instanceId: string): string
+  notify(notice: RunNotice): void
+  log(line: string): void
+  staleAfterMs?: number
+  historyLimit?: number
+}
+
+interface Watched {
+  instanceId: string
+  runId: string
+  attach: JournalAttach
+  history: RunHistory
+  pending: RunEvent[]
+  notifier: RunNotifier
+}
+
+export function createRunsService(options: RunsServiceOptions) {
+  const { bus, hosts } = options
+  const watched = new Map<string, Watched>()
+
+  const withSession = async <T>(instanceId: string, fn: (session: HostSession) => Promise<T>): Promise<T> => {
+    const lease = await hosts.acquire(instanceId)
+    try {
+      return await fn(lease)
+    } finally {
+      lease.release()
+    }
+  }
+
+  const publishRuns = async (instanceId: string) => {
+    try {
+      const runs = await withSession(instanceId, listRuns)
+      bus.emit('runs.changed', { instanceId, runs }, instanceId)
+    } catch (error) {
+      options.log(`[runs] list on ${instanceId} failed: ${error instanceof Error ? error.message : String(error)}`)
+    }
+  }
+
+  const flush = () => {
+    for (const w of watched.values()) {
+      if (!w.pending.length) continue
+      const events = w.pending.splice(0)
+      bus.emit('runs.events', { instanceId: w.instanceId, runId: w.runId, events }, runsApi.runKey(w.instanceId, w.runId))
+    }
+  }
+  const flushTimer = setInterval(flush, EVENT_BATCH_MS)
+  flushTimer.unref?.()
+  const tickTimer = setInterval(() => {
+    for (const w of watched.values()) for (const n of w.notifier.onTick(w.attach.state(), Date.now())) options.notify(n)
+  }, 5000)
+  tickTimer.unref?.()
+
+  const watch = (instanceId: string, runId: string): Watched => {
+    const key = runsApi.runKey(instanceId, runId)
+    const existing = watched.get(key)
+    if (existing) return existing
+    const history = createRunHistory(options.historyLimit)
+    const notifier = createRunNotifier(options.instanceName(instanceId), runId, Date.now() - 5000)
+    const w: Watched = {
+      instanceId,
+      runId,
+      history,
+      pending: [],
+      notifier,
+      attach: startJournalAttach({
+        instanceId,
+        runId,
+        acquire: () => hosts.acquire(instanceId),
+        staleAfterMs: options.staleAfterMs,
+        log: options.log,
+        onEvents(events) {
+          history.append(events)
+          w.pending.push(...events)
+          for (const n of notifier.onEvents(events)) options.notify(n)
+          if (events.some((e) => e.type === 'run_completed' || e.type === 'run_started')) void publishRuns(instanceId)
+        },
+        onState(state) {
+          bus.emit('runs.stream', state, key)
+        },
+      }),
+    }
+    watched.set(key, w)
+    return w
+  }
+
+  const api: DomainImpl<typeof runsApi.methods> = {
+    'runs.plans': () => loadBuiltinPlans(options.bundleDir, options.log),
+    'runs.list': ({ instanceId }) => withSession(instanceId, listRuns),
+    'runs.launch': async ({ instanceId, plan }) => {
+      const runId = await withSession(instanceId, async (session) => {
+        const live = (await listRuns(session)).find((r) => r.supervisorAlive)
+        if (live) throw new RpcError('conflict', `Run ${live.runId} is already training on ${options.instanceName(instanceId)}. Open it, or stop it before launching another.`)
+        return startRun(session, plan)
+      })
+      watch(instanceId, runId)
+      void publishRuns(instanceId)
+      return { runId }
+    },
+    'runs.watch': async ({ instanceId, runId }) => watch(instanceId, runId).attach.state(),
+    'runs.history': async ({ instanceId, runId, fromSeq }) => {
+      const w = watch(instanceId, runId)
+      flush() // so history and the next batch never overlap: everything pending is sent first
+      return { ...w.history.since(fromSeq), stream: w.attach.state() }
+    },
+    'runs.stop': async ({ instanceId, runId }) => {
+      const state = await withSession(instanceId, (s) => stopRun(s, runId))
+      void publishRuns(instanceId)
+      return { state }
+    },
+    'runs.pause': async ({ instanceId, runId, game }) => ({ ok: true as const, note: await withSession(instanceId, (s) => controlRun(s, runId, { action: 'pause', game })) }),
+    'runs.resume': async ({ instanceId, runId, game }) => ({ ok: true as const, note: await withSession(instanceId, (s) => controlRun(s, runId, { action: 'resume', game })) }),
+    'runs.setSlots': async ({ instanceId, runId, slots }) => ({ ok: true as const, note: await withSession(instanceId, (s) => controlRun(s, runId, { action: 'set-slots', slots })) }),
+  }
+
+  return {
+    api,
+    /** For tests and benches: the live attach of a watched run. */
+    attachOf: (instanceId: string, runId: string) => watched.get(runsApi.runKey(instanceId, runId))?.attach ?? null,
+    dispose() {
+      clearInterval(flushTimer)
+      clearInterval(tickTimer)
+      for (const w of watched.values()) w.attach.stop()
+      watched.clear()
+    },
+  }
+}

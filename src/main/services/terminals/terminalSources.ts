@@ -1,0 +1,68 @@
+/**
+ * What runs behind each terminal kind, as argv for a HostSession (never a shell string with user
+ * input in it: run ids and game names are validated by the contract and passed as arguments).
+ */
+import type { HostProcess, HostSession } from '../remote/hostSession'
+
+export const LOG_BACKLOG_LINES = 500
+const BACKLOG_MAX_BYTES = 1_000_000
+
+export function runDirOf(session: HostSession, runId: string): string {
+  return `${session.root}/runs/${runId}`
+}
+
+export function gameLogPath(session: HostSession, runId: string, game: string): string {
+  return `${runDirOf(session, runId)}/games/${game}/train.log`
+}
+
+export function supervisorLogPath(session: HostSession, runId: string): string {
+  return `${runDirOf(session, runId)}/supervisor.log`
+}
+
+const GPU_WATCH = [
+  'sh',
+  '-c',
+  'if command -v nvidia-smi >/dev/null 2>&1; then exec nvidia-smi -l 2; else echo "nvidia-smi is not available on this host (no NVIDIA GPU or driver), so there is nothing to watch. Training here runs on the CPU."; fi',
+]
+
+export function startGpuWatch(session: HostSession, size: { cols: number; rows: number }): HostProcess {
+  return session.spawn(GPU_WATCH, { pty: size })
+}
+
+/**
+ * A log followed from a byte offset, so a reconnect continues exactly where the last stream
+ * stopped. The first open shows the last 500 lines (up to the size measured at open) and then
+ * follows from that size on.
+ */
+export interface LogFollower {
+  /** Bytes of the file delivered so far (the next stream starts after them). */
+  readonly offset: number
+  /** Text to show before following: the backlog on first open, nothing on a resume. */
+  backlog(session: HostSession): Promise<string>
+  follow(session: HostSession): HostProcess
+  /** Count bytes that arrived from the follow stream's stdout. */
+  advance(bytes: number): void
+}
+
+export function createLogFollower(file: string): LogFollower {
+  let offset: number | null = null
+  return {
+    get offset() {
+      return offset ?? 0
+    },
+    async backlog(session) {
+      if (offset !== null) return ''
+      const size = await session.run(['sh', '-c', 'wc -c < "$1" 2>/dev/null || echo 0', 'sh', file], { timeoutMs: 20_000 })
+      offset = Number.parseInt(size.stdout.trim(), 10) || 0
+      if (offset === 0) return ''
+      const tail = await session.run(['sh', '-c', 'head -c "$2" -- "$1" | tail -n "$3" | tail -c "$4"', 'sh', file, String(offset), String(LOG_BACKLOG_LINES), String(BACKLOG_MAX_BYTES)], { timeoutMs: 20_000 })
+      return tail.stdout
+    },
+    follow(session) {
+      return session.spawn(['tail', '-c', `+${(offset ?? 0) + 1}`, '-F', '--', file])
+    },
+    advance(bytes) {
+      offset = (offset ?? 0) + bytes
+    },
+  }
+}

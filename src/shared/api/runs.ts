@@ -1,0 +1,67 @@
+/**
+ * Training runs on an instance: launch a plan, control the supervisor, and the live journal
+ * stream (batched events plus a bounded history kept in main so a renderer can back-fill).
+ */
+import { z } from 'zod'
+import { Plan, RunEvent } from '../remoteProtocol'
+import { InstanceId } from './instances'
+
+export const RunId = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/).refine((s) => !s.includes('..') && !s.startsWith('.'), 'Invalid run id.')
+const GameName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/)
+const RunRef = z.object({ instanceId: InstanceId, runId: RunId }).strict()
+
+export const BuiltinPlan = z.object({ id: z.string(), name: z.string(), description: z.string(), plan: Plan })
+export type BuiltinPlan = z.infer<typeof BuiltinPlan>
+
+export const RunSummary = z.object({
+  runId: z.string(),
+  planName: z.string().nullable(),
+  state: z.string().nullable(),
+  startedTs: z.number().nullable(),
+  supervisorAlive: z.boolean(),
+})
+export type RunSummary = z.infer<typeof RunSummary>
+
+export const StreamState = z.object({
+  instanceId: z.string(),
+  runId: z.string(),
+  /** live: events flowing; stale: no heartbeat for a while; reconnecting: re-attaching; ended: the run finished; failed: cannot attach (message says why). */
+  status: z.enum(['attaching', 'live', 'stale', 'reconnecting', 'ended', 'failed']),
+  lastSeq: z.number().int(),
+  /** Unix ms of the last line from the host (event or heartbeat). */
+  lastHeardAt: z.number().nullable(),
+  message: z.string().nullable(),
+  reattaches: z.number().int(),
+})
+export type StreamState = z.infer<typeof StreamState>
+
+export const methods = {
+  'runs.plans': { input: z.object({}).strict(), output: z.array(BuiltinPlan) },
+  'runs.list': { input: z.object({ instanceId: InstanceId }).strict(), output: z.array(RunSummary) },
+  'runs.launch': {
+    input: z.object({ instanceId: InstanceId, plan: Plan }).strict(),
+    output: z.object({ runId: z.string() }),
+  },
+  /** Start following a run's journal (idempotent); returns the stream state. */
+  'runs.watch': { input: RunRef, output: StreamState },
+  /** Journal backlog kept in main from fromSeq on; `firstSeq` > fromSeq when older events were dropped. */
+  'runs.history': {
+    input: RunRef.extend({ fromSeq: z.number().int().nonnegative() }).strict(),
+    output: z.object({ events: z.array(RunEvent), firstSeq: z.number().int(), stream: StreamState }),
+  },
+  'runs.stop': { input: RunRef, output: z.object({ state: z.string() }) },
+  'runs.pause': { input: RunRef.extend({ game: GameName }).strict(), output: z.object({ ok: z.literal(true), note: z.string().nullable() }) },
+  'runs.resume': { input: RunRef.extend({ game: GameName }).strict(), output: z.object({ ok: z.literal(true), note: z.string().nullable() }) },
+  'runs.setSlots': { input: RunRef.extend({ slots: z.number().int().min(1).max(256) }).strict(), output: z.object({ ok: z.literal(true), note: z.string().nullable() }) },
+} as const
+
+export const events = {
+  /** Journal events, batched (a few times a second), keyed by `${instanceId}/${runId}`. */
+  'runs.events': z.object({ instanceId: z.string(), runId: z.string(), events: z.array(RunEvent) }),
+  /** The attach stream's health, keyed like runs.events. */
+  'runs.stream': StreamState,
+  /** The list of runs on an instance changed (launch, stop, completion). */
+  'runs.changed': z.object({ instanceId: z.string(), runs: z.array(RunSummary) }),
+} as const
+
+export const runKey = (instanceId: string, runId: string): string => `${instanceId}/${runId}`

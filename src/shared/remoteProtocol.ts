@@ -1,0 +1,159 @@
+/**
+ * Zod mirror of remote/PROTOCOL.md: the journal events `attach` prints and the JSON the
+ * gantry_remote CLI answers with. Everything read from a host is parsed here before it is used.
+ * Unknown fields are ignored (passthrough is not needed: readers only use what they know).
+ */
+import { z } from 'zod'
+
+export const PROTOCOL_VERSION = 1
+
+const num = z.number().finite()
+const common = {
+  v: z.literal(PROTOCOL_VERSION),
+  ts: num,
+  run: z.string(),
+  seq: z.number().int().nonnegative(),
+}
+const game = z.string().min(1).max(64)
+export const FailureCause = z.enum(['crash', 'oom', 'nan', 'signal', 'frozen', 'other'])
+
+export const GpuSample = z.object({
+  index: z.number().int(),
+  name: z.string(),
+  util: num.nullable(),
+  mem_used: num.nullable(),
+  mem_total: num.nullable(),
+  temp: num.nullable(),
+  power: num.nullable(),
+})
+export type GpuSample = z.infer<typeof GpuSample>
+
+const ev = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) => z.object({ ...common, type: z.literal(type), ...shape })
+
+export const RunEvent = z.discriminatedUnion('type', [
+  ev('run_started', { plan_name: z.string(), slots: z.number().int(), games: z.array(game), resumed: z.boolean() }),
+  ev('supervisor_started', { pid: z.number().int(), adopted: z.array(game) }),
+  ev('game_queued', { game }),
+  ev('game_started', { game, pid: z.number().int(), attempt: z.number().int(), resumed_from_checkpoint: z.boolean() }),
+  ev('progress', {
+    game,
+    episodes: z.number().int().nonnegative(),
+    target_episodes: z.number().int().positive(),
+    mean_return: num.nullable(),
+    global_step: z.number().int().nonnegative(),
+    sps: num.nullable(),
+    episodes_per_hour: num.nullable(),
+  }),
+  ev('checkpoint', { game, file: z.string(), global_step: z.number().int() }),
+  ev('model_exported', { game, file: z.string(), sha256: z.string(), size: z.number().int(), global_step: z.number().int() }),
+  ev('game_restarting', { game, cause: FailureCause, attempt: z.number().int(), exit_code: z.number().int().nullable(), detail: z.string().nullable(), delay_s: num }),
+  ev('game_failed', { game, cause: FailureCause, detail: z.string().nullable() }),
+  ev('game_completed', { game, episodes: z.number().int() }),
+  ev('game_paused', { game }),
+  ev('game_resumed', { game }),
+  ev('game_stopped', { game }),
+  ev('slots_changed', { slots: z.number().int() }),
+  ev('gpu', { gpus: z.array(GpuSample) }),
+  ev('gpu_unavailable', { reason: z.string() }),
+  ev('heartbeat', { transient: z.boolean().optional(), supervisor_alive: z.boolean().optional() }),
+  ev('run_completed', { state: z.enum(['completed', 'stopped', 'failed']) }),
+])
+export type RunEvent = z.infer<typeof RunEvent>
+export type RunEventOf<T extends RunEvent['type']> = Extract<RunEvent, { type: T }>
+
+export type ParsedLine =
+  | { kind: 'event'; event: RunEvent }
+  /** A type this app does not know yet but with our protocol version: skipped, not fatal. */
+  | { kind: 'unknown_type'; type: string; seq: number | null }
+  | { kind: 'unsupported_version'; version: unknown; message: string }
+  | { kind: 'invalid'; message: string }
+
+const Envelope = z.object({ v: z.unknown(), type: z.string(), seq: z.number().int().optional() })
+
+export function unsupportedVersionMessage(version: unknown): string {
+  return `The host runs a newer Gantry remote protocol (v${String(version)}) than this app understands (v${PROTOCOL_VERSION}). Update the Gantry app, or set the host up again with this version.`
+}
+
+/** One line of `attach` output → an event, or why it cannot be used. Never throws. */
+export function parseEventLine(line: string): ParsedLine {
+  let raw: unknown
+  try {
+    raw = JSON.parse(line)
+  } catch {
+    return { kind: 'invalid', message: `Not JSON: ${line.slice(0, 120)}` }
+  }
+  const envelope = Envelope.safeParse(raw)
+  if (!envelope.success) return { kind: 'invalid', message: `Not a journal event: ${line.slice(0, 120)}` }
+  if (envelope.data.v !== PROTOCOL_VERSION) {
+    return { kind: 'unsupported_version', version: envelope.data.v, message: unsupportedVersionMessage(envelope.data.v) }
+  }
+  const parsed = RunEvent.safeParse(raw)
+  if (parsed.success) return { kind: 'event', event: parsed.data }
+  const known = RunEvent.options.some((o) => o.shape.type.value === envelope.data.type)
+  if (!known) return { kind: 'unknown_type', type: envelope.data.type, seq: envelope.data.seq ?? null }
+  const issue = parsed.error.issues[0]
+  return { kind: 'invalid', message: `Malformed ${envelope.data.type} event: ${issue.path.join('.')} ${issue.message}` }
+}
+
+// ---- CLI answers ---------------------------------------------------------------------------
+
+export const CliError = z.object({ error: z.object({ code: z.string(), message: z.string() }) })
+
+export const StartResult = z.object({ run_id: z.string(), pid: z.number().int(), resumed: z.boolean() })
+
+export const RunRow = z.object({
+  run_id: z.string(),
+  plan_name: z.string().nullable(),
+  state: z.string().nullable(),
+  started_ts: num.nullable(),
+  supervisor_alive: z.boolean(),
+})
+export const RunsResult = z.object({ runs: z.array(RunRow) })
+
+export const StopResult = z.object({ run_id: z.string(), state: z.string(), supervisor_alive: z.boolean() })
+
+export const ControlResult = z.object({ run_id: z.string(), request: z.string(), supervisor_alive: z.boolean(), note: z.string().optional() })
+
+export const GameStatus = z.object({
+  game,
+  backend: z.string().nullable(),
+  state: z.string(),
+  episodes: z.number().int(),
+  target_episodes: z.number().int().nullable(),
+  restarts: z.number().int(),
+  mean_return: num.nullable(),
+  global_step: z.number().int(),
+  cause: z.string().nullable(),
+  detail: z.string().nullable(),
+})
+export const StatusResult = z.object({
+  run_id: z.string(),
+  state: z.string(),
+  supervisor_alive: z.boolean(),
+  plan_name: z.string().nullable(),
+  slots: z.number().int().nullable(),
+  started_ts: num.nullable(),
+  last_seq: z.number().int(),
+  games: z.array(GameStatus),
+})
+
+// ---- plans ---------------------------------------------------------------------------------
+
+const TrainerArgValue = z.union([z.string(), z.number(), z.boolean(), z.null()])
+export const PlanGame = z.object({
+  game: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'Game names use 1-64 letters, digits, "_" or "-".'),
+  backend: z.enum(['envpool', 'ale', 'builtin']),
+  target_episodes: z.number().int().positive(),
+  est_hours: z.number().nonnegative().optional(),
+  trainer_args: z.record(z.string().regex(/^[A-Za-z0-9_]{1,64}$/), TrainerArgValue).optional(),
+})
+export const Plan = z.object({
+  name: z.string().min(1).max(200),
+  slots: z.number().int().min(1).max(256),
+  games: z.array(PlanGame).min(1).max(64),
+  restart: z.object({ max_restarts: z.number().int().nonnegative(), backoff_s: z.array(z.number().nonnegative()).min(1) }).optional(),
+  heartbeat_timeout_s: z.number().positive().optional(),
+  gpu_sample_s: z.number().positive().optional(),
+  trainer_command: z.array(z.string().min(1)).min(1).optional(),
+})
+export type Plan = z.infer<typeof Plan>
