@@ -1,0 +1,214 @@
+/**
+ * Models: the run's exported models and checkpoints, verified downloads into a local backup
+ * folder, automatic backups, and local ONNX validation.
+ */
+import { z } from 'zod'
+import { InstanceId } from './instances'
+
+export const RunId = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9._-]+$/, 'Run ids use letters, digits, dot, dash and underscore.')
+
+/** A file path relative to the host's Gantry root, as `gantry_remote models` reports it. */
+export const RemoteRelPath = z
+  .string()
+  .min(1)
+  .max(1024)
+  .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'Model paths are relative to the Gantry root and never contain "..".')
+
+export const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'sha256 is 64 lowercase hex digits.')
+
+export const LocalStatus = z.enum(['missing', 'queued', 'downloading', 'verified', 'mismatch', 'failed'])
+export type LocalStatus = z.infer<typeof LocalStatus>
+
+export const RunRow = z.object({
+  runId: RunId,
+  planName: z.string().nullable(),
+  state: z.string().nullable(),
+  startedTs: z.number().nullable(),
+})
+export type RunRow = z.infer<typeof RunRow>
+
+export const ModelRow = z.object({
+  runId: RunId,
+  game: z.string(),
+  kind: z.enum(['model', 'probe', 'checkpoint']),
+  file: z.string(),
+  /** Key of the file: its path relative to the host's Gantry root. */
+  path: RemoteRelPath,
+  size: z.number().int().nonnegative(),
+  sha256: Sha256,
+  step: z.number().int().nullable(),
+  episodes: z.number().int().nullable(),
+  meanReturn: z.number().nullable(),
+  createdTs: z.number().nullable(),
+  local: z.object({
+    status: LocalStatus,
+    /** 0..1 while downloading. */
+    progress: z.number().nullable(),
+    /** Absolute path of the verified copy on this computer. */
+    localPath: z.string().nullable(),
+    verifiedAt: z.number().nullable(),
+    /** Why the last attempt failed or why the copy differs. */
+    message: z.string().nullable(),
+  }),
+})
+export type ModelRow = z.infer<typeof ModelRow>
+
+export const ModelsSettings = z.object({
+  backupFolder: z.string().min(1).max(4096),
+  /** Hours between scheduled backups; 0 turns the schedule off. */
+  scheduleHours: z.number().min(0).max(24 * 30),
+  /** Back up when a model is exported or a game completes. */
+  backupOnEvents: z.boolean(),
+  includeCheckpoints: z.boolean(),
+})
+export type ModelsSettings = z.infer<typeof ModelsSettings>
+
+export const BackupRecord = z.object({
+  id: z.string(),
+  trigger: z.enum(['event', 'schedule', 'manual']),
+  instanceId: z.string(),
+  runId: z.string().nullable(),
+  startedAt: z.number(),
+  finishedAt: z.number().nullable(),
+  downloaded: z.number().int(),
+  skipped: z.number().int(),
+  failures: z.array(z.object({ file: z.string(), message: z.string() })),
+})
+export type BackupRecord = z.infer<typeof BackupRecord>
+
+export const BackupHistory = z.object({
+  lastSuccessAt: z.number().nullable(),
+  lastFailureAt: z.number().nullable(),
+  nextScheduledAt: z.number().nullable(),
+  running: z.boolean(),
+  records: z.array(BackupRecord),
+})
+export type BackupHistory = z.infer<typeof BackupHistory>
+
+export const ValidationReport = z.object({
+  file: z.string(),
+  /** True only when the model loaded, has Gantry metadata and reproduced its probe output. */
+  validated: z.boolean(),
+  /** The reasons it is not validated, each a sentence the user can act on. */
+  problems: z.array(z.string()),
+  inputs: z.array(z.object({ name: z.string(), type: z.string(), shape: z.array(z.union([z.number(), z.string()])) })),
+  outputs: z.array(z.object({ name: z.string(), type: z.string(), shape: z.array(z.union([z.number(), z.string()])) })),
+  metadata: z.record(z.string(), z.string()),
+  probe: z
+    .object({
+      maxAbsDiff: z.number(),
+      tolerance: z.number(),
+      latencyMs: z.number(),
+      /** Softmax of the probe frame's logits, with the action names from the metadata. */
+      actions: z.array(z.object({ name: z.string(), probability: z.number() })),
+    })
+    .nullable(),
+})
+export type ValidationReport = z.infer<typeof ValidationReport>
+
+const FileRef = z.object({ instanceId: InstanceId, runId: RunId, path: RemoteRelPath })
+
+/** Uploads (browser file inputs / drops) travel in chunks small enough for one message. */
+export const UPLOAD_CHUNK_BYTES = 1024 * 1024
+export const MAX_VALIDATE_BYTES = 256 * 1024 * 1024
+
+export const methods = {
+  'models.runs': {
+    input: z.object({ instanceId: InstanceId }).strict(),
+    output: z.array(RunRow),
+  },
+  'models.list': {
+    input: z.object({ instanceId: InstanceId, runId: RunId }).strict(),
+    output: z.array(ModelRow),
+  },
+  /** Queue downloads; progress and results arrive as `models.progress` events. */
+  'models.download': {
+    input: z.object({ instanceId: InstanceId, runId: RunId, paths: z.array(RemoteRelPath).max(10_000).optional() }).strict(),
+    output: z.object({ queued: z.number().int() }),
+  },
+  'models.cancel': {
+    input: z.object({ instanceId: InstanceId, runId: RunId, path: RemoteRelPath.optional() }).strict(),
+    output: z.object({ cancelled: z.number().int() }),
+  },
+  'models.settings': {
+    input: z.object({}).strict(),
+    output: ModelsSettings,
+  },
+  'models.updateSettings': {
+    input: ModelsSettings.partial().strict(),
+    output: ModelsSettings,
+  },
+  /** Native folder picker for the backup folder; `supported: false` where there is none. */
+  'models.chooseBackupFolder': {
+    input: z.object({}).strict(),
+    output: z.object({ supported: z.boolean(), settings: ModelsSettings }),
+  },
+  'models.backupNow': {
+    input: z.object({ instanceId: InstanceId.optional() }).strict(),
+    output: BackupHistory,
+  },
+  'models.backupHistory': {
+    input: z.object({}).strict(),
+    output: BackupHistory,
+  },
+  /** Validate the verified local copy (downloading it first when needed). */
+  'models.validate': {
+    input: FileRef.strict(),
+    output: ValidationReport,
+  },
+  /** Drag a model out of the window (Electron): downloads and verifies it first when needed. */
+  'models.startDrag': {
+    input: FileRef.strict(),
+    output: z.object({ started: z.boolean(), localPath: z.string() }),
+  },
+  /** A chunk of a verified local copy, for the browser's "Save a copy". */
+  'models.readChunk': {
+    input: FileRef.extend({ offset: z.number().int().nonnegative(), length: z.number().int().positive().max(UPLOAD_CHUNK_BYTES) }).strict(),
+    output: z.object({ base64: z.string(), size: z.number().int(), eof: z.boolean() }),
+  },
+  /** Upload a dropped/picked file in chunks, then validate it. */
+  'models.uploadChunk': {
+    input: z
+      .object({
+        uploadId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/),
+        name: z.string().min(1).max(255),
+        offset: z.number().int().nonnegative().max(MAX_VALIDATE_BYTES),
+        base64: z.string().max(Math.ceil((UPLOAD_CHUNK_BYTES * 4) / 3) + 8),
+      })
+      .strict(),
+    output: z.object({ received: z.number().int() }),
+  },
+  'models.validateUpload': {
+    input: z
+      .object({
+        uploadId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/),
+        /** Upload id of the matching `.probe.json`, when the user dropped it too. */
+        probeUploadId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/).optional(),
+      })
+      .strict(),
+    output: ValidationReport,
+  },
+} as const
+
+export const ProgressEvent = z.object({
+  instanceId: z.string(),
+  runId: z.string(),
+  path: z.string(),
+  status: LocalStatus,
+  received: z.number(),
+  total: z.number(),
+  bytesPerSec: z.number().nullable(),
+  message: z.string().nullable(),
+})
+export type ProgressEvent = z.infer<typeof ProgressEvent>
+
+export const events = {
+  /** A download's state changed (throttled while bytes flow). Keyed by instanceId. */
+  'models.progress': ProgressEvent,
+  /** The backup history changed (a backup started or finished). */
+  'models.backup': BackupHistory,
+} as const
