@@ -116,7 +116,10 @@ export function startJournalAttach(options: JournalAttachOptions): JournalAttach
       if (fatal) return
       const parsed = parseEventLine(line)
       if (parsed.kind === 'unsupported_version') {
+        // Retrying cannot help: say so now (the process may take a while to go away).
         fatal = parsed.message
+        if (proc === child) proc = null
+        setState({ status: 'failed', message: fatal })
         child.kill()
         return
       }
@@ -155,6 +158,8 @@ export function startJournalAttach(options: JournalAttachOptions): JournalAttach
       if (wasCurrent) proc = null
       if (stopped) return
       if (fatal) {
+        if (lease) lease.release()
+        lease = null
         setState({ status: 'failed', message: fatal })
         return
       }

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest'
+import { createJournalCursor, reattachDelayMs } from './journalCursor'
+import { createRunHistory } from './runHistory'
+import { createLineSplitter } from './lineSplitter'
+import type { RunEvent } from '../../../shared/remoteProtocol'
+
+describe('journal cursor (re-attach arithmetic)', () => {
+  it('resumes after the last delivered seq and drops the overlap of a replay', () => {
+    const cursor = createJournalCursor()
+    expect(cursor.nextFromSeq()).toBe(1)
+    const delivered: number[] = []
+    for (const seq of [1, 2, 3, 4]) if (cursor.accept(seq)) delivered.push(seq)
+    expect(cursor.nextFromSeq()).toBe(5)
+    // The stream dropped; the host replays from an earlier point (e.g. a transient heartbeat's seq).
+    for (const seq of [3, 4, 4, 5, 6]) if (cursor.accept(seq)) delivered.push(seq)
+    expect(delivered).toEqual([1, 2, 3, 4, 5, 6])
+    expect(cursor.gaps).toBe(0)
+  })
+
+  it('counts a jump as a gap (a healthy journal never has one)', () => {
+    const cursor = createJournalCursor()
+    cursor.accept(1)
+    cursor.accept(3)
+    expect(cursor.gaps).toBe(1)
+    expect(cursor.lastSeq).toBe(3)
+  })
+
+  it('backs off 0.5 s, 1 s, 2 s … up to 15 s', () => {
+    expect([0, 1, 2, 3, 10].map(reattachDelayMs)).toEqual([500, 1000, 2000, 4000, 15000])
+  })
+})
+
+describe('run history', () => {
+  const ev = (seq: number): RunEvent => ({ v: 1, type: 'game_queued', ts: seq, run: 'r', seq, game: 'g' })
+  it('returns events from a seq and drops the oldest past its bound', () => {
+    const history = createRunHistory(10_000)
+    history.append(Array.from({ length: 25_000 }, (_, i) => ev(i + 1)))
+    expect(history.size).toBeLessThanOrEqual(10_000 + 4096)
+    const { events, firstSeq } = history.since(20_001)
+    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 5000 }, (_, i) => 20_001 + i))
+    expect(firstSeq).toBeGreaterThan(1)
+    expect(history.since(1).events[0].seq).toBe(firstSeq)
+  })
+})
+
+describe('line splitter', () => {
+  it('joins lines and UTF-8 characters split across chunks and drops a trailing partial line', () => {
+    const lines: string[] = []
+    const s = createLineSplitter((l) => lines.push(l))
+    const bytes = Buffer.from('{"a":"é"}\n{"b":"∑"}\n{"partial')
+    for (let i = 0; i < bytes.length; i += 3) s.push(bytes.subarray(i, i + 3))
+    s.end()
+    expect(lines).toEqual(['{"a":"é"}', '{"b":"∑"}'])
+  })
+})
