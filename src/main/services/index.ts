@@ -31,7 +31,14 @@ export function createServices(platform: Platform): Services {
       python: process.env.GANTRY_PYTHON || 'python3',
     }),
   )
-  const instances = createInstancesService(bus)
+  const instances = createInstancesService({
+    bus,
+    platform,
+    hosts,
+    localPython: process.env.GANTRY_PYTHON || null,
+    setupPython: process.env.GANTRY_SETUP_PYTHON || null,
+    setupPipArgs: process.env.GANTRY_SETUP_PIP_ARGS || null,
+  })
   const runs = createRunsService({
     bus,
     hosts,
@@ -66,6 +73,7 @@ export function createServices(platform: Platform): Services {
     router: createRouter(api, platform.log),
     hosts,
     async dispose() {
+      instances.dispose()
       runs.dispose()
       terminals.dispose()
     },

@@ -39,14 +39,201 @@ export const InstanceSummary = z.object({
 })
 export type InstanceSummary = z.infer<typeof InstanceSummary>
 
+// ---------------------------------------------------------------------------------------------
+// Instance details (what the wizard and settings edit). Secrets never come back out: the
+// stored form only says whether one is kept.
+// ---------------------------------------------------------------------------------------------
+
+/** A DNS name, IPv4 or IPv6 literal; no spaces, no shell or ssh option syntax. */
+export const HostName = z
+  .string()
+  .trim()
+  .min(1, 'Enter the host name or IP address.')
+  .max(253)
+  .regex(/^[A-Za-z0-9._:%-]+$/, 'A host is a name like gpu-1.example.com or an IP address, without spaces or user@.')
+  .refine((h) => !h.startsWith('-'), 'A host cannot start with "-".')
+export const UserName = z
+  .string()
+  .trim()
+  .min(1, 'Enter the user to log in as (often root or ubuntu).')
+  .max(64)
+  .regex(/^[A-Za-z0-9._][A-Za-z0-9._-]*$/, 'A user name uses letters, digits, dot, dash and underscore.')
+export const Port = z.coerce.number().int('The port is a whole number.').min(1, 'Ports go from 1 to 65535.').max(65535, 'Ports go from 1 to 65535.')
+const KeyPath = z.string().trim().min(1, 'Enter the path of the private key file, e.g. ~/.ssh/id_ed25519.').max(4096)
+const Secret = z.string().min(1).max(4096)
+
+/** Auth as entered: a passphrase or password here is handed to Platform.secrets, never stored in a file. */
+export const AuthInput = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('agent') }),
+  z.object({ kind: z.literal('key'), keyPath: KeyPath, passphrase: Secret.optional() }),
+  z.object({ kind: z.literal('password'), password: Secret.optional() }),
+])
+export type AuthInput = z.infer<typeof AuthInput>
+
+/** Auth as stored and shown: whether a secret is kept, never the secret. */
+export const AuthInfo = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('agent') }),
+  z.object({ kind: z.literal('key'), keyPath: z.string(), hasPassphrase: z.boolean() }),
+  z.object({ kind: z.literal('password'), hasPassword: z.boolean() }),
+])
+export type AuthInfo = z.infer<typeof AuthInfo>
+
+export const JumpHostInput = z.object({ host: HostName, port: Port.default(22), user: UserName, auth: AuthInput })
+export const JumpHostInfo = z.object({ host: z.string(), port: z.number(), user: z.string(), auth: AuthInfo })
+
+export const RemoteRoot = z
+  .string()
+  .trim()
+  .min(1)
+  .max(1024)
+  .regex(/^(~|~\/[^\0\n]*|\/[^\0\n]*)$/, 'The Gantry folder on the host is an absolute path or starts with ~/.')
+
+export const InstanceInput = z.object({
+  name: z.string().trim().min(1, 'Give the instance a name.').max(64),
+  host: HostName,
+  port: Port.default(22),
+  user: UserName,
+  auth: AuthInput,
+  jump: JumpHostInput.nullable().default(null),
+  hourlyPrice: z.number().nonnegative().max(10_000).nullable().default(null),
+  notes: z.string().max(2000).default(''),
+  /** Gantry's folder on the host (default ~/.gantry): runs, venv and the uploaded code. */
+  remoteRoot: RemoteRoot.default('~/.gantry'),
+})
+export type InstanceInput = z.input<typeof InstanceInput>
+
+export const PinnedHostKey = z.object({ keyType: z.string(), fingerprint: z.string(), pinnedAt: z.number() })
+export type PinnedHostKey = z.infer<typeof PinnedHostKey>
+
+export const InstanceDetails = z.object({
+  id: InstanceId,
+  name: z.string(),
+  host: z.string(),
+  port: z.number(),
+  user: z.string(),
+  auth: AuthInfo,
+  jump: JumpHostInfo.nullable(),
+  hourlyPrice: z.number().nullable(),
+  notes: z.string(),
+  remoteRoot: z.string(),
+  hostKey: PinnedHostKey.nullable(),
+  jumpHostKey: PinnedHostKey.nullable(),
+})
+export type InstanceDetails = z.infer<typeof InstanceDetails>
+
+export const SshConfigHost = z.object({
+  alias: z.string(),
+  hostName: z.string(),
+  user: z.string(),
+  port: z.number(),
+  identityFiles: z.array(z.string()),
+  proxyJump: z.string().nullable(),
+  /** Why this host cannot be imported as is, if so. */
+  problem: z.string().nullable(),
+})
+export type SshConfigHost = z.infer<typeof SshConfigHost>
+
+export const DoctorVerdict = z.object({ level: z.enum(['ok', 'info', 'warning', 'error']), message: z.string() })
+/** `gantry_remote doctor --json`; unknown fields are kept for display. */
+export const DoctorReport = z.looseObject({
+  os: z.string(),
+  arch: z.string(),
+  disk: z.looseObject({ path: z.string(), free_gb: z.number(), total_gb: z.number() }),
+  gpu: z.looseObject({ nvidia_smi: z.string().nullable(), gpus: z.array(z.looseObject({})), driver: z.string().nullable().optional(), cuda: z.string().nullable().optional() }),
+  imports: z.looseObject({ python: z.string().optional() }),
+  verdicts: z.array(DoctorVerdict),
+})
+export type DoctorReport = z.infer<typeof DoctorReport>
+
+export const SetupStep = z.object({
+  id: z.string(),
+  label: z.string(),
+  status: z.enum(['pending', 'running', 'ok', 'skip', 'warn', 'fail']),
+  /** The result sentence, or the failing output line. */
+  message: z.string(),
+})
+export type SetupStep = z.infer<typeof SetupStep>
+
+export const SetupResult = z.object({
+  ok: z.boolean(),
+  uploaded: z.boolean(),
+  remoteHash: z.string(),
+  steps: z.array(SetupStep),
+  durationMs: z.number(),
+  message: z.string(),
+})
+export type SetupResult = z.infer<typeof SetupResult>
+
+const ById = z.object({ id: InstanceId }).strict()
+
 export const methods = {
   'instances.list': {
     input: z.object({}).strict(),
     output: z.array(InstanceSummary),
   },
+  'instances.get': { input: ById, output: InstanceDetails },
+  'instances.add': {
+    input: z.object({ instance: InstanceInput, allowInsecureSecretStorage: z.boolean().default(false) }).strict(),
+    output: InstanceSummary,
+  },
+  'instances.update': {
+    input: z.object({ id: InstanceId, instance: InstanceInput, allowInsecureSecretStorage: z.boolean().default(false) }).strict(),
+    output: InstanceSummary,
+  },
+  'instances.remove': { input: ById, output: z.object({}) },
+  /** Connect (asking to trust the host key when new) and run a trivial command. */
+  'instances.testConnection': {
+    input: ById,
+    output: z.object({ fingerprint: z.string(), keyType: z.string(), system: z.string(), home: z.string(), latencyMs: z.number() }),
+  },
+  'instances.answerPrompt': {
+    input: z.object({ promptId: z.string().min(1).max(100), accept: z.boolean(), value: z.string().max(4096).optional() }).strict(),
+    output: z.object({}),
+  },
+  /** Forget the pinned host key(s); the next connection asks to trust the key again. */
+  'instances.repinHostKey': { input: ById, output: z.object({}) },
+  'instances.sshConfigHosts': {
+    input: z.object({}).strict(),
+    output: z.object({ path: z.string(), hosts: z.array(SshConfigHost), notes: z.array(z.string()) }),
+  },
+  'instances.importSshConfig': {
+    input: z.object({ aliases: z.array(z.string().min(1).max(200)).min(1).max(100) }).strict(),
+    output: z.array(InstanceSummary),
+  },
+  /** Add or update this instance's marked Host block in ~/.ssh/config (with a backup). */
+  'instances.writeSshConfigEntry': {
+    input: ById,
+    output: z.object({ path: z.string(), backupPath: z.string().nullable(), alias: z.string() }),
+  },
+  'instances.doctor': { input: ById, output: DoctorReport },
+  /** The one-click bootstrap: upload remote/ (when new), run setup.sh, stream its output. */
+  'instances.setup': { input: ById, output: SetupResult },
 } as const
+
+export const PromptEvent = z.object({
+  promptId: z.string(),
+  kind: z.enum(['host_key', 'passphrase', 'password']),
+  instanceId: z.string(),
+  /** "SHA256:…" for host_key prompts. */
+  fingerprint: z.string().optional(),
+  keyType: z.string().optional(),
+  /** host:port the prompt is about (the jump host for its own prompts). */
+  host: z.string(),
+  message: z.string(),
+  /** Milliseconds after which the prompt is answered "no" automatically. */
+  timeoutMs: z.number(),
+})
+export type PromptEvent = z.infer<typeof PromptEvent>
 
 export const events = {
   /** The instance list or any instance's connection/setup state changed. */
   'instances.changed': z.object({ instances: z.array(InstanceSummary) }),
+  /** A question only the user can answer (trust a host key, type a passphrase). */
+  'instances.prompt': PromptEvent,
+  /** A prompt was answered or timed out (so other windows close it). */
+  'instances.promptClosed': z.object({ promptId: z.string() }),
+  /** Live setup output, batched; keyed by instance id. */
+  'instances.bootstrapOutput': z.object({ instanceId: z.string(), data: z.string() }),
+  /** The setup checklist, whole, each time a step changes; keyed by instance id. */
+  'instances.bootstrapSteps': z.object({ instanceId: z.string(), steps: z.array(SetupStep), running: z.boolean() }),
 } as const

@@ -1,0 +1,110 @@
+/**
+ * instances.json in the app's data folder: one schema-versioned file, zod-validated on read,
+ * written atomically after every change. A file that does not parse is never reset silently:
+ * it is renamed aside (instances.corrupt-<ts>.json) and the caller tells the user.
+ * Secrets are not here (Platform.secrets holds them); only whether one is kept.
+ */
+import { readFile, rename } from 'node:fs/promises'
+import path from 'node:path'
+import { z } from 'zod'
+import { AuthInfo, InstanceId, JumpHostInfo, SetupState } from '../../../shared/api/instances'
+import { writeFileAtomic } from '../atomicFile'
+
+export const StoredPin = z.object({ keyType: z.string(), fingerprint: z.string(), publicKey: z.string(), pinnedAt: z.number() })
+
+export const StoredInstance = z.object({
+  id: InstanceId,
+  name: z.string().min(1),
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+  user: z.string().min(1),
+  auth: AuthInfo,
+  jump: JumpHostInfo.nullable(),
+  hourlyPrice: z.number().nonnegative().nullable(),
+  notes: z.string(),
+  remoteRoot: z.string().min(1),
+  hostKey: StoredPin.nullable(),
+  jumpHostKey: StoredPin.nullable(),
+  setup: SetupState,
+  createdAt: z.number(),
+})
+export type StoredInstance = z.infer<typeof StoredInstance>
+
+export const InstancesFile = z.object({
+  version: z.literal(1),
+  instances: z.array(StoredInstance),
+  localSetup: SetupState,
+})
+export type InstancesFile = z.infer<typeof InstancesFile>
+
+export const NOT_CHECKED: z.infer<typeof SetupState> = { status: 'unknown', remoteHash: null, checkedAt: null, message: null }
+
+export interface InstanceStore {
+  readonly file: string
+  /** Reads the file; returns a sentence for the user when it was corrupt and set aside. */
+  load(): Promise<string | null>
+  all(): StoredInstance[]
+  get(id: string): StoredInstance | undefined
+  put(instance: StoredInstance): Promise<void>
+  remove(id: string): Promise<void>
+  localSetup(): z.infer<typeof SetupState>
+  setLocalSetup(state: z.infer<typeof SetupState>): Promise<void>
+}
+
+export function createInstanceStore(dataDir: string): InstanceStore {
+  const file = path.join(dataDir, 'instances.json')
+  let data: InstancesFile = { version: 1, instances: [], localSetup: NOT_CHECKED }
+  let writes: Promise<void> = Promise.resolve()
+
+  // Writes are queued so two quick changes land in order and the last one wins on disk.
+  const save = (): Promise<void> => {
+    const snapshot = JSON.stringify(data, null, 2)
+    writes = writes.catch(() => {}).then(() => writeFileAtomic(file, `${snapshot}\n`, 0o600))
+    return writes
+  }
+
+  return {
+    file,
+    async load() {
+      let text: string
+      try {
+        text = await readFile(file, 'utf8')
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null
+        throw error
+      }
+      let problem: string
+      try {
+        const parsed = InstancesFile.safeParse(JSON.parse(text))
+        if (parsed.success) {
+          data = parsed.data
+          return null
+        }
+        const issue = parsed.error.issues[0]
+        problem = `${issue.path.join('.') || 'file'}: ${issue.message}`
+      } catch (error) {
+        problem = error instanceof Error ? error.message : String(error)
+      }
+      const aside = path.join(dataDir, `instances.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}.json`)
+      await rename(file, aside)
+      return `Your instance list (${file}) could not be read (${problem}). It was kept as ${aside}; Gantry started with an empty list. Fix or restore that file and restart, or add the instances again.`
+    },
+    all: () => data.instances,
+    get: (id) => data.instances.find((i) => i.id === id),
+    async put(instance) {
+      const checked = StoredInstance.parse(instance)
+      const at = data.instances.findIndex((i) => i.id === checked.id)
+      data = { ...data, instances: at < 0 ? [...data.instances, checked] : data.instances.map((i, n) => (n === at ? checked : i)) }
+      await save()
+    },
+    async remove(id) {
+      data = { ...data, instances: data.instances.filter((i) => i.id !== id) }
+      await save()
+    },
+    localSetup: () => data.localSetup,
+    async setLocalSetup(state) {
+      data = { ...data, localSetup: state }
+      await save()
+    },
+  }
+}
