@@ -23,6 +23,7 @@ import random
 import signal
 import sys
 import time
+import traceback
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
@@ -240,6 +241,7 @@ def main(argv: List[str]) -> int:
         if "out of memory" in str(exc).lower():
             log("out of memory: %s. Lower --num-envs or --minibatch-size, or run fewer games at once." % exc)
             return 3
+        traceback.print_exc(file=sys.stdout)  # train.log keeps the trace for a bug report
         log("error: %s" % exc)
         return 2
     except FloatingPointError as exc:
