@@ -8,6 +8,7 @@
 import type { z } from 'zod'
 import * as app from './api/app'
 import * as instances from './api/instances'
+import * as models from './api/models'
 import * as runs from './api/runs'
 import * as terminals from './api/terminals'
 
@@ -15,12 +16,14 @@ export const contract = {
   methods: {
     ...app.methods,
     ...instances.methods,
+    ...models.methods,
     ...runs.methods,
     ...terminals.methods,
   },
   events: {
     ...app.events,
     ...instances.events,
+    ...models.events,
     ...runs.events,
     ...terminals.events,
   },

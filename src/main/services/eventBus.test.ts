@@ -43,4 +43,20 @@ describe('event bus', () => {
     expect(got).toHaveLength(0)
     expect(closed).toEqual(['a'])
   })
+
+  it('calls in-process listeners of a topic with payload and key until they unsubscribe', () => {
+    const bus = createEventBus()
+    const got: Array<[string, string | undefined]> = []
+    const stop = bus.listen('app.notification', (p, key) => got.push([p.title, key]))
+    bus.listen('app.notification', () => {
+      throw new Error('a broken listener')
+    })
+    const delivered: EventEnvelope[] = []
+    bus.connect('a', (e) => delivered.push(e)).subscribe('app.notification')
+    bus.emit('app.notification', note, 'k1')
+    stop()
+    bus.emit('app.notification', note)
+    expect(got).toEqual([['t', 'k1']])
+    expect(delivered).toHaveLength(2)
+  })
 })

@@ -17,6 +17,8 @@ export interface EventBus {
   connect(id: string, deliver: (envelope: EventEnvelope) => void): BusConnection
   /** Called when a connection closes, so services can release what it held (terminals…). */
   onDisconnect(listener: (connectionId: string) => void): () => void
+  /** In-process listener (one service reacting to another's events); returns an unsubscribe. */
+  listen<T extends EventTopic>(topic: T, listener: (payload: EventMap[T], key?: string) => void): () => void
 }
 
 const ALL_KEYS = '\u0000all'
@@ -24,8 +26,16 @@ const ALL_KEYS = '\u0000all'
 export function createEventBus(): EventBus {
   const connections = new Map<string, { deliver: (e: EventEnvelope) => void; subs: Map<string, Set<string>> }>()
   const disconnectListeners = new Set<(connectionId: string) => void>()
+  const listeners = new Map<string, Set<(payload: never, key?: string) => void>>()
   return {
     emit(topic, payload, key) {
+      for (const listener of listeners.get(topic) ?? []) {
+        try {
+          listener(payload as never, key)
+        } catch {
+          // a listener's failure must not stop delivery to clients
+        }
+      }
       const envelope: EventEnvelope = key === undefined ? { kind: 'evt', topic, payload } : { kind: 'evt', topic, key, payload }
       for (const conn of connections.values()) {
         const keys = conn.subs.get(topic)
@@ -53,6 +63,12 @@ export function createEventBus(): EventBus {
           for (const listener of disconnectListeners) listener(id)
         },
       }
+    },
+    listen(topic, listener) {
+      let set = listeners.get(topic)
+      if (!set) listeners.set(topic, (set = new Set()))
+      set.add(listener)
+      return () => set.delete(listener)
     },
     onDisconnect(listener) {
       disconnectListeners.add(listener)

@@ -9,6 +9,7 @@ import { createEventBus, type EventBus } from './eventBus'
 import { createHostRegistry, type HostRegistry } from './hosts'
 import { createInstancesService } from './instances/instancesService'
 import { createLocalSession } from './local/localSession'
+import { createModelsService } from './models/modelsService'
 import type { Platform } from './platform'
 import { createRouter, type Router } from './router'
 import { createRunsService } from './remote/runsService'
@@ -52,6 +53,14 @@ export function createServices(platform: Platform): Services {
     log: platform.log,
   })
   const terminals = createTerminalsService({ bus, hosts, log: platform.log })
+  const models = createModelsService({
+    platform,
+    bus,
+    hosts,
+    // Scheduled backups visit "This computer" and the SSH instances that are connected now.
+    listInstanceIds: async () => (await instances.api['instances.list']({}, { connectionId: 'models-backup', transport: 'ipc', signal: new AbortController().signal })).filter((i) => i.kind === 'local' || i.connection.status === 'connected').map((i) => i.id),
+  })
+  const stopBackupListener = bus.listen('runs.events', ({ instanceId, runId, events }) => models.backups.onRunEvents(instanceId, runId, events))
 
   const api: ApiImpl = {
     'app.info': async (_input, ctx) => ({
@@ -65,6 +74,7 @@ export function createServices(platform: Platform): Services {
     ...instances.api,
     ...runs.api,
     ...terminals.api,
+    ...models.api,
   }
 
   return {
@@ -76,6 +86,8 @@ export function createServices(platform: Platform): Services {
       instances.dispose()
       runs.dispose()
       terminals.dispose()
+      stopBackupListener()
+      await models.dispose()
     },
   }
 }

@@ -4,12 +4,7 @@
  */
 import { z } from 'zod'
 import { InstanceId } from './instances'
-
-export const RunId = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(/^[A-Za-z0-9._-]+$/, 'Run ids use letters, digits, dot, dash and underscore.')
+import { RunId } from './runs'
 
 /** A file path relative to the host's Gantry root, as `gantry_remote models` reports it. */
 export const RemoteRelPath = z
@@ -23,16 +18,8 @@ export const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'sha256 is 64 lowercase
 export const LocalStatus = z.enum(['missing', 'queued', 'downloading', 'verified', 'mismatch', 'failed'])
 export type LocalStatus = z.infer<typeof LocalStatus>
 
-export const RunRow = z.object({
-  runId: RunId,
-  planName: z.string().nullable(),
-  state: z.string().nullable(),
-  startedTs: z.number().nullable(),
-})
-export type RunRow = z.infer<typeof RunRow>
-
 export const ModelRow = z.object({
-  runId: RunId,
+  runId: z.string(),
   game: z.string(),
   kind: z.enum(['model', 'probe', 'checkpoint']),
   file: z.string(),
@@ -117,10 +104,6 @@ export const UPLOAD_CHUNK_BYTES = 1024 * 1024
 export const MAX_VALIDATE_BYTES = 256 * 1024 * 1024
 
 export const methods = {
-  'models.runs': {
-    input: z.object({ instanceId: InstanceId }).strict(),
-    output: z.array(RunRow),
-  },
   'models.list': {
     input: z.object({ instanceId: InstanceId, runId: RunId }).strict(),
     output: z.array(ModelRow),

@@ -45,6 +45,13 @@ export interface DownloadResult {
   resumedFrom: number
 }
 
+/** The bytes arrived but do not hash to the expected sha256. */
+export class VerificationError extends RpcError {
+  constructor(message: string) {
+    super('remote_failed', message)
+  }
+}
+
 const PartInfo = z.object({ remotePath: z.string(), size: z.number(), mtimeMs: z.number(), sha256: z.string() })
 type PartInfo = z.infer<typeof PartInfo>
 
@@ -92,7 +99,10 @@ export async function downloadVerified(req: DownloadRequest): Promise<DownloadRe
   if (req.signal?.aborted) throw abortError()
   await mkdir(dir, { recursive: true })
 
-  const remote = await req.source.stat(req.remotePath)
+  const remote = await req.source.stat(req.remotePath).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') throw new RpcError('not_found', `${name} is no longer on the host (trainers keep only their latest models and checkpoints). Refresh the list.`)
+    throw new RpcError('unreachable', `Could not read ${name} on the host: ${error.message}. Check the connection and try again.`)
+  })
   if (req.expectedSize !== undefined && remote.size !== req.expectedSize) {
     throw new RpcError('conflict', `${name} changed on the host since the list was loaded (now ${remote.size} bytes, listed as ${req.expectedSize}). Refresh the list and download it again.`)
   }
@@ -162,8 +172,7 @@ export async function downloadVerified(req: DownloadRequest): Promise<DownloadRe
   const digest = hash.digest('hex')
   if (digest !== req.expectedSha256) {
     await removeQuietly(part, sidecar)
-    throw new RpcError(
-      'remote_failed',
+    throw new VerificationError(
       `${name} failed verification: its bytes hash to ${digest.slice(0, 12)}…, but the host's manifest says ${req.expectedSha256.slice(0, 12)}…. The file on the host is corrupted or was rewritten; any copy you already had is untouched. Refresh the list and try again.`,
     )
   }
