@@ -79,7 +79,33 @@ def check_cuda_matches_cpu(game: str, random_step_factory, num_envs: int = 512, 
     return True
 
 
-def bench_cuda(games, sizes, steps_per_run, repeats, window_s, out_path, results):
+def profile_cuda(games, size, steps=8):
+    """Top CUDA kernels of `steps` compiled steps (no graph), to see where a step's time goes."""
+    import torch
+
+    from gantry_remote.envs import make_builtin
+    from gantry_remote.envs.fused import compiled_random_step
+
+    for game in games:
+        env = make_builtin(game, size, device="cuda", seed=0)
+        random_step = compiled_random_step(env)
+        state = env._state
+        for _ in range(3):
+            state, _ = random_step(state)
+        torch.cuda.synchronize()
+        with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
+            for _ in range(steps):
+                state, _ = random_step(state)
+            torch.cuda.synchronize()
+        events = [e for e in prof.key_averages() if e.device_type == torch.autograd.DeviceType.CUDA]
+        total = sum(e.self_device_time_total for e in events)
+        kernels = sum(e.count for e in events)
+        print("== %s @ %d envs: %.1f us/step, %.1f kernels/step" % (game, size, total / steps, kernels / steps))
+        for e in sorted(events, key=lambda e: -e.self_device_time_total)[:12]:
+            print("  %8.1f us/step  x%-4d %s" % (e.self_device_time_total / steps, e.count // steps, e.key[:110]))
+
+
+def bench_cuda(games, sizes, steps_per_run, repeats, window_s, out_path, results, dynamic=True):
     import torch
 
     from gantry_remote.envs import make_builtin
@@ -87,8 +113,9 @@ def bench_cuda(games, sizes, steps_per_run, repeats, window_s, out_path, results
 
     for game in games:
         started = time.perf_counter()
-        # One dynamic-shape compile per game serves every batch size (keeps compile time bounded).
-        factory = lambda env: compiled_random_step(env, dynamic=True)  # noqa: E731
+        # dynamic=True: one compile per game serves every batch size (bounded compile time);
+        # dynamic=False: kernels specialised per batch size, as a trainer with fixed --num-envs.
+        factory = lambda env: compiled_random_step(env, dynamic=dynamic)  # noqa: E731
         mode = "compiled"
         try:
             matches = check_cuda_matches_cpu(game, factory)
@@ -231,6 +258,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=None, help="write results JSON here")
     parser.add_argument("--append-md", default=None, help="append a results table to this markdown file")
     parser.add_argument("--render", default=None, help="only render an existing results JSON")
+    parser.add_argument("--static", action="store_true", help="compile per batch size (dynamic=False)")
+    parser.add_argument("--profile", action="store_true", help="print each game's top CUDA kernels instead")
     args = parser.parse_args(argv)
 
     if args.render:
@@ -251,8 +280,12 @@ def main(argv=None) -> int:
         "command": "python3 ../bench/bench_envs.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "rows": [],
     }
+    if args.profile:
+        profile_cuda(games, sizes[0])
+        return 0
     if args.device == "cuda":
-        bench_cuda(games, sizes, args.steps_per_launch, args.repeats, args.window_s, args.out, results)
+        results["compile"] = "static" if args.static else "dynamic"
+        bench_cuda(games, sizes, args.steps_per_launch, args.repeats, args.window_s, args.out, results, dynamic=not args.static)
     else:
         bench_cpu(games, sizes, args.repeats, args.window_s, args.out, results)
     block = to_markdown(results)

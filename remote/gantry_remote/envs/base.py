@@ -148,6 +148,16 @@ def cell_mask(y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 def cells_mask(y: torch.Tensor, x: torch.Tensor, present: torch.Tensor) -> torch.Tensor:
     """[N, K] row/col/present -> [N, 10, 10] bool, the union of the present, in-grid cells."""
+    if torch.compiler.is_compiling():
+        # Under inductor an unrolled OR of K pointwise tests fuses into the kernel that writes
+        # the observation; the broadcast-and-reduce form below becomes separate reductions.
+        rows = torch.arange(GRID, device=y.device, dtype=y.dtype).view(1, GRID, 1)
+        cols = torch.arange(GRID, device=y.device, dtype=x.dtype).view(1, 1, GRID)
+        out = torch.zeros((y.shape[0], GRID, GRID), dtype=torch.bool, device=y.device)
+        for k in range(y.shape[1]):
+            yk, xk, pk = y[:, k].view(-1, 1, 1), x[:, k].view(-1, 1, 1), present[:, k].view(-1, 1, 1)
+            out = out | (pk & (yk == rows) & (xk == cols))
+        return out
     inside = present & (y >= 0) & (y < GRID) & (x >= 0) & (x < GRID)
     flat = torch.where(inside, y * GRID + x, torch.full_like(y, GRID * GRID))
     cells = torch.arange(GRID * GRID + 1, device=y.device, dtype=flat.dtype)
@@ -211,6 +221,7 @@ class BuiltinGame(VecEnv):
             # Fuses the whole step (game rules, auto-reset, observation) into a few kernels.
             self._step_fn = torch.compile(self._step_pure, dynamic=False)
         self._state: State = {}
+        self._prepare_constants()
         self.reset()
 
     # -- the trainer-facing API -----------------------------------------------------------
@@ -304,6 +315,8 @@ class BuiltinGame(VecEnv):
         return new_state, result
 
     # -- rules, supplied by each game ------------------------------------------------------
+    def _prepare_constants(self) -> None:
+        """Build device-resident constant tensors (called once, before the first reset)."""
     def _initial_state(self, draws: Draws) -> State:
         raise NotImplementedError
 

@@ -88,13 +88,16 @@ class Breakout(BuiltinGame):
         }
         return state, breaks.to(torch.float32), terminal
 
+    def _prepare_constants(self) -> None:
+        # Per cell, the brick-mask bit that lives there (0 outside rows 1-3). A constant input
+        # rather than arange arithmetic: inductor's dynamic-shape index analysis choked on it.
+        cell_bits = torch.zeros((GRID, GRID), dtype=torch.int32)
+        for bit in range(30):
+            cell_bits[1 + bit // GRID, bit % GRID] = 1 << bit
+        self._cell_bits = cell_bits.to(self.device)
+
     def _observe(self, s: State) -> torch.Tensor:
-        dev = s["bricks"].device
-        rows = torch.arange(GRID, device=dev).view(GRID, 1)
-        cols = torch.arange(GRID, device=dev).view(1, GRID)
-        wall_bit = ((rows - 1) * GRID + cols).clamp(0, 29).to(torch.int32)
-        wall_rows = (rows >= 1) & (rows <= 3)
-        bricks = (((s["bricks"].view(-1, 1, 1) >> wall_bit) & 1) == 1) & wall_rows
+        bricks = (s["bricks"].view(-1, 1, 1) & self._cell_bits) != 0
         paddle = cell_mask(torch.full_like(s["paddle"], GRID - 1), s["paddle"])
         ball = cell_mask(s["ball_y"], s["ball_x"])
         trail = cell_mask(s["last_y"], s["last_x"])
