@@ -8,6 +8,8 @@ export function bindEvents(): void {
   api.onStatus((status) => useStore.getState().setBackend(status))
   api.on('instances.changed', ({ instances }) => useStore.getState().setInstances(instances))
   api.on('app.notification', (n) => useStore.getState().pushToast(n))
+  api.on('models.progress', (e) => useStore.getState().applyModelProgress(e))
+  api.on('models.backup', (h) => useStore.getState().setBackupHistory(h))
   api['app.info']({}).then(store.setInfo, reportError)
   api['instances.list']({}).then(store.setInstances, reportError)
 }

@@ -5,10 +5,12 @@
 import { create } from 'zustand'
 import { createAppSlice, type AppSlice } from './appSlice'
 import { createInstancesSlice, type InstancesSlice } from './instancesSlice'
+import { createModelsSlice, type ModelsSlice } from './modelsSlice'
 
-export type StoreState = AppSlice & InstancesSlice
+export type StoreState = AppSlice & InstancesSlice & ModelsSlice
 
 export const useStore = create<StoreState>()((...a) => ({
   ...createAppSlice(...a),
   ...createInstancesSlice(...a),
+  ...createModelsSlice(...a),
 }))
