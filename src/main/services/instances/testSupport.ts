@@ -2,7 +2,7 @@
  * For this feature's tests only: the real instances service on a temp data folder, with a
  * captured event stream and a way to answer prompts like the UI does.
  */
-import { mkdtempSync } from 'node:fs'
+import { cpSync, mkdtempSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { contract, type ApiClient, type CallContext, type EventMap } from '../../../shared/contract'
@@ -27,9 +27,19 @@ export function memorySecrets(warning: string | null = null) {
   }
 }
 
+/**
+ * A frozen copy of remote/ (others edit the live folder while tests run, which would change the
+ * bundle hash between two calls of one test).
+ */
+export function snapshotBundleDir(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'gantry-bundle-'))
+  cpSync(path.join(REPO_ROOT, 'remote'), path.join(dir, 'remote'), { recursive: true, filter: (src) => !/__pycache__|\.pytest_cache/.test(src) })
+  return dir
+}
+
 export type PromptPolicy = (prompt: PromptEvent) => { accept: boolean; value?: string } | null
 
-export function createTestInstances(opts: Partial<InstancesServiceOptions> & { dataDir?: string; secretsWarning?: string | null } = {}) {
+export function createTestInstances(opts: Partial<InstancesServiceOptions> & { dataDir?: string; bundleDir?: string; secretsWarning?: string | null } = {}) {
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'gantry-inst-'))
   const secrets = memorySecrets(opts.secretsWarning ?? null)
   const logs: string[] = []
@@ -37,7 +47,7 @@ export function createTestInstances(opts: Partial<InstancesServiceOptions> & { d
     kind: 'web',
     appVersion: 'test',
     dataDir,
-    bundleDir: REPO_ROOT,
+    bundleDir: opts.bundleDir ?? REPO_ROOT,
     secrets,
     notify: () => {},
     chooseFolder: null,
