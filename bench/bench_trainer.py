@@ -102,7 +102,7 @@ def main() -> int:
     parser.add_argument("--trainers", type=int, default=6)
     parser.add_argument("--num-envs", default="1024")
     parser.add_argument("--num-steps", default="32")
-    parser.add_argument("--minibatch-size", default="4096")
+    parser.add_argument("--minibatch-size", default="1024", help="1024 learns Breakout to the reference; 4096 is faster but plateaus")
     parser.add_argument("--learning-rate", default="5e-4")
     parser.add_argument("--clip-coef", default="0.2")
     parser.add_argument("--extra", default="", help="extra trainer flags, e.g. '--compile --amp'")
