@@ -1,13 +1,12 @@
-import { readFileSync } from 'node:fs'
-import path from 'node:path'
+// The golden journal the supervisor's tests also check, bundled as text by vite.
+import golden from '../../../../remote/tests/fixtures/events.v1.jsonl?raw'
 import { describe, expect, it } from 'vitest'
 import { parseEventLine, type RunEvent } from '../../../shared/remoteProtocol'
 import { evaluateCriteria } from './criteria'
 import { applyEvents, createRunModel, gpuUtilisation } from './runModel'
 
-const GOLDEN = path.resolve(__dirname, '..', '..', '..', '..', 'remote', 'tests', 'fixtures', 'events.v1.jsonl')
 const fixture = (): RunEvent[] =>
-  readFileSync(GOLDEN, 'utf8')
+  golden
     .split('\n')
     .filter(Boolean)
     .map(parseEventLine)

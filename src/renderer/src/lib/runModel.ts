@@ -64,6 +64,8 @@ export interface RunModel {
   ended: 'completed' | 'stopped' | 'failed' | null
   endedTs: number | null
   lastSeq: number
+  /** Events applied: equals lastSeq when the journal arrived with no gap (seqs start at 1). */
+  eventCount: number
   /** Pauses, resumes, slot changes, supervisor restarts of a stopped run: things a person did. */
   manualInterventions: Array<{ ts: number; what: string }>
   gpu: GpuModel
@@ -81,6 +83,7 @@ export function createRunModel(runId: string): RunModel {
     ended: null,
     endedTs: null,
     lastSeq: 0,
+    eventCount: 0,
     manualInterventions: [],
     gpu: {
       names: [],
@@ -168,6 +171,7 @@ export function applyEvents(model: RunModel, events: readonly RunEvent[]): numbe
     if (e.seq <= model.lastSeq) continue
     model.lastSeq = e.seq
     model.lastTs = e.ts
+    model.eventCount++
     applied++
     switch (e.type) {
       case 'run_started':

@@ -10,6 +10,7 @@ export function bindEvents(): void {
   api.on('app.notification', (n) => useStore.getState().pushToast(n))
   api.on('models.progress', (e) => useStore.getState().applyModelProgress(e))
   api.on('models.backup', (h) => useStore.getState().setBackupHistory(h))
+  api.on('runs.changed', ({ instanceId, runs }) => useStore.getState().setRuns(instanceId, runs))
   api['app.info']({}).then(store.setInfo, reportError)
   api['instances.list']({}).then(store.setInstances, reportError)
 }

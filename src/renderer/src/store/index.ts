@@ -6,11 +6,15 @@ import { create } from 'zustand'
 import { createAppSlice, type AppSlice } from './appSlice'
 import { createInstancesSlice, type InstancesSlice } from './instancesSlice'
 import { createModelsSlice, type ModelsSlice } from './modelsSlice'
+import { createRunsSlice, type RunsSlice } from './runsSlice'
+import { createTerminalsSlice, type TerminalsSlice } from './terminalsSlice'
 
-export type StoreState = AppSlice & InstancesSlice & ModelsSlice
+export type StoreState = AppSlice & InstancesSlice & RunsSlice & TerminalsSlice & ModelsSlice
 
 export const useStore = create<StoreState>()((...a) => ({
   ...createAppSlice(...a),
   ...createInstancesSlice(...a),
   ...createModelsSlice(...a),
+  ...createRunsSlice(...a),
+  ...createTerminalsSlice(...a),
 }))

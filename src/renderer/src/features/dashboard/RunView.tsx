@@ -1,10 +1,119 @@
+import { useEffect } from 'react'
 import type { InstanceSummary } from '../../../../shared/api/instances'
+import { runKey } from '../../../../shared/api/runs'
+import { api } from '../../api'
+import { useStore } from '../../store'
+import { reportError } from '../../store/errors'
+import { LaunchButton } from '../launch/LaunchButton'
+import { CriteriaPanel } from './CriteriaPanel'
+import { GameCard } from './GameCard'
+import { RunCharts } from './RunCharts'
+import { RunHeader } from './RunHeader'
+import { useNowS, useRunFeed } from './useRunFeed'
 import type { TabId } from './MainArea'
+import './dashboard.css'
 
-export function RunView({ instance }: { instance: InstanceSummary; onOpenTab(tab: TabId): void }) {
+export function RunView({ instance, onOpenTab }: { instance: InstanceSummary; onOpenTab(tab: TabId): void }) {
+  const runs = useStore((s) => s.runsByInstance[instance.id])
+  const runId = useStore((s) => s.selectedRunByInstance[instance.id])
+  const setRuns = useStore((s) => s.setRuns)
+  const selectRun = useStore((s) => s.selectRun)
+  const openTerminalTab = useStore((s) => s.openTerminalTab)
+  const stream = useStore((s) => (runId ? s.streams[runKey(instance.id, runId)] : undefined))
+  const { feed, revision } = useRunFeed(instance.id, runId)
+  const nowS = useNowS()
+
+  useEffect(() => {
+    if (instance.connection.status !== 'connected') return
+    api['runs.list']({ instanceId: instance.id }).then((r) => setRuns(instance.id, r), reportError)
+  }, [instance.id, instance.connection.status, setRuns])
+
+  const summary = runs?.find((r) => r.runId === runId)
+  const live = !!summary?.supervisorAlive && !feed?.model.ended
+  const control = (p: Promise<{ note: string | null }>) => p.then((r) => r.note && useStore.getState().pushToast({ level: 'info', title: 'Request queued', body: r.note }), reportError)
+  const openLog = (spec: { kind: 'log' | 'supervisor'; game?: string }) => {
+    if (!runId) return
+    openTerminalTab({ instanceId: instance.id, runId, ...spec })
+    onOpenTab('terminals')
+  }
+
   return (
-    <section className="panel empty-state">
-      <p>No run yet on {instance.name}.</p>
-    </section>
+    <div className="run-view">
+      <div className="run-toolbar">
+        <LaunchButton instance={instance} onOpenTab={onOpenTab} />
+        {runs && runs.length > 0 && (
+          <label className="field-inline">
+            Run
+            <select aria-label="Run" value={runId ?? ''} onChange={(e) => selectRun(instance.id, e.target.value)}>
+              {runs.map((r) => (
+                <option key={r.runId} value={r.runId}>
+                  {r.runId} · {r.planName ?? 'plan'} · {r.supervisorAlive ? 'running' : (r.state ?? 'unknown')}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        {runId && live && (
+          <>
+            <label className="field-inline">
+              Slots
+              <input
+                type="number"
+                aria-label="Slots"
+                min={1}
+                max={256}
+                key={feed?.model.slots ?? 0}
+                defaultValue={feed?.model.slots ?? undefined}
+                onKeyDown={(e) => {
+                  if (e.key !== 'Enter') return
+                  const slots = Number((e.target as HTMLInputElement).value)
+                  if (Number.isInteger(slots) && slots >= 1) control(api['runs.setSlots']({ instanceId: instance.id, runId, slots }))
+                }}
+              />
+            </label>
+            <button className="button button-danger" onClick={() => api['runs.stop']({ instanceId: instance.id, runId }).then(() => api['runs.list']({ instanceId: instance.id }).then((r) => setRuns(instance.id, r)), reportError)}>
+              Stop run
+            </button>
+          </>
+        )}
+        {runId && (
+          <button className="button" onClick={() => openLog({ kind: 'supervisor' })}>
+            Supervisor log
+          </button>
+        )}
+      </div>
+
+      {!runId && (
+        <section className="panel empty-state">
+          <p>
+            No run yet on {instance.name} — <strong>Launch Training</strong> or try the quick demo (5 built-in games, a few minutes on a CPU).
+          </p>
+        </section>
+      )}
+
+      {runId && feed && (
+        <>
+          <RunHeader instance={instance} model={feed.model} stream={stream} nowS={nowS} />
+          {feed.model.order.length === 0 ? (
+            <section className="panel empty-state">Waiting for the supervisor's first events…</section>
+          ) : (
+            <section className="game-grid" aria-label="Games">
+              {feed.model.order.map((name) => (
+                <GameCard
+                  key={name}
+                  game={feed.model.games.get(name)!}
+                  canControl={live}
+                  onOpenLog={() => openLog({ kind: 'log', game: name })}
+                  onPause={() => control(api['runs.pause']({ instanceId: instance.id, runId, game: name }))}
+                  onResume={() => control(api['runs.resume']({ instanceId: instance.id, runId, game: name }))}
+                />
+              ))}
+            </section>
+          )}
+          <RunCharts model={feed.model} revision={revision} />
+          <CriteriaPanel model={feed.model} nowS={nowS} />
+        </>
+      )}
+    </div>
   )
 }

@@ -1,0 +1,59 @@
+import type { GameModel } from '../../lib/runModel'
+import { etaHours, formatDuration } from '../../lib/runMaths'
+
+const BADGE: Record<GameModel['state'], string> = {
+  queued: 'idle',
+  running: 'busy',
+  restarting: 'warn',
+  paused: 'idle',
+  completed: 'ok',
+  failed: 'error',
+  stopped: 'idle',
+}
+
+const fmt = (n: number | null, digits = 0) => (n === null ? '—' : n.toLocaleString('en-US', { maximumFractionDigits: digits }))
+
+export function GameCard({ game, onOpenLog, onPause, onResume, canControl }: { game: GameModel; onOpenLog(): void; onPause(): void; onResume(): void; canControl: boolean }) {
+  const pct = game.target ? Math.min(100, (game.episodes / game.target) * 100) : 0
+  const restartsTitle = game.restarts.length ? game.restarts.map((r) => `#${r.attempt} ${r.cause}${r.detail ? `: ${r.detail}` : ''}`).join('\n') : 'No restarts'
+  return (
+    <article className="game-card" aria-label={`${game.game} card`} data-state={game.state}>
+      <button className="game-card-main" onClick={onOpenLog} title={`Open the ${game.game} log`}>
+        <div className="game-thumb" aria-hidden>
+          {game.game.slice(0, 2).toUpperCase()}
+        </div>
+        <div className="game-card-body">
+          <div className="game-card-title">
+            <strong>{game.game}</strong>
+            <span className={`badge badge-${BADGE[game.state]}`}>{game.state}</span>
+          </div>
+          <div className="progress" role="progressbar" aria-label={`${game.game} episodes`} aria-valuemin={0} aria-valuemax={game.target ?? 0} aria-valuenow={game.episodes}>
+            <div className="progress-fill" style={{ width: `${pct}%` }} />
+          </div>
+          <div className="game-stats">
+            <span data-testid="episodes">
+              {fmt(game.episodes)} / {fmt(game.target)} episodes
+            </span>
+            <span>{fmt(game.episodesPerHour)} /h</span>
+            <span>{game.state === 'completed' ? 'done' : `ETA ${formatDuration(etaHours(game))}`}</span>
+            <span>return {fmt(game.meanReturn, 1)}</span>
+            <span title={restartsTitle} className={game.restarts.length ? 'warn-text' : undefined}>
+              {game.restarts.length} restart{game.restarts.length === 1 ? '' : 's'}
+            </span>
+          </div>
+          {game.failure && <p className="game-failure">{`${game.failure.cause}: ${game.failure.detail ?? ''}`}</p>}
+        </div>
+      </button>
+      {canControl && (game.state === 'running' || game.state === 'queued' || game.state === 'restarting') && (
+        <button className="button button-small" onClick={onPause}>
+          Pause
+        </button>
+      )}
+      {canControl && game.state === 'paused' && (
+        <button className="button button-small" onClick={onResume}>
+          Resume
+        </button>
+      )}
+    </article>
+  )
+}

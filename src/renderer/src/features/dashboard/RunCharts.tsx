@@ -1,0 +1,113 @@
+import { memo, useMemo, useState } from 'react'
+import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts'
+import type { RunModel } from '../../lib/runModel'
+import type { SeriesRing } from '../../lib/ringBuffer'
+import { downsample, GAME_COLOURS } from './chartData'
+
+type Pick = (g: RunModel['games'] extends Map<string, infer G> ? G : never) => SeriesRing
+
+const timeTick = (ts: number) => new Date(ts * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
+const stepTick = (v: number) => (v >= 1e6 ? `${(v / 1e6).toFixed(1)}M` : v >= 1e3 ? `${(v / 1e3).toFixed(0)}k` : String(v))
+
+function GameChart({ title, model, revision, pick, hidden, xTick }: { title: string; model: RunModel; revision: number; pick: Pick; hidden: Set<string>; xTick(v: number): string }) {
+  const series = useMemo(
+    () => model.order.map((name, i) => ({ name, colour: GAME_COLOURS[i % GAME_COLOURS.length], data: downsample(pick(model.games.get(name)!)) })),
+    [model, revision, pick],
+  )
+  const hasData = series.some((s) => s.data.length > 0)
+  return (
+    <figure className="chart" aria-label={title} data-points={series.reduce((n, s) => n + s.data.length, 0)}>
+      <figcaption>{title}</figcaption>
+      {hasData ? (
+        <ResponsiveContainer width="100%" height={220}>
+          <LineChart margin={{ top: 8, right: 12, bottom: 4, left: 0 }}>
+            <CartesianGrid stroke="#2a303c" strokeDasharray="3 3" />
+            <XAxis dataKey="x" type="number" domain={['dataMin', 'dataMax']} tickFormatter={xTick} stroke="#8b93a5" fontSize={11} allowDuplicatedCategory={false} />
+            <YAxis stroke="#8b93a5" fontSize={11} width={48} />
+            <Tooltip contentStyle={{ background: '#161a21', border: '1px solid #2a303c' }} labelFormatter={(v) => xTick(Number(v))} />
+            {series
+              .filter((s) => !hidden.has(s.name) && s.data.length)
+              .map((s) => (
+                <Line key={s.name} data={s.data} dataKey="y" name={s.name} stroke={s.colour} dot={false} isAnimationActive={false} strokeWidth={1.5} />
+              ))}
+          </LineChart>
+        </ResponsiveContainer>
+      ) : (
+        <p className="muted chart-empty">Waiting for the first numbers…</p>
+      )}
+    </figure>
+  )
+}
+
+const pickReturns: Pick = (g) => g.returns
+const pickEpisodes: Pick = (g) => g.episodesOverTime
+const pickRate: Pick = (g) => g.rateOverTime
+
+function GpuChart({ model, revision }: { model: RunModel; revision: number }) {
+  const data = useMemo(() => {
+    const gpu = model.gpu
+    const total = gpu.memTotal
+    return {
+      util: downsample(gpu.util),
+      mem: downsample(gpu.memUsed).map((p) => ({ x: p.x, y: total ? (p.y / total) * 100 : p.y })),
+      temp: downsample(gpu.temp),
+      power: downsample(gpu.power),
+    }
+  }, [model, revision])
+  if (!model.gpu.names.length) {
+    return (
+      <figure className="chart" aria-label="GPU">
+        <figcaption>GPU</figcaption>
+        <p className="muted chart-empty">{model.gpu.unavailable ? `No GPU metrics: ${model.gpu.unavailable}` : 'No GPU samples yet.'}</p>
+      </figure>
+    )
+  }
+  return (
+    <figure className="chart" aria-label="GPU">
+      <figcaption>GPU: {model.gpu.names.join(', ')}</figcaption>
+      <ResponsiveContainer width="100%" height={220}>
+        <LineChart margin={{ top: 8, right: 12, bottom: 4, left: 0 }}>
+          <CartesianGrid stroke="#2a303c" strokeDasharray="3 3" />
+          <XAxis dataKey="x" type="number" domain={['dataMin', 'dataMax']} tickFormatter={timeTick} stroke="#8b93a5" fontSize={11} allowDuplicatedCategory={false} />
+          <YAxis yAxisId="pct" domain={[0, 100]} stroke="#8b93a5" fontSize={11} width={40} />
+          <YAxis yAxisId="w" orientation="right" stroke="#8b93a5" fontSize={11} width={44} />
+          <Tooltip contentStyle={{ background: '#161a21', border: '1px solid #2a303c' }} labelFormatter={(v) => timeTick(Number(v))} />
+          <Legend />
+          <Line yAxisId="pct" data={data.util} dataKey="y" name="util %" stroke="#3ccf7e" dot={false} isAnimationActive={false} />
+          <Line yAxisId="pct" data={data.mem} dataKey="y" name="memory %" stroke="#5b9cff" dot={false} isAnimationActive={false} />
+          <Line yAxisId="pct" data={data.temp} dataKey="y" name="temp °C" stroke="#f0b429" dot={false} isAnimationActive={false} />
+          <Line yAxisId="w" data={data.power} dataKey="y" name="power W" stroke="#f25f5c" dot={false} isAnimationActive={false} />
+        </LineChart>
+      </ResponsiveContainer>
+    </figure>
+  )
+}
+
+export const RunCharts = memo(function RunCharts({ model, revision }: { model: RunModel; revision: number }) {
+  const [hidden, setHidden] = useState<Set<string>>(new Set())
+  const toggle = (name: string) =>
+    setHidden((h) => {
+      const next = new Set(h)
+      if (next.has(name)) next.delete(name)
+      else next.add(name)
+      return next
+    })
+  return (
+    <section className="panel" aria-label="Charts">
+      <div className="chart-toggles" role="group" aria-label="Games shown in charts">
+        {model.order.map((name, i) => (
+          <label key={name} className="chart-toggle" style={{ borderColor: GAME_COLOURS[i % GAME_COLOURS.length] }}>
+            <input type="checkbox" checked={!hidden.has(name)} onChange={() => toggle(name)} />
+            {name}
+          </label>
+        ))}
+      </div>
+      <div className="charts">
+        <GameChart title="Mean return vs steps" model={model} revision={revision} pick={pickReturns} hidden={hidden} xTick={stepTick} />
+        <GameChart title="Episodes over time" model={model} revision={revision} pick={pickEpisodes} hidden={hidden} xTick={timeTick} />
+        <GameChart title="Episodes per hour" model={model} revision={revision} pick={pickRate} hidden={hidden} xTick={timeTick} />
+        <GpuChart model={model} revision={revision} />
+      </div>
+    </section>
+  )
+})
