@@ -1,0 +1,102 @@
+/**
+ * The Models tab on "This computer": a real (tiny) training run by the real supervisor and PPO
+ * trainer exports a real ONNX model; the UI lists it, downloads and verifies it, validates it
+ * with onnxruntime-node, rejects a tampered model with the reason, and backs the run up.
+ */
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { expect, requirePrerequisite, ROOT, test } from './fixtures'
+
+const VENV_PYTHON = process.env.GANTRY_TEST_PYTHON ?? path.join(ROOT, '.venv', 'bin', 'python')
+
+function cli(root: string, args: string[]): Record<string, unknown> {
+  const r = spawnSync(VENV_PYTHON, ['-m', 'gantry_remote', ...args, '--root', root], { cwd: path.join(ROOT, 'remote'), encoding: 'utf8', timeout: 60_000 })
+  if (r.status !== 0) throw new Error(`gantry_remote ${args[0]} failed: ${r.stdout}${r.stderr}`)
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>
+}
+
+async function finishedTinyRun(root: string, dir: string): Promise<string> {
+  const plan = path.join(dir, 'plan.json')
+  writeFileSync(
+    plan,
+    JSON.stringify({
+      name: 'e2e tiny real training',
+      slots: 1,
+      games: [{ game: 'breakout', backend: 'builtin', target_episodes: 2, trainer_args: { num_envs: 4, device: 'cpu' } }],
+    }),
+  )
+  const runId = cli(root, ['start', '--plan', plan]).run_id as string
+  const deadline = Date.now() + 120_000
+  while (Date.now() < deadline) {
+    const status = cli(root, ['status', '--run', runId, '--json'])
+    if (status.state !== 'running') {
+      expect(status.state).toBe('completed')
+      return runId
+    }
+    await new Promise((r) => setTimeout(r, 500))
+  }
+  throw new Error(`run ${runId} did not finish within 120 s`)
+}
+
+test('list, download, verify and validate the models of a finished run; reject a tampered model; back up', async ({ page, app }) => {
+  requirePrerequisite(
+    existsSync(VENV_PYTHON) && spawnSync(VENV_PYTHON, ['-c', 'import torch, onnx']).status === 0,
+    'A Python venv with torch and onnx',
+    'create .venv with `pip install torch onnx numpy` (bash .ci/run does it)',
+  )
+  const localRoot = path.join(app.dataDir, 'this-computer')
+  const work = mkdtempSync(path.join(os.tmpdir(), 'gantry-e2e-models-'))
+  try {
+    const runId = await finishedTinyRun(localRoot, work)
+
+    await page.getByRole('tab', { name: 'Models' }).click()
+    const view = page.getByRole('tabpanel').filter({ has: page.locator('.models-view') })
+    await view.getByRole('button', { name: 'Refresh' }).click()
+    await expect(view.locator('#models-run')).toHaveValue(runId)
+    const modelRow = view.locator('tr[data-testid^="model-row-breakout-"][data-testid$=".onnx"]')
+    await expect(modelRow).toHaveCount(1)
+    await expect(modelRow.getByTestId('model-status')).toHaveText('Not downloaded')
+    await app.screenshot('listed')
+
+    // Download: verified against the host's sha256 and placed in the backup layout.
+    await modelRow.getByRole('button', { name: 'Download' }).click()
+    await expect(modelRow.getByTestId('model-status')).toHaveText('Verified')
+    const modelFile = (await modelRow.getAttribute('data-testid'))!.replace('model-row-', '')
+    const local = path.join(app.dataDir, 'models', 'local', runId, 'breakout', modelFile)
+    expect(readFileSync(local).equals(readFileSync(path.join(localRoot, 'runs', runId, 'games', 'breakout', 'models', modelFile)))).toBe(true)
+
+    // Validate the verified copy: probe replayed by onnxruntime-node within 1e-4.
+    await modelRow.getByRole('button', { name: 'Validate' }).click()
+    const report = view.getByTestId('validation-report')
+    await expect(report.getByText('Validated', { exact: true })).toBeVisible()
+    await expect(report.getByText(/^Probe: max \|difference\| .* latency [\d.]+ ms$/)).toBeVisible()
+    await expect(report.locator('.action-bar')).not.toHaveCount(0)
+    await app.screenshot('validated')
+
+    // A tampered model, dropped in through the file input with its probe: output drift.
+    const fixture = spawnSync(VENV_PYTHON, [path.join(ROOT, 'scripts', 'make-onnx-fixture.py'), path.join(work, 'tampered'), '--tamper', 'weights'], { encoding: 'utf8' })
+    expect(fixture.status, fixture.stderr).toBe(0)
+    const tampered = JSON.parse(fixture.stdout.trim()) as { file: string; probe: string }
+    await view.getByTestId('validate-input').setInputFiles([path.join(work, 'tampered', tampered.file), path.join(work, 'tampered', tampered.probe)])
+    await expect(report.getByText('Not validated')).toBeVisible()
+    await expect(report.getByText(/^Output drift: on the probe frame the model's logits differ/)).toBeVisible()
+    await app.screenshot('tampered')
+
+    // Back up now, checkpoints included: only what is not yet safe is downloaded.
+    await view.getByLabel('include checkpoints').click()
+    await expect(view.getByLabel('include checkpoints')).toBeChecked()
+    await view.getByRole('button', { name: 'Back up now' }).click()
+    await expect(view.getByTestId('backup-last-success')).not.toHaveText('Last success: never')
+    const checkpoints = readdirSync(path.join(localRoot, 'runs', runId, 'games', 'breakout', 'ckpt')).filter((f) => f.endsWith('.pt'))
+    expect(checkpoints.length).toBeGreaterThan(0)
+    // Validation already fetched the model and its probe; the checkpoints are the new files.
+    await expect(view.getByText(`manual · local · ${checkpoints.length} new, 2 already safe`)).toBeVisible()
+    const manifest = JSON.parse(readFileSync(path.join(app.dataDir, 'models', 'local', runId, 'manifest.json'), 'utf8')) as { files: Array<{ file: string }> }
+    expect(manifest.files.map((f) => f.file).sort()).toEqual([`breakout/${modelFile}`, `breakout/${modelFile}.probe.json`, ...checkpoints.map((c) => `breakout/${c}`)].sort())
+    await app.screenshot('backed-up')
+  } finally {
+    rmSync(work, { recursive: true, force: true })
+  }
+})
