@@ -118,12 +118,13 @@ def bench_cuda(games, sizes, steps_per_run, repeats, window_s, out_path, results
         factory = lambda env: compiled_random_step(env, dynamic=dynamic)  # noqa: E731
         mode = "compiled"
         try:
-            matches = check_cuda_matches_cpu(game, factory)
+            # Checked at the first benchmark size so a static compile is shared with it.
+            matches = check_cuda_matches_cpu(game, factory, num_envs=sizes[0])
         except Exception as error:  # fall back to CUDA graphs of the eager step, and say so
             print("%s: compiled step failed, measuring eager step in a CUDA graph: %r" % (game, error), flush=True)
             factory, mode = eager_random_step, "eager+graph"
             try:
-                matches = check_cuda_matches_cpu(game, factory)
+                matches = check_cuda_matches_cpu(game, factory, num_envs=sizes[0])
             except Exception as second_error:
                 matches = None
                 print("%s: eager CUDA step failed too: %r" % (game, second_error), flush=True)
@@ -198,6 +199,8 @@ def to_markdown(results) -> str:
         "`%s`" % results["command"],
         "",
     ]
+    if results.get("compile"):
+        lines[-1:] = ["torch.compile shapes: %s" % results["compile"], ""]
     sizes = sorted({r["num_envs"] for r in rows})
     if results["device"] == "cuda":
         header = "| game | " + " | ".join("%d envs (vs gymnax)" % s for s in sizes) + " | CUDA == CPU |"
