@@ -200,7 +200,7 @@ def to_markdown(results) -> str:
         "",
     ]
     if results.get("compile"):
-        lines[-1:] = ["torch.compile shapes: %s" % results["compile"], ""]
+        lines += ["torch.compile shapes: %s" % results["compile"], ""]
     sizes = sorted({r["num_envs"] for r in rows})
     if results["device"] == "cuda":
         header = "| game | " + " | ".join("%d envs (vs gymnax)" % s for s in sizes) + " | CUDA == CPU |"
