@@ -1,5 +1,43 @@
+/** The Setup tab: doctor, one-click setup with checklist + live output, and instance settings. */
+import { useState } from 'react'
 import type { InstanceSummary } from '../../../../shared/api/instances'
+import { LOCAL_INSTANCE_ID } from '../../../../shared/api/instances'
+import { AddInstanceWizard } from './AddInstanceWizard'
+import { InstanceSettings } from './InstanceSettings'
+import { DoctorSummary, SetupPanel } from './SetupPanel'
+import { runDoctor, startSetup, useSetupProgress } from './setupStore'
+
+function when(ts: number | null): string {
+  return ts ? new Date(ts).toLocaleString() : 'never'
+}
 
 export function SetupView({ instance }: { instance: InstanceSummary }) {
-  return <section className="panel empty-state">Setting up {instance.name} arrives with the bootstrap feature.</section>
+  const progress = useSetupProgress(instance.id)
+  const [editing, setEditing] = useState(false)
+  const s = instance.setup
+  return (
+    <>
+      <section className="panel setup-view">
+        <header className="setup-header">
+          <h2>Setup</h2>
+          <span className="muted" data-testid="setup-status">
+            {s.status === 'ready' ? `Ready (code ${s.remoteHash}, checked ${when(s.checkedAt)})` : s.status === 'failed' ? `Failed: ${s.message}` : 'Not set up yet'}
+          </span>
+          <span className="header-actions">
+            <button className="button" disabled={progress.doctorRunning || progress.running} onClick={() => void runDoctor(instance.id)}>
+              {progress.doctorRunning ? 'Checking…' : 'Check host'}
+            </button>
+            <button className="button button-primary" disabled={progress.running} onClick={() => void startSetup(instance.id)}>
+              {progress.running ? 'Setting up…' : s.status === 'ready' ? 'Set up again' : 'Set up'}
+            </button>
+          </span>
+        </header>
+        {instance.id === LOCAL_INSTANCE_ID && <p className="muted">This computer runs the app's own copy of the host code; setup builds a Python environment in Gantry's data folder.</p>}
+        {progress.doctor && <DoctorSummary report={progress.doctor} />}
+        <SetupPanel instanceId={instance.id} />
+      </section>
+      {instance.kind === 'ssh' && <InstanceSettings instance={instance} onEdit={() => setEditing(true)} />}
+      {editing && <AddInstanceWizard editId={instance.id} onClose={() => setEditing(false)} />}
+    </>
+  )
 }

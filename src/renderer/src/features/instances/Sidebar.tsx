@@ -1,6 +1,12 @@
+import { useEffect, useState } from 'react'
 import type { InstanceSummary } from '../../../../shared/api/instances'
 import { StatusDot, type DotTone } from '../../components/StatusDot'
 import { useStore } from '../../store'
+import { AddInstanceWizard } from './AddInstanceWizard'
+import { ImportDialog } from './ImportDialog'
+import { PromptDialog } from './PromptDialog'
+import { bindInstancesUiEvents, connectionText } from './setupStore'
+import './instances.css'
 
 function connectionTone(instance: InstanceSummary): DotTone {
   switch (instance.connection.status) {
@@ -20,6 +26,8 @@ export function Sidebar() {
   const instances = useStore((s) => s.instances)
   const selected = useStore((s) => s.selectedInstanceId)
   const select = useStore((s) => s.selectInstance)
+  const [dialog, setDialog] = useState<'add' | 'import' | null>(null)
+  useEffect(() => bindInstancesUiEvents(), [])
   return (
     <nav className="sidebar" aria-label="Instances">
       <div className="brand">
@@ -35,17 +43,30 @@ export function Sidebar() {
             <button
               className={`instance-item${instance.id === selected ? ' selected' : ''}`}
               aria-current={instance.id === selected ? 'page' : undefined}
+              data-instance-id={instance.id}
+              data-connection={instance.connection.status}
               onClick={() => select(instance.id)}
             >
-              <StatusDot tone={connectionTone(instance)} label={instance.connection.status} />
+              <StatusDot tone={connectionTone(instance)} label={connectionText(instance.connection)} />
               <span className="instance-text">
                 <span className="instance-name">{instance.name}</span>
-                <span className="instance-address">{instance.address}</span>
+                <span className="instance-address">{instance.kind === 'ssh' && instance.connection.status !== 'idle' && instance.connection.status !== 'connected' ? connectionText(instance.connection) : instance.address}</span>
               </span>
             </button>
           </li>
         ))}
       </ul>
+      <div className="sidebar-actions">
+        <button className="button button-primary" onClick={() => setDialog('add')}>
+          + Add instance
+        </button>
+        <button className="button" onClick={() => setDialog('import')}>
+          Import from ~/.ssh/config
+        </button>
+      </div>
+      {dialog === 'add' && <AddInstanceWizard onClose={() => setDialog(null)} />}
+      {dialog === 'import' && <ImportDialog onClose={() => setDialog(null)} />}
+      <PromptDialog />
     </nav>
   )
 }

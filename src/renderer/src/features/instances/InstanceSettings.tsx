@@ -1,0 +1,96 @@
+/** Connection details, the pinned host keys and the actions on them (edit, re-pin, ssh config, remove). */
+import { useEffect, useState } from 'react'
+import type { InstanceDetails, InstanceSummary, PinnedHostKey } from '../../../../shared/api/instances'
+import { api } from '../../api'
+import { useStore } from '../../store'
+import { reportError } from '../../store/errors'
+
+function Pin({ label, pin }: { label: string; pin: PinnedHostKey | null }) {
+  return (
+    <>
+      <dt>{label}</dt>
+      <dd>
+        {pin ? (
+          <>
+            {pin.keyType} <code>{pin.fingerprint}</code> <span className="muted">trusted {new Date(pin.pinnedAt).toLocaleDateString()}</span>
+          </>
+        ) : (
+          <span className="muted">not trusted yet (asked on the next connection)</span>
+        )}
+      </dd>
+    </>
+  )
+}
+
+export function InstanceSettings({ instance, onEdit }: { instance: InstanceSummary; onEdit(): void }) {
+  const [details, setDetails] = useState<InstanceDetails | null>(null)
+  const [confirmRemove, setConfirmRemove] = useState(false)
+  const pushToast = useStore((s) => s.pushToast)
+  const reload = () => api['instances.get']({ id: instance.id }).then(setDetails, reportError)
+  useEffect(() => {
+    void api['instances.get']({ id: instance.id }).then(setDetails, reportError)
+  }, [instance.id, instance.connection.status])
+  if (!details) return null
+  const auth = details.auth.kind === 'key' ? `key ${details.auth.keyPath}${details.auth.hasPassphrase ? ' (passphrase stored)' : ''}` : details.auth.kind === 'agent' ? 'SSH agent' : `password${details.auth.hasPassword ? ' (stored)' : ' (asked)'}`
+  return (
+    <section className="panel instance-settings">
+      <header className="setup-header">
+        <h2>Instance settings</h2>
+        <span className="header-actions">
+          <button className="button" onClick={onEdit}>
+            Edit
+          </button>
+          <button
+            className="button"
+            onClick={() =>
+              void api['instances.writeSshConfigEntry']({ id: instance.id }).then(
+                (r) => pushToast({ level: 'success', title: 'Added to your SSH config', body: `Host ${r.alias} is in ${r.path}${r.backupPath ? `; the previous file is kept as ${r.backupPath}` : ''}.` }),
+                reportError,
+              )
+            }
+          >
+            Add to ~/.ssh/config
+          </button>
+          <button className="button" onClick={() => void api['instances.repinHostKey']({ id: instance.id }).then(reload, reportError)}>
+            Re-pin host key
+          </button>
+          {confirmRemove ? (
+            <button className="button button-danger" onClick={() => void api['instances.remove']({ id: instance.id }).catch(reportError)}>
+              Really remove {instance.name}
+            </button>
+          ) : (
+            <button className="button button-danger" onClick={() => setConfirmRemove(true)}>
+              Remove
+            </button>
+          )}
+        </span>
+      </header>
+      <dl className="facts">
+        <dt>Address</dt>
+        <dd>
+          {details.user}@{details.host}:{details.port}
+        </dd>
+        <dt>Log in with</dt>
+        <dd>{auth}</dd>
+        {details.jump && (
+          <>
+            <dt>Jump host</dt>
+            <dd>
+              {details.jump.user}@{details.jump.host}:{details.jump.port}
+            </dd>
+          </>
+        )}
+        <dt>Gantry folder</dt>
+        <dd>{details.remoteRoot}</dd>
+        <Pin label="Host key" pin={details.hostKey} />
+        {details.jump && <Pin label="Jump host key" pin={details.jumpHostKey} />}
+        {details.notes && (
+          <>
+            <dt>Notes</dt>
+            <dd>{details.notes}</dd>
+          </>
+        )}
+      </dl>
+    </section>
+  )
+}

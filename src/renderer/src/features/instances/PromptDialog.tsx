@@ -1,0 +1,68 @@
+/**
+ * Questions from the SSH layer: trust a host key (shows the SHA256 fingerprint), or type a
+ * passphrase/password. The typed secret goes straight to the backend and is not kept here.
+ */
+import { useEffect, useRef, useState } from 'react'
+import { answerPrompt, useInstancesUi } from './setupStore'
+
+export function PromptDialog() {
+  const prompt = useInstancesUi((s) => s.prompts[0])
+  const [value, setValue] = useState('')
+  const [secondsLeft, setSecondsLeft] = useState(0)
+  const input = useRef<HTMLInputElement>(null)
+
+  useEffect(() => {
+    setValue('')
+    if (!prompt) return
+    const until = Date.now() + prompt.timeoutMs
+    setSecondsLeft(Math.round(prompt.timeoutMs / 1000))
+    const t = setInterval(() => setSecondsLeft(Math.max(0, Math.round((until - Date.now()) / 1000))), 1000)
+    input.current?.focus()
+    return () => clearInterval(t)
+  }, [prompt])
+
+  if (!prompt) return null
+  const isKey = prompt.kind === 'host_key'
+  const title = isKey ? 'Trust this host key?' : prompt.kind === 'passphrase' ? 'Key passphrase' : 'Password'
+  const submit = (accept: boolean) => {
+    const v = value
+    setValue('')
+    void answerPrompt(prompt.promptId, accept, accept && !isKey ? v : undefined)
+  }
+  return (
+    <div className="overlay prompt-overlay" role="dialog" aria-modal="true" aria-labelledby="prompt-title">
+      <form
+        className="panel prompt-dialog"
+        onSubmit={(e) => {
+          e.preventDefault()
+          submit(true)
+        }}
+      >
+        <h2 id="prompt-title">{title}</h2>
+        <p>{prompt.message}</p>
+        {isKey && (
+          <dl className="fingerprint">
+            <dt>Host</dt>
+            <dd>{prompt.host}</dd>
+            <dt>Key type</dt>
+            <dd>{prompt.keyType}</dd>
+            <dt>Fingerprint</dt>
+            <dd>
+              <code data-testid="host-key-fingerprint">{prompt.fingerprint}</code>
+            </dd>
+          </dl>
+        )}
+        {!isKey && <input ref={input} type="password" autoComplete="off" aria-label={title} value={value} onChange={(e) => setValue(e.target.value)} />}
+        <div className="dialog-actions">
+          <span className="muted">Answer within {secondsLeft} s</span>
+          <button type="button" className="button" onClick={() => submit(false)}>
+            Cancel
+          </button>
+          <button type="submit" className="button button-primary" disabled={!isKey && !value}>
+            {isKey ? 'Trust' : 'Unlock'}
+          </button>
+        </div>
+      </form>
+    </div>
+  )
+}

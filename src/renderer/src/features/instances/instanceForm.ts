@@ -1,0 +1,92 @@
+/** The details form's state ↔ the contract's InstanceInput, with per-field messages from zod. */
+import { InstanceInput, type AuthInput, type InstanceDetails } from '../../../../shared/api/instances'
+
+export type AuthKind = AuthInput['kind']
+
+export interface HopFields {
+  host: string
+  port: string
+  user: string
+  authKind: AuthKind
+  keyPath: string
+  /** Passphrase or password typed now; '' keeps a stored one (edit) or asks when connecting. */
+  secret: string
+  hasStoredSecret: boolean
+}
+
+export interface FormFields {
+  name: string
+  hop: HopFields
+  useJump: boolean
+  jump: HopFields
+  hourlyPrice: string
+  notes: string
+  remoteRoot: string
+  allowInsecureSecretStorage: boolean
+}
+
+const emptyHop = (): HopFields => ({ host: '', port: '22', user: 'root', authKind: 'key', keyPath: '~/.ssh/id_ed25519', secret: '', hasStoredSecret: false })
+
+export function emptyForm(): FormFields {
+  return { name: '', hop: emptyHop(), useJump: false, jump: emptyHop(), hourlyPrice: '', notes: '', remoteRoot: '~/.gantry', allowInsecureSecretStorage: false }
+}
+
+export function formFromDetails(d: InstanceDetails): FormFields {
+  const hop = (h: { host: string; port: number; user: string; auth: InstanceDetails['auth'] }): HopFields => ({
+    host: h.host,
+    port: String(h.port),
+    user: h.user,
+    authKind: h.auth.kind,
+    keyPath: h.auth.kind === 'key' ? h.auth.keyPath : '~/.ssh/id_ed25519',
+    secret: '',
+    hasStoredSecret: (h.auth.kind === 'key' && h.auth.hasPassphrase) || (h.auth.kind === 'password' && h.auth.hasPassword),
+  })
+  return {
+    name: d.name,
+    hop: hop(d),
+    useJump: d.jump !== null,
+    jump: d.jump ? hop(d.jump) : emptyHop(),
+    hourlyPrice: d.hourlyPrice === null ? '' : String(d.hourlyPrice),
+    notes: d.notes,
+    remoteRoot: d.remoteRoot,
+    allowInsecureSecretStorage: false,
+  }
+}
+
+function auth(h: HopFields): AuthInput {
+  if (h.authKind === 'agent') return { kind: 'agent' }
+  if (h.authKind === 'key') return { kind: 'key', keyPath: h.keyPath, ...(h.secret ? { passphrase: h.secret } : {}) }
+  return { kind: 'password', ...(h.secret ? { password: h.secret } : {}) }
+}
+
+export function hasNewSecret(f: FormFields): boolean {
+  return (f.hop.authKind !== 'agent' && f.hop.secret !== '') || (f.useJump && f.jump.authKind !== 'agent' && f.jump.secret !== '')
+}
+
+/** Field path ("host", "jump.port", "hourlyPrice") → first message. */
+export type FieldErrors = Record<string, string>
+
+export function validate(f: FormFields): { input: InstanceInput | null; errors: FieldErrors } {
+  const price = f.hourlyPrice.trim()
+  const candidate = {
+    name: f.name,
+    host: f.hop.host,
+    port: f.hop.port,
+    user: f.hop.user,
+    auth: auth(f.hop),
+    jump: f.useJump ? { host: f.jump.host, port: f.jump.port, user: f.jump.user, auth: auth(f.jump) } : null,
+    hourlyPrice: price === '' ? null : Number(price.replace(',', '.')),
+    notes: f.notes,
+    remoteRoot: f.remoteRoot,
+  }
+  const errors: FieldErrors = {}
+  if (price !== '' && !Number.isFinite(candidate.hourlyPrice)) errors.hourlyPrice = 'The price is a number, e.g. 1.29.'
+  const parsed = InstanceInput.safeParse(candidate)
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const key = issue.path.filter((p) => p !== 'auth').join('.')
+      errors[key] ??= issue.message
+    }
+  }
+  return { input: Object.keys(errors).length === 0 ? (candidate as InstanceInput) : null, errors }
+}
