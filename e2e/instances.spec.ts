@@ -1,0 +1,72 @@
+/**
+ * Adding a GPU host through the wizard, against a real OpenSSH sshd started by this spec: type the
+ * details (the generated key's path), confirm the host-key fingerprint the dialog shows (it must
+ * equal what ssh-keygen prints), and see the instance connected in the sidebar; then the doctor
+ * runs on the host before anything is installed.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import { sshdUnavailableReason, startSshd, type SshdHandle } from '../test/rig/sshd'
+import { expect, requirePrerequisite, test } from './fixtures'
+
+let sshd: SshdHandle | null = null
+
+test.beforeAll(async () => {
+  const reason = sshdUnavailableReason()
+  if (!reason) sshd = await startSshd()
+})
+test.afterAll(async () => {
+  await sshd?.stop()
+})
+
+test('add an SSH instance with the wizard, trust its host key, see it connected', async ({ page, app }) => {
+  requirePrerequisite(sshd !== null, 'OpenSSH server', sshdUnavailableReason() ?? 'apt-get install openssh-server')
+  const host = sshd!
+  const sidebar = page.getByRole('navigation', { name: 'Instances' })
+  await sidebar.getByRole('button', { name: '+ Add instance' }).click()
+  const wizard = page.getByRole('dialog', { name: 'Add an instance' })
+
+  // Inline validation before anything is sent.
+  await wizard.getByTestId('instance-host').fill('bad host name')
+  await wizard.getByRole('button', { name: 'Add and test connection' }).click()
+  await expect(wizard.getByText('Give the instance a name.')).toBeVisible()
+  await expect(wizard.getByText(/A host is a name like gpu-1\.example\.com/)).toBeVisible()
+
+  await wizard.getByTestId('instance-name').fill('gpu-test')
+  await wizard.getByTestId('instance-host').fill(host.host)
+  await wizard.getByTestId('instance-port').fill(String(host.port))
+  await wizard.getByTestId('instance-user').fill(host.user)
+  await wizard.getByTestId('instance-key-path').fill(host.clientKeyPath)
+  await wizard.getByTestId('instance-remote-root').fill(path.join(host.dir, 'gantry-root'))
+  await wizard.getByRole('button', { name: 'Add and test connection' }).click()
+
+  const prompt = page.getByRole('dialog', { name: 'Trust this host key?' })
+  await expect(prompt.getByTestId('host-key-fingerprint')).toHaveText(host.hostKeyFingerprint)
+  await expect(prompt.getByText('ssh-ed25519', { exact: true })).toBeVisible()
+  await app.screenshot('host-key-prompt')
+  await prompt.getByRole('button', { name: 'Trust' }).click()
+
+  await expect(wizard.getByTestId('connection-ok')).toContainText(host.hostKeyFingerprint)
+  const item = sidebar.locator('[data-instance-id="gpu-test"]')
+  await expect(item).toHaveAttribute('data-connection', 'connected')
+  await expect(item).toContainText(`root@127.0.0.1:${host.port}`)
+
+  // The pin is on disk (instances.json + known_hosts mirror); nothing secret is.
+  const saved = JSON.parse(readFileSync(path.join(app.dataDir, 'instances.json'), 'utf8'))
+  expect(saved.instances[0].hostKey.fingerprint).toBe(host.hostKeyFingerprint)
+  expect(readFileSync(path.join(app.dataDir, 'known_hosts'), 'utf8')).toContain(host.hostPublicKey)
+
+  await wizard.getByRole('button', { name: 'Check the host' }).click()
+  await expect(wizard.getByTestId('doctor-report')).toContainText('Linux', { timeout: 60_000 })
+  const shot = await app.screenshot('wizard-doctor')
+  expect(existsSync(shot)).toBe(true)
+  await wizard.getByRole('button', { name: 'Next' }).click()
+  await wizard.getByRole('button', { name: 'Next' }).click()
+  await expect(wizard.getByRole('button', { name: 'Set up now' })).toBeVisible()
+  await wizard.getByRole('button', { name: 'Close (set up later)' }).click()
+
+  await expect(page.getByRole('heading', { level: 1, name: 'gpu-test' })).toBeVisible()
+  await expect(page.getByTestId('connection-state')).toHaveText('connected')
+  await expect(page.getByRole('button', { name: 'Set up', exact: true })).toBeVisible()
+  await app.screenshot('connected')
+})
