@@ -38,6 +38,8 @@ export interface InstancesServiceOptions {
   /** Python reused for "This computer" — env GANTRY_PYTHON. */
   localPython?: string | null
   promptTimeoutMs?: number
+  /** Keepalive and handshake limits (defaults: 10 s × 3, 20 s); tests shorten them. */
+  sshTimings?: { keepaliveIntervalMs?: number; keepaliveCountMax?: number; readyTimeoutMs?: number }
   poolIdleMs?: number
   reconnectBackoffMs?: number[]
 }
@@ -145,6 +147,7 @@ export function createInstancesService(options: InstancesServiceOptions) {
         instanceId: id,
         prompts,
         signal,
+        ...options.sshTimings,
         agentSocket: process.env.SSH_AUTH_SOCK || undefined,
         async secret(role, kind) {
           const key = secretKey(id, role, kind)

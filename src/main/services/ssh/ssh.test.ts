@@ -271,4 +271,32 @@ describe.skipIf(!requireSshd())('ssh instances', () => {
       await proxy.close()
     }
   })
+
+  it('notices a silent network (blackhole) through keepalives and reconnects once it passes again', async () => {
+    const proxy = await startTcpProxy({ targetPort: sshd.port })
+    try {
+      rig = createTestInstances({ sshTimings: { keepaliveIntervalMs: 300, keepaliveCountMax: 2, readyTimeoutMs: 1500 } })
+      rig.answerWith(() => ({ accept: true }))
+      const { id } = await rig.api['instances.add'](input(sshd, { host: '127.0.0.1', port: proxy.port }))
+      const lease = await rig.hosts.acquire(id)
+      try {
+        const seen = () => rig.eventsOf('instances.changed').map((e) => e.instances.find((i) => i.id === id)!.connection.status)
+        await lease.run(['true'])
+        const before = seen().length
+        const t0 = Date.now()
+        proxy.blackhole()
+        await waitFor(() => seen().slice(before).includes('reconnecting'), 10_000, 'reconnecting')
+        const noticedMs = Date.now() - t0
+        expect(noticedMs).toBeLessThan(5000)
+        proxy.pass()
+        await waitFor(() => seen().slice(before).lastIndexOf('connected') > seen().slice(before).indexOf('reconnecting'), 20_000, 'connected again')
+        expect((await lease.run(['echo', 'back'])).stdout).toBe('back\n')
+        console.log(`blackhole noticed after ${noticedMs} ms`)
+      } finally {
+        lease.release()
+      }
+    } finally {
+      await proxy.close()
+    }
+  })
 })
