@@ -2,6 +2,14 @@
  * Opens one authenticated ssh2 connection (optionally through a jump host), verifying every hop's
  * host key against its pin. Unknown keys are asked about, never auto-accepted; a changed key is
  * a hard stop. Errors come out as RpcErrors with sentences a user can act on.
+ *
+ * ssh2 pitfalls handled here (see also TESTING.md):
+ * - without `hostVerifier` ssh2 accepts ANY host key: we always set it and never auto-accept;
+ * - one failure can emit 'error' twice (and 'close' after it): settle() keeps only the first;
+ * - keepalive is off by default, so a dead peer goes unnoticed: keepaliveInterval 10 s × 3;
+ * - `readyTimeout` would also run while the user reads a fingerprint: we time the handshake
+ *   ourselves and pause the clock during prompts;
+ * - agent forwarding stays off (`agentForward: false`).
  */
 import { readFile } from 'node:fs/promises'
 import os from 'node:os'
