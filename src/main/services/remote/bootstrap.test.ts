@@ -105,12 +105,17 @@ describe.skipIf(!requireSshd() || !requireVenv())('bootstrap over ssh', () => {
     }
   })
 
-  it('runs the doctor on "This computer" from the app bundle, with no upload', async () => {
-    const rig = createTestInstances({ localPython: VENV_PYTHON })
+  it('sets up "This computer" from the app bundle in place (no upload), reusing GANTRY_PYTHON', { timeout: 180_000 }, async () => {
+    const rig = createTestInstances({ bundleDir, localPython: VENV_PYTHON, setupPipArgs: '--retries 0' })
     try {
       const doctor = await rig.api['instances.doctor']({ id: LOCAL_INSTANCE_ID })
       expect(doctor.os).toBe('Linux')
+      const result = await rig.api['instances.setup']({ id: LOCAL_INSTANCE_ID })
+      expect(result.ok, result.message).toBe(true)
+      expect(result.steps[0]).toMatchObject({ id: 'upload', status: 'skip', message: 'not needed on this computer' })
+      expect(existsSync(path.join(rig.dataDir, 'this-computer', 'venv', 'bin', 'python'))).toBe(true)
       expect(existsSync(path.join(rig.dataDir, 'this-computer', 'remote'))).toBe(false)
+      expect((await rig.api['instances.list']({}))[0].setup.status).toBe('ready')
     } finally {
       rig.dispose()
     }
