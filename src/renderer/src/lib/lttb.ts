@@ -4,7 +4,11 @@
  * and trends survive while a 100k-point series draws as ~1-2k points.
  */
 export function lttbIndices(xs: ArrayLike<number>, ys: ArrayLike<number>, threshold: number): number[] {
-  const n = xs.length
+  return lttbBy(xs.length, (i) => xs[i], (i) => ys[i], threshold)
+}
+
+/** LTTB over any indexed series (a ring buffer without copying it out). */
+export function lttbBy(n: number, xAt: (i: number) => number, yAt: (i: number) => number, threshold: number): number[] {
   if (threshold >= n || threshold < 3) return Array.from({ length: n }, (_, i) => i)
   const out: number[] = [0]
   const every = (n - 2) / (threshold - 2)
@@ -18,19 +22,19 @@ export function lttbIndices(xs: ArrayLike<number>, ys: ArrayLike<number>, thresh
     let avgX = 0
     let avgY = 0
     for (let j = avgStart; j < avgEnd; j++) {
-      avgX += xs[j]
-      avgY += ys[j]
+      avgX += xAt(j)
+      avgY += yAt(j)
     }
     avgX /= avgEnd - avgStart
     avgY /= avgEnd - avgStart
     const rangeStart = Math.floor(i * every) + 1
     const rangeEnd = Math.floor((i + 1) * every) + 1
-    const ax = xs[a]
-    const ay = ys[a]
+    const ax = xAt(a)
+    const ay = yAt(a)
     let maxArea = -1
     let chosen = rangeStart
     for (let j = rangeStart; j < rangeEnd; j++) {
-      const area = Math.abs((ax - avgX) * (ys[j] - ay) - (ax - xs[j]) * (avgY - ay))
+      const area = Math.abs((ax - avgX) * (yAt(j) - ay) - (ax - xAt(j)) * (avgY - ay))
       if (area > maxArea) {
         maxArea = area
         chosen = j

@@ -1,4 +1,4 @@
-import { memo, useMemo, useState } from 'react'
+import { memo, useEffect, useMemo, useRef, useState } from 'react'
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts'
 import type { RunModel } from '../../lib/runModel'
 import type { SeriesRing } from '../../lib/ringBuffer'
@@ -83,7 +83,22 @@ function GpuChart({ model, revision }: { model: RunModel; revision: number }) {
   )
 }
 
-export const RunCharts = memo(function RunCharts({ model, revision }: { model: RunModel; revision: number }) {
+/** Charts need not follow every 250 ms revision: at most one redraw per CHART_REDRAW_MS (a 10 × 100k-point redraw costs ~0.2 s). */
+export const CHART_REDRAW_MS = 2000
+
+function useThrottled(value: number, ms: number): number {
+  const [shown, setShown] = useState(value)
+  const last = useRef(0)
+  useEffect(() => {
+    const wait = last.current + ms - Date.now()
+    const t = setTimeout(() => ((last.current = Date.now()), setShown(value)), Math.max(0, wait))
+    return () => clearTimeout(t)
+  }, [value, ms])
+  return shown
+}
+
+export const RunCharts = memo(function RunCharts({ model, revision: liveRevision, redrawMs = CHART_REDRAW_MS }: { model: RunModel; revision: number; redrawMs?: number }) {
+  const revision = useThrottled(liveRevision, redrawMs)
   const [hidden, setHidden] = useState<Set<string>>(new Set())
   const toggle = (name: string) =>
     setHidden((h) => {
