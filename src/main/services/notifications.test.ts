@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest'
+import type { StreamState } from '../../shared/api/runs'
+import type { RunEvent } from '../../shared/remoteProtocol'
+import { createRunNotifier, UNREACHABLE_NOTICE_MS } from './notifications'
+
+const base = { v: 1 as const, run: 'r1' }
+const gpu = (seq: number, ts: number, util: number): RunEvent => ({ ...base, seq, ts, type: 'gpu', gpus: [{ index: 0, name: 'H200', util, mem_used: 1, mem_total: 2, temp: 40, power: 80 }] })
+
+describe('run notifications', () => {
+  it('announces completions, failures and the run end once each, and not for replayed history', () => {
+    const n = createRunNotifier('gpu-1', 'r1', 1000_000)
+    expect(n.onEvents([{ ...base, seq: 1, ts: 10, type: 'game_completed', game: 'pong', episodes: 5 }])).toEqual([]) // history from before we watched
+    const live = n.onEvents([
+      { ...base, seq: 2, ts: 2000, type: 'game_completed', game: 'breakout', episodes: 3000 },
+      { ...base, seq: 3, ts: 2001, type: 'game_failed', game: 'enduro', cause: 'nan', detail: 'loss is nan' },
+      { ...base, seq: 4, ts: 2002, type: 'run_completed', state: 'completed' },
+      { ...base, seq: 5, ts: 2003, type: 'game_completed', game: 'breakout', episodes: 3000 },
+    ])
+    expect(live.map((x) => [x.level, x.title])).toEqual([
+      ['success', 'breakout reached its target'],
+      ['error', 'enduro failed'],
+      ['success', 'Run completed'],
+    ])
+  })
+
+  it('warns when the GPU idles while games wait, and when the host is silent for over 2 minutes', () => {
+    const n = createRunNotifier('gpu-1', 'r1', 0)
+    n.onEvents([{ ...base, seq: 1, ts: 1, type: 'game_queued', game: 'pong' }])
+    expect(n.onEvents([gpu(2, 10, 3), gpu(3, 20, 2)])).toEqual([])
+    expect(n.onEvents([gpu(4, 30, 1)]).map((x) => x.title)).toEqual(['GPU idle while games are queued'])
+    const stream: StreamState = { instanceId: 'gpu-1', runId: 'r1', status: 'reconnecting', lastSeq: 4, lastHeardAt: 1_000, message: null, reattaches: 3 }
+    expect(n.onTick(stream, 1_000 + UNREACHABLE_NOTICE_MS - 1)).toEqual([])
+    expect(n.onTick(stream, 1_000 + UNREACHABLE_NOTICE_MS + 1).map((x) => x.title)).toEqual(['gpu-1 unreachable'])
+    expect(n.onTick(stream, 1_000 + UNREACHABLE_NOTICE_MS + 5000)).toEqual([])
+  })
+})
