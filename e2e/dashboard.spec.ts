@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { expect, requirePrerequisite, ROOT, test } from './fixtures'
+import { setUpThisComputer } from './steps'
 
 const PYTHON = process.env.GANTRY_PYTHON ?? 'python3'
 
@@ -45,8 +46,9 @@ test('launch a run, watch it, survive a dropped stream, follow a log and use a s
   requirePrerequisite(spawnSync(PYTHON, ['--version']).status === 0, 'Python 3', 'install python3 (or set GANTRY_PYTHON)')
   const localRoot = path.join(app.dataDir, 'this-computer')
   try {
-    await expect(page.getByText(/No run yet on This computer/)).toBeVisible()
+    await expect(page.getByRole('region', { name: 'Welcome' })).toBeVisible()
     await app.screenshot('empty')
+    await setUpThisComputer(page)
 
     // Launch with a custom plan (the fake trainer) pasted as JSON.
     await page.getByRole('button', { name: 'Launch Training' }).click()

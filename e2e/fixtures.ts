@@ -13,6 +13,9 @@ import { createInterface } from 'node:readline'
 export const ROOT = path.resolve(__dirname, '..')
 export const SCREENSHOT_DIR = path.join(ROOT, 'test-results', 'screenshots')
 const CHROMIUM = process.env.GANTRY_CHROMIUM ?? '/usr/bin/chromium'
+/** The project venv (made by .ci/run) has CPU torch: "This computer" setup reuses it instead of installing. */
+const PROJECT_PYTHON = path.join(ROOT, '.venv', 'bin', 'python')
+export const TEST_PYTHON = process.env.GANTRY_PYTHON ?? (existsSync(PROJECT_PYTHON) ? PROJECT_PYTHON : 'python3')
 
 function electronBinary(): string | null {
   try {
@@ -57,7 +60,7 @@ export const test = base.extend<{ app: AppHandle; page: Page; appEnv: NodeJS.Pro
       dataDir,
       screenshot: async () => '',
     }
-    await use(Object.assign(handle, { _electron: electron, _env: { ...process.env, ...appEnv, GANTRY_DATA_DIR: dataDir } }))
+    await use(Object.assign(handle, { _electron: electron, _env: { ...process.env, GANTRY_PYTHON: TEST_PYTHON, ...appEnv, GANTRY_DATA_DIR: dataDir } }))
     void testInfo
   },
   page: async ({ app }, use, testInfo) => {

@@ -4,7 +4,7 @@ import { runKey } from '../../../../shared/api/runs'
 import { api } from '../../api'
 import { useStore } from '../../store'
 import { reportError } from '../../store/errors'
-import { LaunchButton } from '../launch/LaunchButton'
+import { Welcome } from '../welcome/Welcome'
 import { CriteriaPanel } from './CriteriaPanel'
 import { GameCard } from './GameCard'
 import { RunCharts } from './RunCharts'
@@ -40,7 +40,6 @@ export function RunView({ instance, onOpenTab }: { instance: InstanceSummary; on
   return (
     <div className="run-view">
       <div className="run-toolbar">
-        <LaunchButton instance={instance} onOpenTab={onOpenTab} />
         {runs && runs.length > 0 && (
           <label className="field-inline">
             Run
@@ -83,10 +82,20 @@ export function RunView({ instance, onOpenTab }: { instance: InstanceSummary; on
         )}
       </div>
 
-      {!runId && (
+      {!runId && instance.kind === 'local' && <Welcome instance={instance} onOpenTab={onOpenTab} />}
+      {!runId && instance.kind === 'ssh' && (
         <section className="panel empty-state">
           <p>
-            No run yet on {instance.name} — <strong>Launch Training</strong> or try the quick demo (5 built-in games, a few minutes on a CPU).
+            No run yet on {instance.name} —{' '}
+            {instance.setup.status === 'ready' ? (
+              <>
+                <strong>Launch Training</strong> above starts the 10-game plan or the quick demo.
+              </>
+            ) : (
+              <>
+                <strong>Set up</strong> the instance first: Gantry uploads its code, installs PyTorch and runs a smoke test.
+              </>
+            )}
           </p>
         </section>
       )}

@@ -10,17 +10,18 @@ export function LaunchButton({ instance, onOpenTab }: { instance: InstanceSummar
   const selectRun = useStore((s) => s.selectRun)
   const [open, setOpen] = useState(false)
   const live = runs?.find((r) => r.supervisorAlive)
-  if (instance.setup.status === 'not_set_up' || instance.setup.status === 'failed') {
-    return (
-      <button className="button button-primary" onClick={() => onOpenTab('setup')} title="Gantry's code and Python environment are not on this instance yet.">
-        Set up first
-      </button>
-    )
-  }
   if (live) {
     return (
       <button className="button" onClick={() => (selectRun(instance.id, live.runId), onOpenTab('training'))}>
         Open run
+      </button>
+    )
+  }
+  if (instance.setup.status !== 'ready') {
+    // The header's own "Set up" button is the primary action until then.
+    return (
+      <button className="button" onClick={() => onOpenTab('setup')} title="Gantry's code and Python environment are not on this instance yet.">
+        Set up first
       </button>
     )
   }

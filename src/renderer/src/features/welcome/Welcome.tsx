@@ -1,0 +1,67 @@
+/**
+ * First run on "This computer": three steps that each say what happens next, so a new user
+ * sees real training in minutes without a GPU host — or adds one.
+ */
+import { useState } from 'react'
+import type { InstanceSummary } from '../../../../shared/api/instances'
+import { AddInstanceWizard } from '../instances/AddInstanceWizard'
+import { startSetup, useSetupProgress } from '../instances/setupStore'
+import type { TabId } from '../dashboard/MainArea'
+import { LaunchDialog } from '../launch/LaunchDialog'
+
+export function Welcome({ instance, onOpenTab }: { instance: InstanceSummary; onOpenTab(tab: TabId): void }) {
+  const progress = useSetupProgress(instance.id)
+  const [dialog, setDialog] = useState<'launch' | 'add' | null>(null)
+  const ready = instance.setup.status === 'ready'
+  return (
+    <section className="panel welcome" aria-label="Welcome">
+      <h2>Welcome to Gantry</h2>
+      <p className="muted">
+        Train agents on this computer right now with the built-in games, or add a rented GPU machine. Training keeps going if you close Gantry; your
+        models come back verified.
+      </p>
+      <ol className="welcome-steps">
+        <li className={ready ? 'done' : ''}>
+          <div>
+            <strong>Set up this computer</strong>
+            <span className="muted">
+              {ready ? 'Ready.' : 'Checks Python and creates a small environment for training (reuses PyTorch when it is already installed).'}
+            </span>
+          </div>
+          {!ready && (
+            <button
+              className="button"
+              disabled={progress.running}
+              onClick={() => {
+                onOpenTab('setup')
+                void startSetup(instance.id)
+              }}
+            >
+              {progress.running ? 'Setting up…' : 'Set up'}
+            </button>
+          )}
+        </li>
+        <li>
+          <div>
+            <strong>Try the quick demo</strong>
+            <span className="muted">5 built-in games learn side by side for a few minutes; watch the charts, open their logs, keep the models.</span>
+          </div>
+          <button className="button button-primary" disabled={!ready} title={ready ? undefined : 'Set up this computer first.'} onClick={() => setDialog('launch')}>
+            Try the quick demo
+          </button>
+        </li>
+        <li>
+          <div>
+            <strong>Add a GPU instance</strong>
+            <span className="muted">Any machine you can reach over SSH: Gantry checks its host key, sets it up and runs the same training there.</span>
+          </div>
+          <button className="button" onClick={() => setDialog('add')}>
+            Add a GPU instance
+          </button>
+        </li>
+      </ol>
+      {dialog === 'launch' && <LaunchDialog instance={instance} onClose={() => setDialog(null)} onLaunched={() => (setDialog(null), onOpenTab('training'))} />}
+      {dialog === 'add' && <AddInstanceWizard onClose={() => setDialog(null)} />}
+    </section>
+  )
+}
