@@ -67,6 +67,6 @@ test('add an SSH instance with the wizard, trust its host key, see it connected'
 
   await expect(page.getByRole('heading', { level: 1, name: 'gpu-test' })).toBeVisible()
   await expect(page.getByTestId('connection-state')).toHaveText('connected')
-  await expect(page.getByRole('button', { name: 'Set up', exact: true })).toBeVisible()
+  await expect(page.getByRole('button', { name: 'Set up first', exact: true })).toBeVisible()
   await app.screenshot('connected')
 })

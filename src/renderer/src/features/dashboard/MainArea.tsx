@@ -21,7 +21,7 @@ export function MainArea() {
   if (!instance) return <main className="main-area empty-state">Loading instances…</main>
   return (
     <main className="main-area">
-      <InstanceHeader instance={instance} onOpenTab={setTab} actions={<LaunchButton instance={instance} onOpenTab={setTab} />} />
+      <InstanceHeader instance={instance} actions={<LaunchButton instance={instance} onOpenTab={setTab} />} />
       <div className="tabs" role="tablist" aria-label="Instance views">
         {TABS.map((t) => (
           <button key={t.id} role="tab" aria-selected={tab === t.id} className={`tab${tab === t.id ? ' active' : ''}`} onClick={() => setTab(t.id)}>

@@ -1,15 +1,12 @@
 import type { ReactNode } from 'react'
 import type { InstanceSummary } from '../../../../shared/api/instances'
-import type { TabId } from '../dashboard/MainArea'
-import { connectionText, startSetup, useSetupProgress } from './setupStore'
+import { connectionText } from './setupStore'
 
 /**
- * Name, address, connection state and the primary "Set up" button while the instance is not
- * set up. Other features add their buttons through `actions` (rendered after Set up).
+ * Name, address and connection state. Other features add their buttons through `actions`
+ * (the Launch button, which offers "Set up first" until the instance is set up).
  */
-export function InstanceHeader({ instance, onOpenTab, actions, children }: { instance: InstanceSummary; onOpenTab(tab: TabId): void; actions?: ReactNode; children?: ReactNode }) {
-  const progress = useSetupProgress(instance.id)
-  const needsSetup = instance.setup.status !== 'ready'
+export function InstanceHeader({ instance, actions, children }: { instance: InstanceSummary; actions?: ReactNode; children?: ReactNode }) {
   const c = instance.connection
   return (
     <header className="page-header instance-header">
@@ -22,19 +19,7 @@ export function InstanceHeader({ instance, onOpenTab, actions, children }: { ins
       )}
       {instance.setup.status === 'failed' && <span className="connection-badge connection-failed">setup failed</span>}
       <span className="header-actions">
-        {needsSetup && (
-          <button
-            className="button button-primary"
-            disabled={progress.running}
-            onClick={() => {
-              onOpenTab('setup')
-              void startSetup(instance.id)
-            }}
-          >
-            {progress.running ? 'Setting up…' : 'Set up'}
-          </button>
-        )}
-        {/* Other features' buttons (e.g. Launch) go here via `actions`. */}
+        {/* Other features' buttons (e.g. Launch, which says "Set up first" until setup is done) go here via `actions`. */}
         {actions}
         {children}
       </span>

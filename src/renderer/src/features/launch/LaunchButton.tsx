@@ -2,6 +2,7 @@ import { useState } from 'react'
 import type { InstanceSummary } from '../../../../shared/api/instances'
 import { useStore } from '../../store'
 import type { TabId } from '../dashboard/MainArea'
+import { startSetup, useSetupProgress } from '../instances/setupStore'
 import { LaunchDialog } from './LaunchDialog'
 
 /** One button that knows the state: set up first, open the live run, or launch a new one. */
@@ -9,6 +10,7 @@ export function LaunchButton({ instance, onOpenTab }: { instance: InstanceSummar
   const runs = useStore((s) => s.runsByInstance[instance.id])
   const selectRun = useStore((s) => s.selectRun)
   const [open, setOpen] = useState(false)
+  const setup = useSetupProgress(instance.id)
   const live = runs?.find((r) => r.supervisorAlive)
   if (live) {
     return (
@@ -18,10 +20,17 @@ export function LaunchButton({ instance, onOpenTab }: { instance: InstanceSummar
     )
   }
   if (instance.setup.status !== 'ready') {
-    // The header's own "Set up" button is the primary action until then.
     return (
-      <button className="button" onClick={() => onOpenTab('setup')} title="Gantry's code and Python environment are not on this instance yet.">
-        Set up first
+      <button
+        className="button button-primary"
+        disabled={setup.running}
+        title="Gantry's code and Python environment are not on this instance yet: this uploads and installs them."
+        onClick={() => {
+          onOpenTab('setup')
+          void startSetup(instance.id)
+        }}
+      >
+        {setup.running ? 'Setting up…' : 'Set up first'}
       </button>
     )
   }
