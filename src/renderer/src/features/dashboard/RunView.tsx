@@ -24,9 +24,10 @@ export function RunView({ instance, onOpenTab }: { instance: InstanceSummary; on
   const nowS = useNowS()
 
   useEffect(() => {
-    if (instance.connection.status !== 'connected') return
+    // Before setup there is no Gantry code on the host to ask (and so no run to list).
+    if (instance.connection.status !== 'connected' || instance.setup.status !== 'ready') return
     api['runs.list']({ instanceId: instance.id }).then((r) => setRuns(instance.id, r), reportError)
-  }, [instance.id, instance.connection.status, setRuns])
+  }, [instance.id, instance.connection.status, instance.setup.status, setRuns])
 
   const summary = runs?.find((r) => r.runId === runId)
   const live = !!summary?.supervisorAlive && !feed?.model.ended
