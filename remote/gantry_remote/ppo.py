@@ -10,7 +10,9 @@ episode target. The files it writes are described in remote/PROTOCOL.md.
 
 On a GPU with the built-in games the whole rollout stays on the device: actions are sampled
 with the Gumbel-max trick (no host sync), episode statistics are gathered in device buffers and
-copied to the host once per rollout.
+copied to the host once per rollout. There, by default, the rollout (+ GAE) and each update epoch
+are also captured as CUDA graphs and replayed (fast_path.py): the same functions as the eager
+loop below, minus the per-kernel launch cost that otherwise bounds a single trainer.
 """
 import argparse
 import ast
@@ -36,6 +38,7 @@ from . import atomic
 from .backends import BACKENDS, make_env
 from .checkpoint import load_latest_checkpoint, save_checkpoint
 from .export import export_policy
+from .fast_path import GraphedPPO, can_use_graphs, learning_rate, load_optimizer_state, portable_optimizer_state, set_learning_rate
 from .nets import make_agent
 
 CHECKPOINT_FORMAT = 1
@@ -106,6 +109,8 @@ class Args:
     """bfloat16 autocast for forward passes on CUDA"""
     compile: bool = False
     """torch.compile the policy step and the loss (pays on GPU for long runs)"""
+    cuda_graphs: Optional[bool] = None
+    """capture the rollout and the update epochs as CUDA graphs (default: on for built-in games on CUDA)"""
 
 
 def _field_docs(cls: type) -> Dict[str, str]:
@@ -134,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     for field in dataclasses.fields(Args):
         flag = "--" + field.name.replace("_", "-")
         help_text = docs.get(field.name, "")
-        if field.type in (bool, "bool"):
+        if field.type in (bool, "bool", Optional[bool]):
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=field.default, help=help_text)
         else:
             kind = hints.get(field.name) or {"int": int, "float": float, "str": str}.get(str(getattr(field.type, "__name__", field.type)), str)
@@ -273,8 +278,14 @@ def train(args: Args, stop: StopFlag) -> int:
 
     # --- environment and agent -----------------------------------------------------------------
     env = make_env(args.backend, args.game, args.num_envs, str(device), args.seed, compile=args.compile)
+    use_graphs = args.cuda_graphs
+    if use_graphs is None:
+        use_graphs = args.backend == "builtin" and can_use_graphs(env, device) and not args.compile
+    if use_graphs and not can_use_graphs(env, device):
+        raise ValueError("--cuda-graphs needs --backend builtin on a CUDA device; drop the flag or use --no-cuda-graphs")
     agent = make_agent(env.obs_shape, env.num_actions).to(device)
-    optimizer = torch.optim.Adam(agent.parameters(), lr=args.learning_rate, eps=1e-5, fused=device.type == "cuda")
+    optimizer = torch.optim.Adam(agent.parameters(), lr=args.learning_rate, eps=1e-5, fused=device.type == "cuda",
+                                 capturable=use_graphs)
     log(
         "training %s (%s backend) on %s: %d envs x %d steps, obs %s, %d actions, %d parameters"
         % (args.game, args.backend, device, args.num_envs, args.num_steps, tuple(env.obs_shape), env.num_actions,
@@ -297,7 +308,7 @@ def train(args: Args, stop: StopFlag) -> int:
         else:
             state, entry = loaded
             agent.load_state_dict(state["agent"])
-            optimizer.load_state_dict(state["optimizer"])
+            load_optimizer_state(optimizer, state["optimizer"])
             global_step, episodes, update = state["global_step"], state["episodes"], state["update"]
             recent_returns.extend(state["recent_returns"])
             max_return = state["max_return"]
@@ -323,13 +334,18 @@ def train(args: Args, stop: StopFlag) -> int:
     ep_return_buf = torch.zeros((T, N), device=device)
     batch_size = T * N
     minibatch_size = min(args.minibatch_size, batch_size)
-    amp = torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.amp and device.type == "cuda")
+    # No autocast weight cache: it would hand a captured graph tensors freed after capture.
+    amp = torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.amp and device.type == "cuda", cache_enabled=False)
 
     def policy_step(obs):
         with torch.no_grad(), amp:
             logits, value = agent(obs)
         action, logprob = sample_actions(logits)
         return action, logprob, value.float()
+
+    def bootstrap_value(obs):
+        with torch.no_grad(), amp:
+            return agent.value(obs).float()
 
     def minibatch_loss(mb_obs, mb_actions, mb_logprobs, mb_advantages, mb_returns, mb_values):
         with amp:
@@ -357,6 +373,18 @@ def train(args: Args, stop: StopFlag) -> int:
         policy_step = torch.compile(policy_step)
         minibatch_loss = torch.compile(minibatch_loss)
 
+    # --- CUDA graphs: the rollout + GAE and one update epoch, captured once, replayed per rollout --
+    graphs = None
+    if use_graphs:
+        captured = time.time()
+        graphs = GraphedPPO(env, agent, optimizer, num_steps=T, minibatch_size=minibatch_size, gamma=args.gamma,
+                            gae_lambda=args.gae_lambda, max_grad_norm=args.max_grad_norm, policy_step=policy_step,
+                            bootstrap_value=bootstrap_value, minibatch_loss=minibatch_loss,
+                            next_obs=next_obs, next_done=next_done)
+        next_obs, next_done = graphs.next_obs, graphs.next_done  # every replay updates them in place
+        ended_buf, ep_return_buf = graphs.buffers.ended, graphs.buffers.ep_return  # read for the episode statistics
+        log("captured CUDA graphs for the rollout and the update in %.1f s" % (time.time() - captured))
+
     # --- bookkeeping for files -------------------------------------------------------------------
     def checkpoint_state(snapshot: Dict[str, Any]) -> Dict[str, Any]:
         return {
@@ -366,7 +394,7 @@ def train(args: Args, stop: StopFlag) -> int:
             "num_envs": args.num_envs,
             "args": dataclasses.asdict(args),
             "agent": clone_tree(agent.state_dict()),
-            "optimizer": clone_tree(optimizer.state_dict()),
+            "optimizer": portable_optimizer_state(clone_tree(optimizer.state_dict())),
             **snapshot,
         }
 
@@ -413,7 +441,7 @@ def train(args: Args, stop: StopFlag) -> int:
             "max_return": max_return,
             "sps": (global_step - window["step"]) / elapsed,
             "episodes_per_hour": (episodes - window["episodes"]) * 3600.0 / elapsed,
-            "lr": optimizer.param_groups[0]["lr"],
+            "lr": learning_rate(optimizer),
             "losses": dict(zip(("policy", "value", "entropy", "approx_kl", "clipfrac"), losses)),
             "gpu_mem_mb": torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else None,
         }
@@ -431,35 +459,38 @@ def train(args: Args, stop: StopFlag) -> int:
     last_checkpoint = last_export = last_metrics = time.time()
     started = time.time()
     while not target_reached() and not stop.requested:
-        snapshot = snapshot_now()  # what a SIGTERM during this rollout checkpoints
         if args.anneal_lr and args.total_steps > 0:
             frac = max(0.0, 1.0 - update * batch_size / args.total_steps)
-            optimizer.param_groups[0]["lr"] = frac * args.learning_rate
+            set_learning_rate(optimizer, frac * args.learning_rate)
 
-        # Rollout. Nothing here reads a device value on the host.
-        aborted = False
-        for t in range(T):
-            if stop.requested:
-                aborted = True
-                break
-            obs_buf[t] = next_obs
-            dones_buf[t] = next_done
-            action, logprob, value = policy_step(next_obs)
-            values_buf[t] = value
-            actions_buf[t] = action
-            logprobs_buf[t] = logprob
-            result = env.step(action)
-            next_obs = result.obs
-            ended = result.terminated | result.truncated
-            life_lost = getattr(env, "life_lost", None)  # Atari: bootstrap cut on a lost life
-            next_done = ended | life_lost if life_lost is not None else ended
-            rewards_buf[t] = result.reward
-            ended_buf[t] = ended
-            ep_return_buf[t] = result.episode_return
-        if aborted:
-            log("%s received during a rollout: checkpointing the state before it" % stop.signal_name)
-            write_checkpoint(snapshot)
-            return 0
+        if graphs is not None:
+            graphs.rollout()  # the loop below and the GAE further down, as one graph launch
+        else:
+            # Rollout. Nothing here reads a device value on the host.
+            snapshot = snapshot_now()  # what a SIGTERM during this rollout checkpoints
+            aborted = False
+            for t in range(T):
+                if stop.requested:
+                    aborted = True
+                    break
+                obs_buf[t] = next_obs
+                dones_buf[t] = next_done
+                action, logprob, value = policy_step(next_obs)
+                values_buf[t] = value
+                actions_buf[t] = action
+                logprobs_buf[t] = logprob
+                result = env.step(action)
+                next_obs = result.obs
+                ended = result.terminated | result.truncated
+                life_lost = getattr(env, "life_lost", None)  # Atari: bootstrap cut on a lost life
+                next_done = ended | life_lost if life_lost is not None else ended
+                rewards_buf[t] = result.reward
+                ended_buf[t] = ended
+                ep_return_buf[t] = result.episode_return
+            if aborted:
+                log("%s received during a rollout: checkpointing the state before it" % stop.signal_name)
+                write_checkpoint(snapshot)
+                return 0
 
         # Episode statistics: one copy to the host per rollout.
         finished = ep_return_buf[ended_buf].cpu()
@@ -470,34 +501,37 @@ def train(args: Args, stop: StopFlag) -> int:
             max_return = best if max_return is None else max(max_return, best)
         global_step += batch_size
 
-        # Generalised advantage estimation.
-        with torch.no_grad(), amp:
-            next_value = agent.value(next_obs).float()
-        advantages = torch.zeros_like(rewards_buf)
-        last_gae = torch.zeros(N, device=device)
-        next_nonterminal = 1.0 - next_done.float()
-        for t in reversed(range(T)):
-            bootstrap = next_value if t == T - 1 else values_buf[t + 1]
-            nonterminal = next_nonterminal if t == T - 1 else 1.0 - dones_buf[t + 1]
-            delta = rewards_buf[t] + args.gamma * bootstrap * nonterminal - values_buf[t]
-            last_gae = delta + args.gamma * args.gae_lambda * nonterminal * last_gae
-            advantages[t] = last_gae
-        returns = advantages + values_buf
+        if graphs is None:
+            # Generalised advantage estimation.
+            next_value = bootstrap_value(next_obs)
+            advantages = torch.zeros_like(rewards_buf)
+            last_gae = torch.zeros(N, device=device)
+            next_nonterminal = 1.0 - next_done.float()
+            for t in reversed(range(T)):
+                bootstrap = next_value if t == T - 1 else values_buf[t + 1]
+                nonterminal = next_nonterminal if t == T - 1 else 1.0 - dones_buf[t + 1]
+                delta = rewards_buf[t] + args.gamma * bootstrap * nonterminal - values_buf[t]
+                last_gae = delta + args.gamma * args.gae_lambda * nonterminal * last_gae
+                advantages[t] = last_gae
+            returns = advantages + values_buf
+            b_obs = obs_buf.reshape((batch_size,) + tuple(env.obs_shape))
+            b_actions, b_logprobs = actions_buf.reshape(-1), logprobs_buf.reshape(-1)
+            b_advantages, b_returns, b_values = advantages.reshape(-1), returns.reshape(-1), values_buf.reshape(-1)
 
         # PPO update.
-        b_obs = obs_buf.reshape((batch_size,) + tuple(env.obs_shape))
-        b_actions, b_logprobs = actions_buf.reshape(-1), logprobs_buf.reshape(-1)
-        b_advantages, b_returns, b_values = advantages.reshape(-1), returns.reshape(-1), values_buf.reshape(-1)
         for _epoch in range(args.update_epochs):
-            order = torch.randperm(batch_size, device=device)
-            for start in range(0, batch_size, minibatch_size):
-                idx = order[start:start + minibatch_size]
-                loss, last_losses = minibatch_loss(b_obs[idx], b_actions[idx], b_logprobs[idx], b_advantages[idx],
-                                                   b_returns[idx], b_values[idx])
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(agent.parameters(), args.max_grad_norm)
-                optimizer.step()
+            if graphs is not None:
+                last_losses = graphs.update_epoch()  # the loop below, as one graph launch
+            else:
+                order = torch.randperm(batch_size, device=device)
+                for start in range(0, batch_size, minibatch_size):
+                    idx = order[start:start + minibatch_size]
+                    loss, last_losses = minibatch_loss(b_obs[idx], b_actions[idx], b_logprobs[idx], b_advantages[idx],
+                                                       b_returns[idx], b_values[idx])
+                    optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    torch.nn.utils.clip_grad_norm_(agent.parameters(), args.max_grad_norm)
+                    optimizer.step()
             if args.target_kl is not None and float(last_losses[3]) > args.target_kl:
                 break  # one sync per epoch, only when early stopping is on
         update += 1
