@@ -24,10 +24,10 @@ export function RunView({ instance, onOpenTab }: { instance: InstanceSummary; on
   const nowS = useNowS()
 
   useEffect(() => {
-    // Before setup there is no Gantry code on the host to ask (and so no run to list).
-    if (instance.connection.status !== 'connected' || instance.setup.status !== 'ready') return
+    // Before setup an SSH host has no Gantry code to ask (and so no run to list); this computer always has it.
+    if (instance.connection.status !== 'connected' || (instance.kind === 'ssh' && instance.setup.status !== 'ready')) return
     api['runs.list']({ instanceId: instance.id }).then((r) => setRuns(instance.id, r), reportError)
-  }, [instance.id, instance.connection.status, instance.setup.status, setRuns])
+  }, [instance.id, instance.kind, instance.connection.status, instance.setup.status, setRuns])
 
   const summary = runs?.find((r) => r.runId === runId)
   const live = !!summary?.supervisorAlive && !feed?.model.ended
