@@ -6,7 +6,6 @@ checkpoint only enters the manifest after its file is fully on disk, so the mani
 points at a partial file; on load the sha256 is checked and an older checkpoint is used when
 the newest one is damaged.
 """
-import hashlib
 import io
 import os
 import time
@@ -15,21 +14,10 @@ from typing import Any, Dict, List, Optional, Tuple
 import torch
 
 from . import atomic
+from .digest import sha256_bytes
 
 MANIFEST = "manifest.json"
 KEEP = 2
-
-
-def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_manifest(ckpt_dir: str) -> List[Dict[str, Any]]:

@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Optional, Sequence
 import torch
 
 from . import __version__, atomic
-from .checkpoint import sha256_bytes
+from .digest import sha256_bytes
 from .nets import ActorCritic, PolicyLogits
 
 MANIFEST = "manifest.json"

@@ -25,6 +25,8 @@ from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
 import torch
 
+from .envs.fused import clone_tree, copy_tree
+
 Tensor = torch.Tensor
 
 
@@ -171,18 +173,6 @@ def can_use_graphs(env: Any, device: torch.device) -> bool:
     return device.type == "cuda" and hasattr(env, "_step_fn") and hasattr(env, "_state")
 
 
-def _clone_tree(tree: Dict) -> Dict:
-    return {k: (_clone_tree(v) if isinstance(v, dict) else v.clone()) for k, v in tree.items()}
-
-
-def _copy_tree(dst: Dict, src: Dict) -> None:
-    for key, value in src.items():
-        if isinstance(value, dict):
-            _copy_tree(dst[key], value)
-        else:
-            dst[key].copy_(value)
-
-
 class GraphedPPO:
     """Static buffers plus two captured graphs. Build it after a resume has loaded the agent,
     optimizer, env and RNG state; it leaves all of them as it found them.
@@ -214,7 +204,7 @@ class GraphedPPO:
         # state from here, so env.state_dict() and checkpoints see what the graph wrote.
         self.next_obs = next_obs.clone()
         self.next_done = next_done.clone()
-        env._state = _clone_tree(env._state)
+        env._state = clone_tree(env._state)
         self.state = env._state
         self.last_stats = torch.zeros(5, device=device)
         self.device = device
@@ -242,7 +232,7 @@ class GraphedPPO:
         b = self.buffers
         state, next_obs, next_done = collect_rollout(self.env._step_fn, self.state, self.next_obs, self.next_done,
                                                      self.policy_step, b)
-        _copy_tree(self.state, state)
+        copy_tree(self.state, state)
         self.next_obs.copy_(next_obs)
         self.next_done.copy_(next_done)
         next_value = self.bootstrap_value(self.next_obs)
@@ -277,7 +267,7 @@ class GraphedPPO:
         return {
             "agent": {k: v.clone() for k, v in self.agent.state_dict().items()},
             "optimizer": opt_state,
-            "env": _clone_tree(self.state),
+            "env": clone_tree(self.state),
             "next_obs": self.next_obs.clone(),
             "next_done": self.next_done.clone(),
             "rng": torch.cuda.get_rng_state(self.device),
@@ -293,7 +283,7 @@ class GraphedPPO:
                     if isinstance(v, Tensor):
                         # state Adam created lazily during the warm-up goes back to its fresh value
                         v.copy_(before[k]) if k in before else v.zero_()
-        _copy_tree(self.state, saved["env"])
+        copy_tree(self.state, saved["env"])
         self.next_obs.copy_(saved["next_obs"])
         self.next_done.copy_(saved["next_done"])
         torch.cuda.set_rng_state(saved["rng"], self.device)

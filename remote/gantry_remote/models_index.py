@@ -3,24 +3,16 @@
 Manifests (written by the trainer) are the source of sha256/step/return; a file the manifest
 does not list is still reported, with its sha256 computed, so nothing on disk is invisible.
 """
-import hashlib
 import os
 import re
 from typing import Any, Dict, List, Optional
 
 from . import trainer_files
 from .atomic import read_json
+from .digest import sha256_file
 from .paths import game_dir, list_run_ids, run_dir
 
 _STEP_RE = re.compile(r"-(\d+)\.(?:onnx|pt)(?:\.probe\.json)?$")
-
-
-def sha256_file(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _record(root: str, run_id: str, game: str, path: str, kind: str,

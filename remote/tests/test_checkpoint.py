@@ -9,7 +9,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gantry_remote.checkpoint import load_latest_checkpoint, save_checkpoint, sha256_file  # noqa: E402
+from gantry_remote.checkpoint import load_latest_checkpoint, save_checkpoint
+from gantry_remote.digest import sha256_file  # noqa: E402
 
 
 def _state(step):

@@ -10,7 +10,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gantry_remote.checkpoint import sha256_file  # noqa: E402
+from gantry_remote.digest import sha256_file  # noqa: E402
 from gantry_remote.export import export_policy  # noqa: E402
 from gantry_remote.nets import PolicyLogits, make_agent  # noqa: E402
 

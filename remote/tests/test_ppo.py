@@ -13,7 +13,7 @@ import torch
 REMOTE = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REMOTE))
 
-from gantry_remote.checkpoint import sha256_file  # noqa: E402
+from gantry_remote.digest import sha256_file  # noqa: E402
 
 SMALL = ["--game", "breakout", "--backend", "builtin", "--device", "cpu", "--num-envs", "8", "--num-steps", "32",
          "--minibatch-size", "128", "--update-epochs", "2", "--metrics-seconds", "0", "--seed", "3"]

@@ -58,10 +58,10 @@ def eager_random_step(env: BuiltinGame) -> Callable:
     return random_step
 
 
-def _copy_tree(dst: Dict, src: Dict) -> None:
+def copy_tree(dst: Dict, src: Dict) -> None:
     for key, value in src.items():
         if isinstance(value, dict):
-            _copy_tree(dst[key], value)
+            copy_tree(dst[key], value)
         else:
             dst[key].copy_(value)
 
@@ -79,7 +79,7 @@ class FusedRandomRollout:
         self.env = env
         self.steps_per_run = steps_per_run
         random_step = random_step if random_step is not None else compiled_random_step(env)
-        self._state = _clone_tree(env._state)
+        self._state = clone_tree(env._state)
         self.result: Optional[StepResult] = None
 
         def k_steps() -> StepResult:
@@ -87,7 +87,7 @@ class FusedRandomRollout:
             result = None
             for _ in range(steps_per_run):
                 state, result = random_step(state)
-            _copy_tree(self._state, state)
+            copy_tree(self._state, state)
             return result
 
         # Warm up (compiles, autotunes, allocates) on a side stream, as CUDA graphs require.
@@ -107,8 +107,8 @@ class FusedRandomRollout:
 
     def sync_back(self) -> None:
         """Write the rollout's state back into the env (so state_dict() sees it)."""
-        self.env._state = _clone_tree(self._state)
+        self.env._state = clone_tree(self._state)
 
 
-def _clone_tree(tree: Dict) -> Dict:
-    return {k: (_clone_tree(v) if isinstance(v, dict) else v.clone()) for k, v in tree.items()}
+def clone_tree(tree: Dict) -> Dict:
+    return {k: (clone_tree(v) if isinstance(v, dict) else v.clone()) for k, v in tree.items()}
