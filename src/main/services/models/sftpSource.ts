@@ -113,8 +113,8 @@ class SftpRangeStream extends Readable {
 }
 
 export function createSftpSource(sftp: SFTPWrapper, options: SftpSourceOptions = {}): ByteSource {
-  const chunkSize = options.chunkSize ?? 64 * 1024
-  const concurrency = options.concurrency ?? 64
+  const chunkSize = options.chunkSize ?? 128 * 1024
+  const concurrency = options.concurrency ?? 32
   return {
     async stat(path: string): Promise<RemoteFileStat> {
       const s = await sftpCall<{ size: number; mtime: number }>((cb) => sftp.stat(path, cb))
