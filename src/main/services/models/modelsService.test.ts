@@ -25,6 +25,7 @@ describe('models service on This computer', () => {
   let root: string
   let runId: string
   let service: ModelsService
+  let platform: Platform
   const drags: Array<[unknown, string]> = []
   const progress: ProgressEvent[] = []
   const backupsSeen: BackupHistory[] = []
@@ -34,7 +35,7 @@ describe('models service on This computer', () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'gantry-models-svc-'))
     root = path.join(dir, 'data', 'this-computer')
     runId = await finishedFakeRun(root)
-    const platform: Platform = {
+    platform = {
       kind: 'electron',
       appVersion: 'test',
       dataDir: path.join(dir, 'data'),
@@ -159,5 +160,26 @@ describe('models service on This computer', () => {
     await expect(service.api['models.updateSettings']({ backupFolder: 'models' }, ctx)).rejects.toThrow(/not a full path/)
     const rows = await service.api['models.list']({ instanceId: 'local', runId }, ctx)
     expect(rows.some((r) => r.local.status === 'verified')).toBe(false) // the new folder is empty
+  })
+
+  it('runs a scheduled backup when one is due, and records it', async () => {
+    const platformDir = path.join(dir, 'data')
+    const hosts = createHostRegistry(createLocalSession({ root, remoteCodeDir: path.join(REPO_ROOT, 'remote'), python: 'python3' }))
+    const scheduled = createModelsService({
+      platform: { ...platform, dataDir: platformDir },
+      bus,
+      hosts,
+      listInstanceIds: async () => ['local'],
+      backupCheckIntervalMs: 100,
+    })
+    try {
+      await scheduled.api['models.updateSettings']({ scheduleHours: 0.0003 }, ctx) // about one second
+      await until(async () => (await scheduled.backups.history()).records.some((r) => r.trigger === 'schedule' && r.finishedAt !== null), 30_000)
+      const record = (await scheduled.backups.history()).records.find((r) => r.trigger === 'schedule')!
+      expect(record).toMatchObject({ instanceId: 'local', runId: null, failures: [] })
+      expect(record.downloaded + record.skipped).toBe(4) // every model and probe of the run, nothing else
+    } finally {
+      await scheduled.dispose()
+    }
   })
 })
