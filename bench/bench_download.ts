@@ -16,7 +16,7 @@ import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { Client, type SFTPWrapper } from 'ssh2'
 import { downloadVerified } from '../src/main/services/models/downloader'
-import { createSftpSource } from '../src/main/services/models/sftpSource'
+import { createSftpSource } from '../src/main/services/ssh/sftpSource'
 import { startSshd, type SshdHandle } from '../test/rig/sshd'
 import { startTcpProxy } from '../test/rig/tcpProxy'
 

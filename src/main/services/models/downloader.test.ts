@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { requireSshd, startSshd, type SshdHandle } from '../../../../test/rig/sshd'
 import { startTcpProxy, type TcpProxy } from '../../../../test/rig/tcpProxy'
 import { downloadVerified, partPaths } from './downloader'
-import { createSftpSource } from './sftpSource'
+import { createSftpSource } from '../ssh/sftpSource'
 import { connectSftp, requirePrerequisite } from './testing/sftpClient'
 
 const MB = 1024 * 1024

@@ -9,6 +9,7 @@ import type { Client, ClientChannel, SFTPWrapper } from 'ssh2'
 import { RpcError } from '../../../shared/rpc'
 import type { HostProcess, HostSession, RemoteFileStat, RunOptions, RunResult } from '../remote/hostSession'
 import { shellJoin } from '../remote/shellQuote'
+import { createSftpSource } from './sftpSource'
 
 export interface SshLink {
   /** The live client; waits while (re)connecting; rejects when the instance failed. */
@@ -205,9 +206,10 @@ export function createSshSession(link: SshLink, info: SshSessionInfo): HostSessi
         out.end()
         return out
       }
+      // Many reads in flight (like OpenSSH's sftp): one request at a time crawls on a real link.
       link.sftp().then(
         (sftp) => {
-          const stream = sftp.createReadStream(remotePath(info.home, file), { start, end: end === undefined ? undefined : end - 1 })
+          const stream = createSftpSource(sftp).readRange(remotePath(info.home, file), start, end)
           stream.on('error', (error: Error) => out.destroy(error))
           stream.pipe(out)
         },

@@ -1,12 +1,11 @@
 /**
- * A ByteSource over an ssh2 SFTP session with many reads in flight, the way OpenSSH's `sftp`
+ * stat + ranged reads over an ssh2 SFTP session with many reads in flight, the way OpenSSH's `sftp`
  * pipelines its requests: on a high-latency link one request at a time would crawl.
  * Chunks are delivered in file order; memory is bounded by `concurrency × chunkSize`.
  */
 import { Readable } from 'node:stream'
 import type { SFTPWrapper } from 'ssh2'
-import type { RemoteFileStat } from '../remote/hostSession'
-import type { ByteSource } from './byteSource'
+import type { HostSession, RemoteFileStat } from '../remote/hostSession'
 
 export interface SftpSourceOptions {
   /** Bytes per read request (OpenSSH servers cap one read at ~256 KiB). */
@@ -112,7 +111,7 @@ class SftpRangeStream extends Readable {
   }
 }
 
-export function createSftpSource(sftp: SFTPWrapper, options: SftpSourceOptions = {}): ByteSource {
+export function createSftpSource(sftp: SFTPWrapper, options: SftpSourceOptions = {}): Pick<HostSession, 'stat' | 'readRange'> {
   const chunkSize = options.chunkSize ?? 128 * 1024
   const concurrency = options.concurrency ?? 32
   return {
