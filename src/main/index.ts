@@ -24,9 +24,10 @@ if (!app.requestSingleInstanceLock()) {
     const services = createServices(createElectronPlatform(bundleDir))
     hardenSession()
     registerIpcTransport(services)
-    createMainWindow()
+    const icon = path.join(bundleDir, 'resources', 'icons', 'icon.png')
+    createMainWindow(icon)
     app.on('activate', () => {
-      if (BrowserWindow.getAllWindows().length === 0) createMainWindow()
+      if (BrowserWindow.getAllWindows().length === 0) createMainWindow(icon)
     })
     app.on('before-quit', () => void services.dispose())
   })

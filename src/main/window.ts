@@ -24,8 +24,9 @@ export function hardenSession(): void {
   })
 }
 
-export function createMainWindow(): BrowserWindow {
+export function createMainWindow(iconPath: string): BrowserWindow {
   const win = new BrowserWindow({
+    icon: iconPath,
     width: 1440,
     height: 900,
     minWidth: 960,
