@@ -4,6 +4,7 @@ import { runKey } from '../../../../shared/api/runs'
 import { api } from '../../api'
 import { useStore } from '../../store'
 import { reportError } from '../../store/errors'
+import { hostHasGantry } from '../instances/hostReady'
 import { Welcome } from '../welcome/Welcome'
 import { CriteriaPanel } from './CriteriaPanel'
 import { GameCard } from './GameCard'
@@ -22,12 +23,12 @@ export function RunView({ instance, onOpenTab }: { instance: InstanceSummary; on
   const stream = useStore((s) => (runId ? s.streams[runKey(instance.id, runId)] : undefined))
   const { feed, revision } = useRunFeed(instance.id, runId)
   const nowS = useNowS()
+  const canAsk = hostHasGantry(instance)
 
   useEffect(() => {
-    // Before setup an SSH host has no Gantry code to ask (and so no run to list); this computer always has it.
-    if (instance.connection.status !== 'connected' || (instance.kind === 'ssh' && instance.setup.status !== 'ready')) return
+    if (!canAsk) return
     api['runs.list']({ instanceId: instance.id }).then((r) => setRuns(instance.id, r), reportError)
-  }, [instance.id, instance.kind, instance.connection.status, instance.setup.status, setRuns])
+  }, [instance.id, canAsk, setRuns])
 
   const summary = runs?.find((r) => r.runId === runId)
   const live = !!summary?.supervisorAlive && !feed?.model.ended

@@ -12,6 +12,7 @@ import { reportError } from '../../store/errors'
 import { BackupPanel } from './BackupPanel'
 import { ModelTable } from './ModelTable'
 import { ValidationPanel } from './ValidationPanel'
+import { hostHasGantry } from '../instances/hostReady'
 import './models.css'
 
 export function ModelsView({ instance }: { instance: InstanceSummary }) {
@@ -23,14 +24,18 @@ export function ModelsView({ instance }: { instance: InstanceSummary }) {
   const [report, setReport] = useState<ValidationReport | null>(null)
   const [validating, setValidating] = useState<string | null>(null)
 
+  const canAsk = hostHasGantry(instance)
   const loadRuns = useCallback(() => {
+    if (!canAsk) return
     api['runs.list']({ instanceId: instance.id }).then((list) => {
       setRuns(list)
       // Newest run first, unless the user picked one that still exists.
       setRunId((current) => (list.some((r) => r.runId === current) ? current : list[0]?.runId))
     }, reportError)
-  }, [instance.id])
-  useEffect(loadRuns, [loadRuns])
+  }, [instance.id, canAsk])
+  // The runs slice changes on launch, stop and completion: refresh the list with it.
+  const knownRuns = useStore((s) => s.runsByInstance[instance.id])
+  useEffect(loadRuns, [loadRuns, knownRuns])
 
   const loadModels = useCallback(() => {
     if (!runId) return
