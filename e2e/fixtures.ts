@@ -4,8 +4,8 @@
  * folder and a way to take named screenshots); they never know which target runs.
  */
 import { test as base, chromium, _electron, type Page } from '@playwright/test'
-import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { createInterface } from 'node:readline'
@@ -39,6 +39,15 @@ export interface AppHandle {
   screenshot(name: string): Promise<string>
 }
 
+/** Trainers outlive the app by design: stop every run a test started under a Gantry root. */
+export function stopRuns(root: string): void {
+  const runs = path.join(root, 'runs')
+  if (!existsSync(runs)) return
+  for (const runId of readdirSync(runs)) {
+    spawnSync(TEST_PYTHON, ['-m', 'gantry_remote', 'stop', '--root', root, '--run', runId, '--wait', '--grace', '5'], { cwd: path.join(ROOT, 'remote'), timeout: 60_000 })
+  }
+}
+
 async function startWebHost(dataDir: string, env: NodeJS.ProcessEnv): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, [path.join(ROOT, 'out', 'host', 'main.js'), '--json', '--data-dir', dataDir], { env, stdio: ['ignore', 'pipe', 'inherit'] })
   const lines = createInterface({ input: child.stdout! })
@@ -61,7 +70,9 @@ export const test = base.extend<{ app: AppHandle; page: Page; appEnv: NodeJS.Pro
       screenshot: async () => '',
     }
     await use(Object.assign(handle, { _electron: electron, _env: { ...process.env, GANTRY_PYTHON: TEST_PYTHON, ...appEnv, GANTRY_DATA_DIR: dataDir } }))
-    void testInfo
+    stopRuns(path.join(dataDir, 'this-computer'))
+    // Keep a failed test's data folder for inspection; a passing one leaves nothing behind.
+    if (testInfo.status === testInfo.expectedStatus) rmSync(dataDir, { recursive: true, force: true })
   },
   page: async ({ app }, use, testInfo) => {
     const internal = app as AppHandle & { _electron: string | null; _env: NodeJS.ProcessEnv }
