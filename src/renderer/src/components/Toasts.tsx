@@ -6,12 +6,12 @@ const AUTO_DISMISS_MS = 8000
 export function Toasts() {
   const toasts = useStore((s) => s.toasts)
   const dismiss = useStore((s) => s.dismissToast)
+  // Each non-error toast leaves AUTO_DISMISS_MS after it appeared; errors stay until dismissed.
   useEffect(() => {
-    if (toasts.length === 0) return
-    const oldest = toasts[0]
-    if (oldest.level === 'error') return
-    const timer = setTimeout(() => dismiss(oldest.id), AUTO_DISMISS_MS)
-    return () => clearTimeout(timer)
+    const timers = toasts
+      .filter((t) => t.level !== 'error')
+      .map((t) => setTimeout(() => dismiss(t.id), Math.max(0, t.createdAt + AUTO_DISMISS_MS - Date.now())))
+    return () => timers.forEach(clearTimeout)
   }, [toasts, dismiss])
   return (
     <div className="toasts" role="region" aria-label="Notifications">

@@ -6,6 +6,7 @@ export interface Toast {
   level: 'info' | 'success' | 'warning' | 'error'
   title: string
   body: string
+  createdAt: number
 }
 
 export interface AppSlice {
@@ -14,7 +15,7 @@ export interface AppSlice {
   toasts: Toast[]
   setInfo(info: MethodOutput<'app.info'>): void
   setBackend(status: 'open' | 'closed'): void
-  pushToast(toast: Omit<Toast, 'id'>): void
+  pushToast(toast: Omit<Toast, 'id' | 'createdAt'>): void
   dismissToast(id: number): void
 }
 
@@ -26,6 +27,6 @@ export const createAppSlice: StateCreator<AppSlice, [], [], AppSlice> = (set) =>
   toasts: [],
   setInfo: (info) => set({ info }),
   setBackend: (backend) => set({ backend }),
-  pushToast: (toast) => set((s) => ({ toasts: [...s.toasts.slice(-4), { ...toast, id: ++toastIds }] })),
+  pushToast: (toast) => set((s) => ({ toasts: [...s.toasts.slice(-4), { ...toast, id: ++toastIds, createdAt: Date.now() }] })),
   dismissToast: (id) => set((s) => ({ toasts: s.toasts.filter((t) => t.id !== id) })),
 })
