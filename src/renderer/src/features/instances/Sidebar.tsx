@@ -26,7 +26,9 @@ export function Sidebar() {
   const instances = useStore((s) => s.instances)
   const selected = useStore((s) => s.selectedInstanceId)
   const select = useStore((s) => s.selectInstance)
-  const [dialog, setDialog] = useState<'add' | 'import' | null>(null)
+  const [importing, setImporting] = useState(false)
+  const addOpen = useStore((s) => s.addInstanceOpen)
+  const setAddOpen = useStore((s) => s.setAddInstanceOpen)
   useEffect(() => bindInstancesUiEvents(), [])
   return (
     <nav className="sidebar" aria-label="Instances">
@@ -57,15 +59,15 @@ export function Sidebar() {
         ))}
       </ul>
       <div className="sidebar-actions">
-        <button className="button button-primary" onClick={() => setDialog('add')}>
+        <button className="button button-primary" onClick={() => setAddOpen(true)}>
           + Add instance
         </button>
-        <button className="button" onClick={() => setDialog('import')}>
+        <button className="button" onClick={() => setImporting(true)}>
           Import from ~/.ssh/config
         </button>
       </div>
-      {dialog === 'add' && <AddInstanceWizard onClose={() => setDialog(null)} />}
-      {dialog === 'import' && <ImportDialog onClose={() => setDialog(null)} />}
+      {addOpen && <AddInstanceWizard onClose={() => setAddOpen(false)} />}
+      {importing && <ImportDialog onClose={() => setImporting(false)} />}
       <PromptDialog />
     </nav>
   )

@@ -4,14 +4,15 @@
  */
 import { useState } from 'react'
 import type { InstanceSummary } from '../../../../shared/api/instances'
-import { AddInstanceWizard } from '../instances/AddInstanceWizard'
 import { startSetup, useSetupProgress } from '../instances/setupStore'
 import type { TabId } from '../dashboard/MainArea'
 import { LaunchDialog } from '../launch/LaunchDialog'
+import { useStore } from '../../store'
 
 export function Welcome({ instance, onOpenTab }: { instance: InstanceSummary; onOpenTab(tab: TabId): void }) {
   const progress = useSetupProgress(instance.id)
-  const [dialog, setDialog] = useState<'launch' | 'add' | null>(null)
+  const [launching, setLaunching] = useState(false)
+  const openAddInstance = useStore((s) => s.setAddInstanceOpen)
   const ready = instance.setup.status === 'ready'
   return (
     <section className="panel welcome" aria-label="Welcome">
@@ -46,7 +47,7 @@ export function Welcome({ instance, onOpenTab }: { instance: InstanceSummary; on
             <strong>Try the quick demo</strong>
             <span className="muted">5 built-in games learn side by side for a few minutes; watch the charts, open their logs, keep the models.</span>
           </div>
-          <button className="button button-primary" disabled={!ready} title={ready ? undefined : 'Set up this computer first.'} onClick={() => setDialog('launch')}>
+          <button className="button button-primary" disabled={!ready} title={ready ? undefined : 'Set up this computer first.'} onClick={() => setLaunching(true)}>
             Try the quick demo
           </button>
         </li>
@@ -55,13 +56,12 @@ export function Welcome({ instance, onOpenTab }: { instance: InstanceSummary; on
             <strong>Add a GPU instance</strong>
             <span className="muted">Any machine you can reach over SSH: Gantry checks its host key, sets it up and runs the same training there.</span>
           </div>
-          <button className="button" onClick={() => setDialog('add')}>
+          <button className="button" onClick={() => openAddInstance(true)}>
             Add a GPU instance
           </button>
         </li>
       </ol>
-      {dialog === 'launch' && <LaunchDialog instance={instance} onClose={() => setDialog(null)} onLaunched={() => (setDialog(null), onOpenTab('training'))} />}
-      {dialog === 'add' && <AddInstanceWizard onClose={() => setDialog(null)} />}
+      {launching && <LaunchDialog instance={instance} onClose={() => setLaunching(false)} onLaunched={() => (setLaunching(false), onOpenTab('training'))} />}
     </section>
   )
 }
