@@ -1,8 +1,8 @@
 /**
  * The renderer's only door to the backend: one function per contract method plus `on` for
- * events, exposed with contextBridge. No ipcRenderer, no Node, nothing else crosses.
+ * events (and `pathForFile` for drops), exposed with contextBridge. No ipcRenderer, no Node.
  */
-import { contextBridge, ipcRenderer } from 'electron'
+import { contextBridge, ipcRenderer, webUtils } from 'electron'
 import { eventTopics, methodNames } from '../shared/contract'
 
 const RPC = 'gantry:rpc'
@@ -67,5 +67,9 @@ api.on = (topic: string, key: string | undefined, listener: (payload: unknown, k
     }
   }
 }
+
+// The one non-RPC ability: the local path of a file or folder dropped onto the window
+// (Electron removed File.path); used to pick the backup folder by drag and drop.
+api.pathForFile = (file: File) => webUtils.getPathForFile(file) || null
 
 contextBridge.exposeInMainWorld('gantry', api)

@@ -12,12 +12,15 @@ export interface Transport {
   subscribe(topic: string, key: string | undefined, listener: (payload: unknown, key?: string) => void): () => void
   /** Connection status for the UI ("reconnecting to the Gantry backend…"). */
   onStatus(listener: (status: 'open' | 'closed') => void): () => void
+  /** Local path of a dropped file or folder; null where the page cannot know it (a browser). */
+  pathOf(file: File): string | null
 }
 
 export type Client = ApiClient & {
   readonly transport: 'ipc' | 'ws'
   on<T extends EventTopic>(topic: T, listener: (payload: EventMap[T], key?: string) => void, key?: string): () => void
   onStatus: Transport['onStatus']
+  pathOf: Transport['pathOf']
   withSignal(signal: AbortSignal): ApiClient
 }
 
@@ -44,6 +47,7 @@ export function createClient(transport: Transport): Client {
       })
     },
     onStatus: transport.onStatus.bind(transport),
+    pathOf: transport.pathOf.bind(transport),
     withSignal: (signal: AbortSignal) => make(signal),
   })
 }

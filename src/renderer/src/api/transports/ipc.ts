@@ -3,6 +3,7 @@ import type { Transport } from '../client'
 
 type Bridge = Record<string, unknown> & {
   cancel(tag: string): void
+  pathForFile(file: File): string | null
   on(topic: string, key: string | undefined, listener: (payload: unknown, key?: string) => void): () => void
 }
 
@@ -34,5 +35,6 @@ export function createIpcTransport(): Transport {
       listener('open')
       return () => {}
     },
+    pathOf: (file) => bridge.pathForFile(file),
   }
 }

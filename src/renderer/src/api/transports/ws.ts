@@ -99,5 +99,7 @@ export function createWsTransport(url = `${location.protocol === 'https:' ? 'wss
       statusListeners.add(listener)
       return () => statusListeners.delete(listener)
     },
+    // A browser never reveals where a dropped file lives.
+    pathOf: () => null,
   }
 }

@@ -34,13 +34,40 @@ export function BackupPanel({ instanceId }: { instanceId: string }) {
       reportError(error)
     }
   }
+  const [dropping, setDropping] = useState(false)
+  const dropFolder = (event: React.DragEvent) => {
+    event.preventDefault()
+    setDropping(false)
+    const item = event.dataTransfer.items[0]
+    const file = event.dataTransfer.files[0]
+    if (!item || !file || !item.webkitGetAsEntry()?.isDirectory) {
+      reportError(new Error('Drop a folder here to make it the backup folder (to check a model, drop the .onnx file on the validation panel).'))
+      return
+    }
+    const folderPath = api.pathOf(file)
+    if (!folderPath) {
+      reportError(new Error('The browser does not tell Gantry where a dropped folder is; type its path and press Save (the desktop app accepts the drop).'))
+      return
+    }
+    void update({ backupFolder: folderPath })
+  }
   const backupNow = () => api['models.backupNow']({ instanceId }).then(useStore.getState().setBackupHistory, reportError)
 
   if (!settings) return <section className="panel empty-state">Loading backup settings…</section>
   const recent = history?.records.slice(0, 5) ?? []
   return (
-    <section className="panel backup-panel" aria-label="Backups">
+    <section
+      className={`panel backup-panel${dropping ? ' drop-target' : ''}`}
+      aria-label="Backups"
+      onDragOver={(e) => {
+        e.preventDefault()
+        setDropping(true)
+      }}
+      onDragLeave={() => setDropping(false)}
+      onDrop={dropFolder}
+    >
       <h2>Backups</h2>
+      <p className="muted">Drop a folder here to back up into it.</p>
       <div className="backup-row">
         <label htmlFor="backup-folder">Backup folder</label>
         <input id="backup-folder" className="mono backup-folder" value={folder} onChange={(e) => setFolder(e.target.value)} />
