@@ -20,7 +20,7 @@ for (const step of steps.filter((s) => only.length === 0 || only.includes(s.name
   const started = Date.now()
   const output = await new Promise((resolve) => {
     let text = ''
-    const child = spawn(step.cmd, step.args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } })
+    const child = spawn(step.cmd, step.args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' } })
     child.stdout.on('data', (c) => (process.stdout.write(c), (text += c)))
     child.stderr.on('data', (c) => (process.stderr.write(c), (text += c)))
     child.on('close', (code) => resolve({ code, text }))
@@ -28,7 +28,8 @@ for (const step of steps.filter((s) => only.length === 0 || only.includes(s.name
   const seconds = ((Date.now() - started) / 1000).toFixed(1)
   const ok = output.code === 0
   if (step.count) {
-    const m = output.text.match(step.count)
+    // Some runners colour their summary even when asked not to: match on the plain text.
+    const m = output.text.replace(/\x1b\[[0-9;]*m/g, '').match(step.count)
     passed += m ? Number(m[2] ?? 0) : 0
     failed += m ? Number(m[1] ?? 0) : ok ? 0 : 1
   } else if (ok) {
