@@ -13,6 +13,7 @@ episode_length)`, auto-reset, torch tensors on `device`. Atari specifics:
 * Emulator state cannot be snapshotted for hundreds of ALE instances at once, so
   `state_dict()` is empty and a resumed run starts fresh games (counters and model resume exactly).
 """
+import atexit
 from typing import Any, Dict, List, Optional
 
 import numpy as np
@@ -25,7 +26,8 @@ ENVPOOL_INSTALL = (
     "(EnvPool ships Linux wheels for CPython 3.11 and older only). "
     "On other Pythons use `--backend ale` (`pip install gymnasium[atari] ale-py`)."
 )
-ALE_INSTALL = "The ale backend needs gymnasium's Atari support: run `pip install gymnasium[atari] ale-py`."
+ALE_INSTALL = ("The ale backend needs gymnasium's Atari support and OpenCV for its frame preprocessing: "
+               "run `pip install gymnasium[atari] ale-py opencv-python-headless`.")
 
 FRAME_STACK = 4
 SCREEN = 84
@@ -106,6 +108,7 @@ def _import_envpool():
 def _import_gymnasium_atari():
     try:
         import ale_py
+        import cv2  # noqa: F401  (AtariPreprocessing resizes frames with OpenCV)
         import gymnasium
     except ImportError as exc:
         raise RuntimeError(ALE_INSTALL) from exc
@@ -178,6 +181,10 @@ class AleAtari(_AtariBase):
             vec_env, next_step_reset = _make_ale_vector_env(env_id, num_envs)
         self.vec_env = vec_env
         self.next_step_reset = next_step_reset
+        # The trainer ends in many places (target, total steps, SIGTERM): close the worker
+        # processes at exit, before multiprocessing tears their pipes down under them.
+        if hasattr(vec_env, "close"):
+            atexit.register(vec_env.close)
         names = _action_names(vec_env, int(vec_env.single_action_space.n))
         super().__init__(env_id, num_envs, device, names)
         self._lives = np.zeros(num_envs, dtype=np.int64)
