@@ -29,7 +29,7 @@ for (const step of steps.filter((s) => only.length === 0 || only.includes(s.name
   const ok = output.code === 0
   if (step.count) {
     // Some runners colour their summary even when asked not to: match on the plain text.
-    const m = output.text.replace(/\x1b\[[0-9;]*m/g, '').match(step.count)
+    const m = output.text.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '').match(step.count)
     passed += m ? Number(m[2] ?? 0) : 0
     failed += m ? Number(m[1] ?? 0) : ok ? 0 : 1
   } else if (ok) {
