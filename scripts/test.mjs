@@ -29,7 +29,9 @@ for (const step of steps.filter((s) => only.length === 0 || only.includes(s.name
   const ok = output.code === 0
   if (step.count) {
     // Some runners colour their summary even when asked not to: match on the plain text.
-    const m = output.text.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '').match(step.count)
+    // The summary is the last match: test output above it may mention "passed" too.
+    const plain = output.text.replace(new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g'), '')
+    const m = [...plain.matchAll(new RegExp(step.count, 'g'))].pop()
     passed += m ? Number(m[2] ?? 0) : 0
     failed += m ? Number(m[1] ?? 0) : ok ? 0 : 1
   } else if (ok) {
