@@ -9,9 +9,10 @@ readers never see a gap.
 import json
 import os
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
 from . import PROTOCOL_VERSION
+from .jsonl_tail import JsonLinesTail
 
 _TAIL_SCAN_BYTES = 64 * 1024
 
@@ -98,41 +99,11 @@ class Journal:
         return True
 
 
-def parse_line(line: bytes) -> Optional[Dict[str, Any]]:
-    try:
-        event = json.loads(line)
-    except ValueError:
-        return None
-    return event if isinstance(event, dict) and isinstance(event.get("seq"), int) else None
-
-
-class JournalReader:
-    """Incremental reader that only ever yields complete lines (a writer may be mid-line)."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.offset = 0
-        self._partial = b""
+class JournalReader(JsonLinesTail):
+    """Incremental journal reader: complete lines only, and only well-formed events (with a seq)."""
 
     def read_new(self) -> List[Dict[str, Any]]:
-        try:
-            with open(self.path, "rb") as f:
-                f.seek(self.offset)
-                chunk = f.read()
-        except FileNotFoundError:
-            return []
-        if not chunk:
-            return []
-        self.offset += len(chunk)
-        data = self._partial + chunk
-        lines = data.split(b"\n")
-        self._partial = lines.pop()
-        events = []
-        for line in lines:
-            event = parse_line(line)
-            if event is not None:
-                events.append(event)
-        return events
+        return [event for event in super().read_new() if isinstance(event.get("seq"), int)]
 
 
 def read_all(path: str) -> List[Dict[str, Any]]:

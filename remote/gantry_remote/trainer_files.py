@@ -1,55 +1,25 @@
 """Reading what a trainer writes (metrics.jsonl, completed.json, manifests) without disturbing it."""
-import json
 import os
 from typing import Any, Dict, List, Optional
 
 from .atomic import read_json
+from .jsonl_tail import JsonLinesTail
 
 _ADOPT_TAIL_BYTES = 64 * 1024
 
 
-class MetricsTail:
-    """Follows metrics.jsonl, yielding only complete lines (the trainer may be mid-write)."""
+class MetricsTail(JsonLinesTail):
+    """Follows metrics.jsonl. `from_end`: after a supervisor restart only the latest values
+    matter, so a long file is read from its last 64 KiB."""
 
     def __init__(self, path: str, from_end: bool = False) -> None:
-        self.path = path
-        self.offset = 0
-        self._partial = b""
-        self._skip_first = False
+        offset = 0
         if from_end:
-            # After a supervisor restart only the latest values matter: skip most of a long file.
             try:
-                size = os.path.getsize(path)
+                offset = max(0, os.path.getsize(path) - _ADOPT_TAIL_BYTES)
             except OSError:
-                size = 0
-            if size > _ADOPT_TAIL_BYTES:
-                self.offset = size - _ADOPT_TAIL_BYTES
-                self._skip_first = True
-
-    def read_new(self) -> List[Dict[str, Any]]:
-        try:
-            with open(self.path, "rb") as f:
-                f.seek(self.offset)
-                chunk = f.read()
-        except OSError:
-            return []
-        if not chunk:
-            return []
-        self.offset += len(chunk)
-        lines = (self._partial + chunk).split(b"\n")
-        self._partial = lines.pop()
-        if self._skip_first and lines:
-            lines = lines[1:]
-            self._skip_first = False
-        out = []
-        for line in lines:
-            try:
-                obj = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(obj, dict):
-                out.append(obj)
-        return out
+                offset = 0
+        super().__init__(path, offset=offset, skip_first=offset > 0)
 
 
 def completed(game_path: str) -> Optional[Dict[str, Any]]:
