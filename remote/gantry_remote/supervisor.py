@@ -419,6 +419,9 @@ class Supervisor:
             self.tails[name] = trainer_files.MetricsTail(os.path.join(path, "metrics.jsonl"), from_end=True)
         self.last_activity[name] = time.monotonic()
         self.log("started %s attempt %d (pid %d, resume=%s)" % (name, g["attempt"], child.pid, resume))
+        # The pid goes to state.json before anyone hears of the start: a supervisor killed after
+        # this point is replaced by one that adopts this trainer instead of starting a second.
+        self.save_state()
         self.emit("game_started", game=name, pid=child.pid, attempt=g["attempt"], resumed_from_checkpoint=resume)
 
     # ---- GPU and completion --------------------------------------------------------------
