@@ -44,7 +44,7 @@ export function createServices(platform: Platform): Services {
     bus,
     hosts,
     bundleDir: platform.bundleDir,
-    instanceName: (id) => (id === 'local' ? 'This computer' : id),
+    instanceName: (id) => instances.summaries().find((i) => i.id === id)?.name ?? id,
     notify(notice) {
       bus.emit('app.notification', notice)
       // The web platform's notify() re-emits app.notification; only Electron adds an OS notification.
@@ -58,7 +58,10 @@ export function createServices(platform: Platform): Services {
     bus,
     hosts,
     // Scheduled backups visit "This computer" and the SSH instances that are connected now.
-    listInstanceIds: async () => (await instances.api['instances.list']({}, { connectionId: 'models-backup', transport: 'ipc', signal: new AbortController().signal })).filter((i) => i.kind === 'local' || i.connection.status === 'connected').map((i) => i.id),
+    listInstanceIds: async () => {
+      await instances.ready
+      return instances.summaries().filter((i) => i.kind === 'local' || i.connection.status === 'connected').map((i) => i.id)
+    },
   })
   const stopBackupListener = bus.listen('runs.events', ({ instanceId, runId, events }) => models.backups.onRunEvents(instanceId, runId, events))
 

@@ -387,6 +387,8 @@ export function createInstancesService(options: InstancesServiceOptions) {
     prompts,
     store,
     ready,
+    /** The instance list as the API returns it, for other services. */
+    summaries,
     /** Re-broadcast the list after a change any service made. */
     publish,
     dispose() {
