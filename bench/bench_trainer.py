@@ -7,14 +7,15 @@ GPU utilisation during the shared run, and a learning check against gymnax's PPO
     python3 bench/bench_trainer.py --device cpu --steps 200000 --shared-steps 50000 --no-append   # smoke
 
 Each trainer is a real `python3 -m gantry_remote train` process; numbers come from its
-metrics.jsonl. Prints a table and appends it to BENCHMARKS.md (section "Trainer") with the
-command, machine and date.
+metrics.jsonl, with the trainer's own defaults unless a flag below overrides them. Prints a table
+and appends it to BENCHMARKS.md (section "Trainer") with the command, machine and date.
 """
 import argparse
 import datetime
 import json
 import os
 import platform
+import shlex
 import shutil
 import signal
 import subprocess
@@ -28,7 +29,8 @@ from typing import Dict, List, Optional
 ROOT = Path(__file__).resolve().parents[1]
 REMOTE = ROOT / "remote"
 
-# gymnax PPO returns at 10M steps (MinAtar), the bar our built-in games must reach.
+# gymnax PPO returns at 10M steps (MinAtar), the bar our built-in games must reach. gymnax's games
+# have no sticky actions (MinAtar's have 0.1), hence the bench's default --sticky-actions 0.
 REFERENCE_RETURNS = {"breakout": 28.0, "space_invaders": 131.0}
 
 
@@ -101,6 +103,20 @@ def capture_seconds(run_dir: Path) -> Optional[float]:
     return None
 
 
+def parse_extra(text: str) -> Dict[str, str]:
+    """'--amp --sticky-actions 0' -> {"amp": "", "sticky-actions": "0"}: a flag takes the next token
+    as its value unless that token is itself a flag."""
+    tokens, cfg = shlex.split(text), {}
+    for i, token in enumerate(tokens):
+        if not token.startswith("--"):
+            if i == 0 or not tokens[i - 1].startswith("--"):
+                raise SystemExit("--extra: %r is not a --flag or a flag's value" % token)
+            continue
+        value = tokens[i + 1] if i + 1 < len(tokens) and not tokens[i + 1].startswith("--") else ""
+        cfg[token[2:]] = value
+    return cfg
+
+
 def fmt(x, spec="%.1f"):
     return "-" if x is None else spec % x
 
@@ -113,22 +129,24 @@ def main() -> int:
     parser.add_argument("--seeds", default="1", help="learning-check seeds, e.g. 1,2,3 (one run per game and seed)")
     parser.add_argument("--shared-steps", type=int, default=3_000_000, help="steps per trainer in the 6-way run")
     parser.add_argument("--trainers", type=int, default=6)
-    parser.add_argument("--num-envs", default="512")
-    parser.add_argument("--num-steps", default="64", help="64 steps x 512 envs learned Breakout past the reference (H200, "
-                        "CUDA graphs); 32 x 1024 plateaued at ~23 on three seeds")
-    parser.add_argument("--minibatch-size", default="1024", help="1024 learns Breakout to the reference; 4096 is faster but plateaus")
-    parser.add_argument("--learning-rate", default="5e-4")
-    parser.add_argument("--clip-coef", default="0.2")
-    parser.add_argument("--extra", default="", help="extra trainer flags, e.g. '--compile --amp'")
+    parser.add_argument("--num-envs", default="", help="trainer flag; unset: the trainer's default")
+    parser.add_argument("--num-steps", default="", help="trainer flag; unset: the trainer's default")
+    parser.add_argument("--minibatch-size", default="", help="trainer flag; unset: the trainer's default")
+    parser.add_argument("--learning-rate", default="", help="trainer flag; unset: the trainer's default")
+    parser.add_argument("--clip-coef", default="", help="trainer flag; unset: the trainer's default")
+    parser.add_argument("--sticky-actions", default="0", help="0: gymnax's rules, under which its PPO references were "
+                        "measured; 0.1: MinAtar's; '': the trainer's default (MinAtar's)")
+    parser.add_argument("--extra", default="", help="extra trainer flags, e.g. '--amp --sticky-actions 0 --ent-coef 0.005'")
     parser.add_argument("--run-timeout", type=float, default=0, help="SIGTERM a learning-check run after this many s (0: none)")
     parser.add_argument("--out", default="", help="keep run dirs here (default: a temp dir, removed)")
     parser.add_argument("--no-append", action="store_true", help="print only; do not append to BENCHMARKS.md")
     opts = parser.parse_args()
 
-    cfg = {"num-envs": opts.num_envs, "num-steps": opts.num_steps, "minibatch-size": opts.minibatch_size,
-           "learning-rate": opts.learning_rate, "clip-coef": opts.clip_coef, "checkpoint-minutes": "60"}
-    for flag in opts.extra.split():
-        cfg[flag[2:] if flag.startswith("--") else flag] = ""
+    chosen = {"num-envs": opts.num_envs, "num-steps": opts.num_steps, "minibatch-size": opts.minibatch_size,
+              "learning-rate": opts.learning_rate, "clip-coef": opts.clip_coef, "sticky-actions": opts.sticky_actions}
+    cfg = {flag: value for flag, value in chosen.items() if value != ""}
+    cfg["checkpoint-minutes"] = "60"
+    cfg.update(parse_extra(opts.extra))
     work = Path(opts.out) if opts.out else Path(tempfile.mkdtemp(prefix="bench-trainer-"))
     results, lines = [], []
 

@@ -65,6 +65,10 @@ class Args:
     """auto (cuda when available, else cpu) | cpu | cuda | cuda:N"""
     resume: bool = False
     """continue from the newest good checkpoint in run_dir/ckpt when there is one"""
+    sticky_actions: Optional[float] = None
+    """probability that the game repeats the previous action instead of the chosen one (Machado et al.
+    2018). Unset: the backend's own (0.1 for built-in games as in MinAtar, 0.25 for ale, 0 for envpool).
+    gymnax, whose PPO returns the learning check compares with, uses 0"""
 
     num_envs: int = 256
     """parallel environments"""
@@ -74,16 +78,18 @@ class Args:
     """samples per gradient step"""
     update_epochs: int = 4
     """passes over each rollout"""
-    learning_rate: float = 2.5e-4
-    """Adam learning rate (annealed linearly to 0 over total_steps when both are set)"""
+    learning_rate: Optional[float] = None
+    """Adam learning rate, annealed linearly to 0 over total_steps when both are set. Unset: 5e-4 for the
+    built-in games (learns Breakout and SpaceInvaders past gymnax's PPO returns, BENCHMARKS.md), 2.5e-4
+    for Atari (CleanRL's ppo_atari)"""
     anneal_lr: bool = True
     """anneal the learning rate linearly to 0 at total_steps (needs total_steps > 0)"""
     gamma: float = 0.99
     """discount factor"""
     gae_lambda: float = 0.95
     """lambda of generalised advantage estimation"""
-    clip_coef: float = 0.1
-    """PPO surrogate clipping coefficient"""
+    clip_coef: Optional[float] = None
+    """PPO surrogate and value clipping coefficient. Unset: 0.2 for the built-in games, 0.1 for Atari"""
     clip_vloss: bool = True
     """clip the value loss like the policy loss"""
     norm_adv: bool = True
@@ -135,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
         allow_abbrev=False,  # a mistyped flag must fail, not silently match a longer one
     )
     docs = _field_docs(Args)
-    hints = {"target_kl": float}
+    hints = {"target_kl": float, "sticky_actions": float, "learning_rate": float, "clip_coef": float}
     for field in dataclasses.fields(Args):
         flag = "--" + field.name.replace("_", "-")
         help_text = docs.get(field.name, "")
@@ -158,6 +164,15 @@ def parse_args(argv: List[str]) -> Args:
     for name in ("num_envs", "num_steps", "minibatch_size", "update_epochs"):
         if getattr(args, name) < 1:
             parser.error("--%s must be at least 1" % name.replace("_", "-"))
+    if args.sticky_actions is not None and not 0.0 <= args.sticky_actions <= 1.0:
+        parser.error("--sticky-actions is a probability between 0 and 1, not %g" % args.sticky_actions)
+    grid = args.backend == "builtin"
+    if args.learning_rate is None:
+        args.learning_rate = 5e-4 if grid else 2.5e-4
+    if args.clip_coef is None:
+        args.clip_coef = 0.2 if grid else 0.1
+    if args.learning_rate <= 0 or args.clip_coef <= 0:
+        parser.error("--learning-rate and --clip-coef must be positive")
     return args
 
 
@@ -277,7 +292,8 @@ def train(args: Args, stop: StopFlag) -> int:
         torch.backends.cudnn.allow_tf32 = True
 
     # --- environment and agent -----------------------------------------------------------------
-    env = make_env(args.backend, args.game, args.num_envs, str(device), args.seed, compile=args.compile)
+    env = make_env(args.backend, args.game, args.num_envs, str(device), args.seed, compile=args.compile,
+                   sticky_actions=args.sticky_actions)
     use_graphs = args.cuda_graphs
     if use_graphs is None:
         use_graphs = args.backend == "builtin" and can_use_graphs(env, device) and not args.compile
@@ -287,9 +303,11 @@ def train(args: Args, stop: StopFlag) -> int:
     optimizer = torch.optim.Adam(agent.parameters(), lr=args.learning_rate, eps=1e-5, fused=device.type == "cuda",
                                  capturable=use_graphs)
     log(
-        "training %s (%s backend) on %s: %d envs x %d steps, obs %s, %d actions, %d parameters"
-        % (args.game, args.backend, device, args.num_envs, args.num_steps, tuple(env.obs_shape), env.num_actions,
-           sum(p.numel() for p in agent.parameters()))
+        "training %s (%s backend) on %s: %d envs x %d steps, minibatch %d, lr %g, clip %g, sticky actions %s, obs %s, "
+        "%d actions, %d parameters"
+        % (args.game, args.backend, device, args.num_envs, args.num_steps, args.minibatch_size, args.learning_rate,
+           args.clip_coef, "backend default" if args.sticky_actions is None else "%g" % args.sticky_actions,
+           tuple(env.obs_shape), env.num_actions, sum(p.numel() for p in agent.parameters()))
     )
 
     # --- counters (restored on resume) -----------------------------------------------------------

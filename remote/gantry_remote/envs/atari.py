@@ -121,10 +121,12 @@ class EnvPoolAtari(_AtariBase):
     """EnvPool's C++ Atari pool (`<Game>-v5`): frame skip 4, 84x84 grey, stack 4, noop starts,
     episodic life and reward clipping done in C++; we add real-game episode accounting."""
 
-    def __init__(self, game: str, num_envs: int, device: str = "cpu", seed: int = 0, pool: Any = None):
+    def __init__(self, game: str, num_envs: int, device: str = "cpu", seed: int = 0, pool: Any = None,
+                 sticky_actions: Optional[float] = None):
         task_id = game if game.endswith("-v5") else game + "-v5"
         if pool is None:
             envpool = _import_envpool()
+            sticky = {} if sticky_actions is None else {"repeat_action_probability": sticky_actions}
             pool = envpool.make(
                 task_id,
                 env_type="gymnasium",
@@ -136,6 +138,7 @@ class EnvPoolAtari(_AtariBase):
                 img_height=SCREEN,
                 img_width=SCREEN,
                 seed=seed,
+                **sticky,
             )
         self.pool = pool
         names = _action_names(pool, int(pool.action_space.n))
@@ -172,13 +175,13 @@ class AleAtari(_AtariBase):
     hosts where EnvPool cannot be installed. Life loss and reward clipping are done here."""
 
     def __init__(self, game: str, num_envs: int, device: str = "cpu", seed: int = 0, vec_env: Any = None,
-                 next_step_reset: bool = False):
+                 next_step_reset: bool = False, sticky_actions: Optional[float] = None):
         """`next_step_reset`: the vector env resets an ended game on the following step (gymnasium
         1.0's only mode) instead of in the same step (gymnasium 0.29, and 1.1+ as we configure it)."""
         env_id = game if game.startswith("ALE/") else "ALE/" + (game if game.endswith("-v5") else game + "-v5")
         self.seed = seed
         if vec_env is None:
-            vec_env, next_step_reset = _make_ale_vector_env(env_id, num_envs)
+            vec_env, next_step_reset = _make_ale_vector_env(env_id, num_envs, sticky_actions)
         self.vec_env = vec_env
         self.next_step_reset = next_step_reset
         # The trainer ends in many places (target, total steps, SIGTERM): close the worker
@@ -213,12 +216,13 @@ class AleAtari(_AtariBase):
         return self._result(obs, np.sign(reward), terminated, truncated, reward, life_lost, counts)
 
 
-def _make_ale_vector_env(env_id: str, num_envs: int):
+def _make_ale_vector_env(env_id: str, num_envs: int, sticky_actions: Optional[float] = None):
     gym = _import_gymnasium_atari()
     stack = getattr(gym.wrappers, "FrameStackObservation", None)
+    sticky = {} if sticky_actions is None else {"repeat_action_probability": sticky_actions}
 
     def make_one():
-        env = gym.make(env_id, frameskip=1)  # AtariPreprocessing does the frame skip (with max-pooling)
+        env = gym.make(env_id, frameskip=1, **sticky)  # AtariPreprocessing does the frame skip (with max-pooling)
         env = gym.wrappers.AtariPreprocessing(env, frame_skip=4, screen_size=SCREEN, noop_max=30, terminal_on_life_loss=False)
         if stack is not None:
             return stack(env, FRAME_STACK)
