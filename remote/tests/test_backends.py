@@ -178,3 +178,17 @@ def test_trainer_on_envpool_backend_counts_games_and_exports_nature_cnn(tmp_path
     model = json.loads((tmp_path / "models" / "manifest.json").read_text())["models"][-1]
     probe = json.loads((tmp_path / "models" / model["probe"]).read_text())
     assert probe["input_shape"] == [1, 4, 84, 84] and len(probe["output"]) == 4
+
+
+def test_sticky_actions_reach_envpool_only_when_set(monkeypatch):
+    calls = []
+
+    def make(task_id, **kwargs):
+        calls.append(kwargs)
+        return FakeEnvPool(kwargs["num_envs"])
+
+    monkeypatch.setitem(sys.modules, "envpool", types.SimpleNamespace(make=make))
+    make_env("envpool", "Pong", 2, "cpu", 0)
+    make_env("envpool", "Pong", 2, "cpu", 0, sticky_actions=0.25)
+    assert "repeat_action_probability" not in calls[0]  # EnvPool's own default
+    assert calls[1]["repeat_action_probability"] == 0.25

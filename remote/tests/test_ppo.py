@@ -120,3 +120,42 @@ def test_unknown_builtin_game_names_the_choices(tmp_path):
                            "--run-dir", str(tmp_path), "--device", "cpu"], capture_output=True, text=True, env=env, timeout=60)
     assert proc.returncode == 2
     assert "not a built-in game" in proc.stdout and "breakout" in proc.stdout
+
+
+def test_learning_rate_and_clip_default_per_backend_and_explicit_flags_win():
+    from gantry_remote.ppo import parse_args
+
+    builtin = parse_args(["--run-dir", "d"])
+    assert (builtin.learning_rate, builtin.clip_coef, builtin.num_envs, builtin.minibatch_size) == (5e-4, 0.2, 256, 1024)
+    atari = parse_args(["--run-dir", "d", "--backend", "ale", "--game", "Pong"])
+    assert (atari.learning_rate, atari.clip_coef) == (2.5e-4, 0.1)
+    chosen = parse_args(["--run-dir", "d", "--learning-rate", "1e-3", "--clip-coef", "0.3", "--sticky-actions", "0"])
+    assert (chosen.learning_rate, chosen.clip_coef, chosen.sticky_actions) == (1e-3, 0.3, 0.0)
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--sticky-actions", "1.5"], "--sticky-actions is a probability between 0 and 1"),
+    (["--learning-rate", "0"], "--learning-rate and --clip-coef must be positive"),
+])
+def test_out_of_range_hyperparameters_are_clear_errors(tmp_path, flags, message):
+    rc, out = finish(trainer(tmp_path, *flags))
+    assert rc == 2 and message in out
+
+
+def test_sticky_actions_flag_reaches_the_builtin_game(tmp_path):
+    """--sticky-actions 1 repeats the first action (NOOP) forever, so the paddle never leaves column 4
+    whatever is chosen; 0 always takes the chosen action. The trainer's log names the value in use."""
+    from gantry_remote.backends import make_env
+
+    always = make_env("builtin", "breakout", 4, "cpu", 0, sticky_actions=1.0)
+    never = make_env("builtin", "breakout", 4, "cpu", 0, sticky_actions=0.0)
+    right = torch.full((4,), 2)  # action index 2 = RIGHT
+    for _ in range(3):
+        always.step(right)
+        never.step(right)
+    assert always.game_state["paddle"].tolist() == [4, 4, 4, 4]
+    assert never.game_state["paddle"].tolist() == [7, 7, 7, 7]
+    assert make_env("builtin", "breakout", 4, "cpu", 0).sticky_p == 0.1  # MinAtar's default when unset
+
+    rc, out = finish(trainer(tmp_path, "--sticky-actions", "0", "--target-episodes", "1"))
+    assert rc == 0 and "sticky actions 0," in out
