@@ -7,7 +7,7 @@ starts, and only signal or adopt a process whose pair still matches.
 import errno
 import os
 import signal
-from typing import Optional
+from typing import NamedTuple, Optional
 
 
 def start_time(pid: int) -> Optional[int]:
@@ -28,6 +28,40 @@ def is_same_process(pid: Optional[int], recorded_start: Optional[int]) -> bool:
     if not pid or pid <= 0 or recorded_start is None:
         return False
     return start_time(pid) == recorded_start
+
+
+class FoundTrainer(NamedTuple):
+    pid: int
+    start: int
+    resumed: bool  # started with --resume
+
+
+def find_trainer(run_dir: str) -> Optional[FoundTrainer]:
+    """A live process of ours started with `--run-dir run_dir`, or None.
+
+    For a trainer the supervisor started but died before recording: the next supervisor adopts
+    it instead of starting a second trainer on the same directory."""
+    wanted = os.path.realpath(run_dir).encode()
+    uid = os.getuid()
+    try:
+        entries = [e for e in os.listdir("/proc") if e.isdigit()]
+    except OSError:
+        return None
+    for entry in entries:
+        pid = int(entry)
+        try:
+            if os.stat("/proc/" + entry).st_uid != uid:
+                continue
+            with open("/proc/%s/cmdline" % entry, "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        for flag, value in zip(argv, argv[1:]):
+            if flag == b"--run-dir" and os.path.realpath(value) == wanted:
+                started = start_time(pid)
+                if started is not None:
+                    return FoundTrainer(pid, started, b"--resume" in argv)
+    return None
 
 
 def signal_group(pid: int, sig: int) -> bool:

@@ -5,7 +5,7 @@ journal records the outcome with seqs that continue where the supervisor left of
 """
 import os
 import time
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 from . import procs, runlock, trainer_files
 from . import state as run_state
@@ -22,21 +22,26 @@ def stop_without_supervisor(run_path: str, grace_s: float) -> Dict[str, Any]:
         if st is None:
             raise UserError("unknown_run", "Run state is missing or unreadable in %s." % run_path)
         journal = Journal(os.path.join(run_path, "events.jsonl"), st["run_id"], st.get("last_seq", 0))
-        live: List[Dict[str, Any]] = []
-        for g in st["games"].values():
+        live: List[Tuple[int, int]] = []  # (pid, start time)
+        for name, g in st["games"].items():
             if g["state"] == "running" and procs.is_same_process(g.get("pid"), g.get("pid_start")):
-                procs.terminate_group(g["pid"])
-                live.append(g)
+                live.append((g["pid"], g["pid_start"]))
+            elif g["state"] in ("queued", "restarting"):
+                found = procs.find_trainer(game_dir(run_path, name))  # started, but the pid was never recorded
+                if found:
+                    live.append((found.pid, found.start))
+        for pid, _start in live:
+            procs.terminate_group(pid)
         deadline = time.monotonic() + grace_s
         while live and time.monotonic() < deadline:
-            live = [g for g in live if procs.is_same_process(g["pid"], g["pid_start"])]
+            live = [p for p in live if procs.is_same_process(*p)]
             time.sleep(0.1)
-        for g in live:
-            procs.kill_group(g["pid"])
+        for pid, _start in live:
+            procs.kill_group(pid)
         # SIGKILL is asynchronous; report "stopped" only once the processes are really gone.
         deadline = time.monotonic() + 5
         while live and time.monotonic() < deadline:
-            live = [g for g in live if procs.is_same_process(g["pid"], g["pid_start"])]
+            live = [p for p in live if procs.is_same_process(*p)]
             time.sleep(0.05)
         stopped = []
         for name in st["order"]:

@@ -148,6 +148,11 @@ class Supervisor:
                   games=list(self.state["order"]), resumed=resumed)
         self.emit("supervisor_started", pid=os.getpid(), adopted=adopted)
         for g in self.games():
+            unrecorded = g.pop("unrecorded", None)
+            if unrecorded:  # its game_started never reached the journal
+                self.emit("game_started", game=g["game"], pid=g["pid"], attempt=g["attempt"],
+                          resumed_from_checkpoint=unrecorded["resumed"])
+        for g in self.games():
             if g["state"] == "queued" and (not resumed or g["game"] in requeued):
                 self.emit("game_queued", game=g["game"])
         for g in gone:
@@ -167,6 +172,13 @@ class Supervisor:
                     requeued.append(g["game"])
         for g in self.games():
             name = g["game"]
+            if g["state"] in ("queued", "restarting"):
+                # Started by a supervisor that died before it could record the pid: adopt, never duplicate.
+                found = procs.find_trainer(self.game_path(name))
+                if found:
+                    g.update(state="running", pid=found.pid, pid_start=found.start, attempt=g["attempt"] + 1, pending=None,
+                             signal_ts=None, next_start_ts=None, started_ts=round(time.time(), 3),
+                             unrecorded={"resumed": found.resumed})
             if g["state"] != "running":
                 continue
             if procs.is_same_process(g.get("pid"), g.get("pid_start")):

@@ -1,4 +1,5 @@
 """The supervisor dies mid-run; `start --run-id` adopts live trainers without duplicates."""
+import json
 import os
 import signal
 
@@ -93,4 +94,51 @@ def test_stop_with_dead_supervisor_acts_directly(rig):
     again = wait_until(lambda: rig.of_type(run_id, "game_started", game="freeway", attempt=2), what="resumed")[0]
     assert again["resumed_from_checkpoint"] is True
     rig.ok("stop", "--run", run_id, "--wait", "--grace", "1")
+    assert_journal_sound(rig.events(run_id))
+
+
+def kill_supervisor_before_it_recorded_the_trainer(rig, run_id):
+    """Kill -9 the supervisor, then rewind state.json and the journal to the moment between starting
+    the trainer and recording its pid: the game is still queued and no game_started was written."""
+    os.kill(supervisor_pid(rig, run_id), signal.SIGKILL)
+    wait_until(lambda: not rig.status(run_id)["supervisor_alive"], what="supervisor dead")
+    run_path = rig.run_path(run_id)
+    events = rig.events(run_id)
+    first_start = next(i for i, e in enumerate(events) if e["type"] == "game_started")
+    with open(os.path.join(run_path, "events.jsonl"), "w") as f:
+        f.writelines(json.dumps(e) + "\n" for e in events[:first_start])
+    state = rig.state(run_id)
+    state["last_seq"] = events[first_start - 1]["seq"]
+    state["games"]["breakout"].update(state="queued", pid=None, pid_start=None, attempt=0, started_ts=None)
+    with open(os.path.join(run_path, "state.json"), "w") as f:
+        json.dump(state, f)
+
+
+def test_trainer_started_but_not_recorded_is_adopted_not_duplicated(rig):
+    """The next supervisor finds the unrecorded trainer by its --run-dir and adopts it instead
+    of starting a second one on the same directory."""
+    run_id = rig.start(rig.plan([fake_game("breakout", 60, fake_episodes_per_sec=12)], slots=1))
+    wait_until(lambda: rig.of_type(run_id, "progress", game="breakout"), what="progress")
+    [pid] = rig.trainer_pids("breakout")
+    kill_supervisor_before_it_recorded_the_trainer(rig, run_id)
+
+    out = rig.ok("start", "--run-id", run_id)
+    started = wait_until(lambda: rig.of_type(run_id, "supervisor_started", pid=out["pid"]), what="new supervisor")[0]
+    assert started["adopted"] == ["breakout"]
+    [game_started] = rig.of_type(run_id, "game_started", game="breakout")
+    assert (game_started["pid"], game_started["attempt"], game_started["resumed_from_checkpoint"]) == (pid, 1, False)
+    assert rig.trainer_pids("breakout") == [pid]  # the same process, and only it
+    assert rig.wait_finished(run_id, timeout=40)["state"] == "completed"
+    events = rig.events(run_id)
+    assert_journal_sound(events)
+    assert len([e for e in events if e["type"] == "game_completed"]) == 1
+
+
+def test_stop_with_dead_supervisor_also_stops_an_unrecorded_trainer(rig):
+    run_id = rig.start(rig.plan([fake_game("breakout", 500, fake_episodes_per_sec=5)], slots=1))
+    wait_until(lambda: rig.of_type(run_id, "progress", game="breakout"), what="progress")
+    kill_supervisor_before_it_recorded_the_trainer(rig, run_id)
+    out = rig.ok("stop", "--run", run_id, "--grace", "5")
+    assert out["state"] == "stopped" and out["stopped"] == ["breakout"]
+    assert rig.trainer_pids("breakout") == []
     assert_journal_sound(rig.events(run_id))
