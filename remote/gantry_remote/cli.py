@@ -11,9 +11,9 @@ import sys
 import time
 from typing import Any, Dict, List, Optional
 
-from . import atomic, control
+from . import atomic, control, procs, trainer_files
 from . import state as run_state
-from .paths import UserError, default_root, new_run_id, run_dir, list_run_ids, validate_run_id
+from .paths import UserError, default_root, game_dir, new_run_id, run_dir, list_run_ids, validate_run_id
 from .plan import game_by_name, load_plan_file
 
 
@@ -88,8 +88,29 @@ def cmd_status(args: argparse.Namespace) -> int:
     root = _root(args)
     run_id = run_state.resolve_run(root, _run_arg(args))
     path = run_dir(root, run_id)
-    _print(run_state.status_view(run_state.load(path), run_state.supervisor_alive(path)))
+    st = run_state.load(path)
+    alive = run_state.supervisor_alive(path)
+    view = run_state.status_view(st, alive)
+    if not alive:
+        _freshen_from_trainers(view, st, path)
+    _print(view)
     return 0
+
+
+def _freshen_from_trainers(view: Dict[str, Any], st: Dict[str, Any], path: str) -> None:
+    """With no supervisor, state.json stops at its last tick, but trainers it left running keep
+    training: report their newest metrics and whether each process still lives."""
+    for g in view["games"]:
+        if g["state"] != "running":
+            continue
+        recorded = st["games"][g["game"]]
+        g["trainer_alive"] = procs.is_same_process(recorded.get("pid"), recorded.get("pid_start"))
+        latest = trainer_files.latest_metrics(game_dir(path, g["game"]))
+        if latest:
+            for key in ("episodes", "global_step", "mean_return"):
+                if key in latest:
+                    g[key] = latest[key]
+            g["last_progress_ts"] = latest.get("ts", g["last_progress_ts"])
 
 
 def cmd_runs(args: argparse.Namespace) -> int:

@@ -22,6 +22,12 @@ class MetricsTail(JsonLinesTail):
         super().__init__(path, offset=offset, skip_first=offset > 0)
 
 
+def latest_metrics(game_path: str) -> Optional[Dict[str, Any]]:
+    """The newest complete metrics.jsonl line, or None."""
+    lines = MetricsTail(os.path.join(game_path, "metrics.jsonl"), from_end=True).read_new()
+    return lines[-1] if lines else None
+
+
 def completed(game_path: str) -> Optional[Dict[str, Any]]:
     try:
         data = read_json(os.path.join(game_path, "completed.json"))

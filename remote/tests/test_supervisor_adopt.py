@@ -11,6 +11,12 @@ def supervisor_pid(rig, run_id):
         return int(f.read().strip())
 
 
+def last_metrics(rig, run_id, game):
+    with open(os.path.join(rig.run_path(run_id), "games", game, "metrics.jsonl")) as f:
+        complete = f.read().rsplit("\n", 1)[0]  # a line still being written has no newline yet
+    return json.loads(complete.splitlines()[-1])
+
+
 def test_kill_9_supervisor_then_resume_adopts_trainers(rig):
     slow = {"fake_episodes_per_sec": 12}
     games = [fake_game("breakout", 50, **slow), fake_game("freeway", 45, **slow), fake_game("asterix", 15, **slow)]
@@ -29,6 +35,12 @@ def test_kill_9_supervisor_then_resume_adopts_trainers(rig):
     size = os.path.getsize(os.path.join(rig.run_path(run_id), "games", "breakout", "metrics.jsonl"))
     wait_until(lambda: os.path.getsize(os.path.join(rig.run_path(run_id), "games", "breakout", "metrics.jsonl")) > size,
                what="metrics growing without a supervisor")
+    # `status` reports what the trainers wrote since, not the dead supervisor's last tick.
+    recorded = rig.state(run_id)["games"]["breakout"]["episodes"]
+    wait_until(lambda: last_metrics(rig, run_id, "breakout")["episodes"] > recorded, what="episodes past the recorded ones")
+    newest = last_metrics(rig, run_id, "breakout")["episodes"]
+    breakout = next(g for g in rig.status(run_id)["games"] if g["game"] == "breakout")
+    assert breakout["episodes"] >= newest > recorded and breakout["trainer_alive"] is True
 
     rc, out = rig.cli("start", "--run-id", run_id)
     assert rc == 0 and out["resumed"] is True, out
