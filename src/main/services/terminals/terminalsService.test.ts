@@ -2,7 +2,7 @@
  * Terminals over the real local HostSession: a PTY shell, a followed log, and a flood that must
  * stay bounded by acks (the host stream is really paused: the writer blocks on a full pipe).
  */
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs'
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CallContext } from '../../../shared/contract'
@@ -10,6 +10,21 @@ import { createEventBus } from '../eventBus'
 import { createHostRegistry } from '../hosts'
 import { createLocalRig, havePython, type LocalRig } from '../remote/testing/localRig'
 import { createTerminalsService } from './terminalsService'
+
+/** Pids of the `tail -F` processes following `file`. */
+function followerPids(file: string): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((entry) => {
+      try {
+        const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')
+        return argv[0] === 'tail' && argv.includes(file)
+      } catch {
+        return false
+      }
+    })
+    .map(Number)
+}
 
 const ctx = (connectionId: string): CallContext => ({ connectionId, transport: 'ws', signal: new AbortController().signal })
 
@@ -64,6 +79,32 @@ describe.skipIf(!havePython())('terminals service (local host)', () => {
     expect(output.get(terminalId)).not.toContain('old line 99\n') // only the last 500 lines
     appendFileSync(path.join(dir, 'train.log'), 'fresh line ü\n')
     await expect.poll(() => output.get(terminalId) ?? '', { timeout: 10_000 }).toContain('fresh line ü')
+    await service.api['terminals.close']({ terminalId }, ctx('c1'))
+  })
+
+  it('continues a followed log from the same byte after its stream drops: nothing lost, nothing twice', async () => {
+    const { service, output } = setup()
+    const dir = path.join(rig.root, 'runs', 'r3', 'games', 'asterix')
+    const log = path.join(dir, 'train.log')
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(log, 'before open\n')
+    const { terminalId } = await service.api['terminals.open']({ instanceId: 'local', kind: 'log', runId: 'r3', game: 'asterix', cols: 80, rows: 24 }, ctx('c1'))
+    await service.api['terminals.ack']({ terminalId, chars: 0 }, ctx('c1'))
+    appendFileSync(log, 'while following ü\n')
+    await expect.poll(() => output.get(terminalId) ?? '', { timeout: 10_000 }).toContain('while following ü')
+    // The stream dies (as a dropped connection kills it); lines keep arriving meanwhile.
+    const [tail] = followerPids(log)
+    expect(tail).toBeGreaterThan(0)
+    process.kill(tail, 'SIGKILL')
+    appendFileSync(log, 'while away\n')
+    await expect.poll(() => output.get(terminalId) ?? '', { timeout: 10_000 }).toContain('while away')
+    appendFileSync(log, 'after reconnect\n')
+    await expect.poll(() => output.get(terminalId) ?? '', { timeout: 10_000 }).toContain('after reconnect')
+    const text = output.get(terminalId)!
+    const byteAfterFirstTwoLines = Buffer.byteLength('before open\nwhile following ü\n')
+    expect(text).toContain(`continuing from byte ${byteAfterFirstTwoLines}`)
+    for (const line of ['before open', 'while following ü', 'while away', 'after reconnect']) expect(text.split(line).length - 1).toBe(1)
+    expect(followerPids(log)).not.toContain(tail)
     await service.api['terminals.close']({ terminalId }, ctx('c1'))
   })
 
