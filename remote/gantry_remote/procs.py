@@ -37,10 +37,11 @@ class FoundTrainer(NamedTuple):
 
 
 def find_trainer(run_dir: str) -> Optional[FoundTrainer]:
-    """A live process of ours started with `--run-dir run_dir`, or None.
+    """The live trainer of ours started with `--run-dir run_dir`, or None.
 
     For a trainer the supervisor started but died before recording: the next supervisor adopts
-    it instead of starting a second trainer on the same directory."""
+    it instead of starting a second trainer on the same directory. Trainers lead their own
+    session (start_new_session), which tells them from forked helpers sharing their argv."""
     wanted = os.path.realpath(run_dir).encode()
     uid = os.getuid()
     try:
@@ -50,7 +51,7 @@ def find_trainer(run_dir: str) -> Optional[FoundTrainer]:
     for entry in entries:
         pid = int(entry)
         try:
-            if os.stat("/proc/" + entry).st_uid != uid:
+            if os.stat("/proc/" + entry).st_uid != uid or os.getsid(pid) != pid:
                 continue
             with open("/proc/%s/cmdline" % entry, "rb") as f:
                 argv = f.read().split(b"\0")
