@@ -4,6 +4,7 @@
  */
 import os from 'node:os'
 import path from 'node:path'
+import type { InstanceSummary } from '../../shared/api/instances'
 import type { ApiImpl } from '../../shared/contract'
 import { createEventBus, type EventBus } from './eventBus'
 import { createHostRegistry, type HostRegistry } from './hosts'
@@ -64,6 +65,20 @@ export function createServices(platform: Platform): Services {
     },
   })
   const stopBackupListener = bus.listen('runs.events', ({ instanceId, runId, events }) => models.backups.onRunEvents(instanceId, runId, events))
+  // Live runs are followed from start-up and whenever an instance (re)connects, so notifications and
+  // event-triggered backups do not wait for a window to open the run.
+  const following = new Set<string>()
+  const followConnected = (list: InstanceSummary[]) => {
+    for (const instance of list) {
+      const connected = instance.connection.status === 'connected'
+      if (connected && !following.has(instance.id)) {
+        following.add(instance.id)
+        void runs.followLiveRuns(instance.id)
+      } else if (!connected) following.delete(instance.id)
+    }
+  }
+  void instances.ready.then(() => followConnected(instances.summaries()))
+  const stopFollowListener = bus.listen('instances.changed', ({ instances: list }) => followConnected(list))
 
   const api: ApiImpl = {
     'app.info': async (_input, ctx) => ({
@@ -90,6 +105,7 @@ export function createServices(platform: Platform): Services {
       runs.dispose()
       terminals.dispose()
       stopBackupListener()
+      stopFollowListener()
       await models.dispose()
     },
   }

@@ -51,9 +51,17 @@ export function createRunsService(options: RunsServiceOptions) {
     }
   }
 
+  /** Runs with a live supervisor are followed by the main process itself, whether or not a window
+   * shows them, so notifications and event-triggered backups never depend on what is on screen. */
+  const listAndFollow = async (session: HostSession, instanceId: string) => {
+    const runs = await listRuns(session)
+    for (const run of runs) if (run.supervisorAlive) watch(instanceId, run.runId)
+    return runs
+  }
+
   const publishRuns = async (instanceId: string) => {
     try {
-      const runs = await withSession(instanceId, listRuns)
+      const runs = await withSession(instanceId, (session) => listAndFollow(session, instanceId))
       bus.emit('runs.changed', { instanceId, runs }, instanceId)
     } catch (error) {
       options.log(`[runs] list on ${instanceId} failed: ${error instanceof Error ? error.message : String(error)}`)
@@ -109,7 +117,7 @@ export function createRunsService(options: RunsServiceOptions) {
 
   const api: DomainImpl<typeof runsApi.methods> = {
     'runs.plans': () => loadBuiltinPlans(options.bundleDir, options.log),
-    'runs.list': ({ instanceId }) => withSession(instanceId, listRuns),
+    'runs.list': ({ instanceId }) => withSession(instanceId, (session) => listAndFollow(session, instanceId)),
     'runs.launch': async ({ instanceId, plan }) => {
       const runId = await withSession(instanceId, async (session) => {
         const live = (await listRuns(session)).find((r) => r.supervisorAlive)
@@ -138,6 +146,8 @@ export function createRunsService(options: RunsServiceOptions) {
 
   return {
     api,
+    /** Follow every live run on an instance (at start-up and whenever it connects). */
+    followLiveRuns: (instanceId: string) => publishRuns(instanceId),
     /** For tests and benches: the live attach of a watched run. */
     attachOf: (instanceId: string, runId: string) => watched.get(runsApi.runKey(instanceId, runId))?.attach ?? null,
     dispose() {
