@@ -49,6 +49,12 @@ test('launch a run, watch it, survive a dropped stream, follow a log and use a s
     await expect(page.getByRole('region', { name: 'Welcome' })).toBeVisible()
     await app.screenshot('empty')
     await setUpThisComputer(page)
+    // No event-triggered backups in this run: the Models list has to follow the run by itself.
+    await page.getByRole('tab', { name: 'Models' }).click()
+    const backupOnEvents = page.getByRole('checkbox', { name: 'when a model is exported or a game completes' })
+    await backupOnEvents.uncheck()
+    await expect(backupOnEvents).not.toBeChecked()
+    await page.getByRole('tab', { name: 'Training' }).click()
 
     // Launch with a custom plan (the fake trainer) pasted as JSON.
     await page.getByRole('button', { name: 'Launch Training' }).click()
@@ -114,6 +120,14 @@ test('launch a run, watch it, survive a dropped stream, follow a log and use a s
     await expect(header).toHaveAttribute('data-event-count', String(journal.length))
     await expect(page.getByRole('button', { name: 'Launch Training' })).toBeVisible()
     await app.screenshot('completed')
+    // The Models tab (mounted, hidden, since launch) took in each model as it was exported: no Refresh.
+    await page.getByRole('tab', { name: 'Models' }).click()
+    const models = page.getByRole('tabpanel').filter({ has: page.locator('.models-view') })
+    for (const game of ['breakout', 'freeway', 'asterix']) {
+      const row = models.locator(`tr[data-testid^="model-row-${game}-"][data-testid$=".onnx"]`)
+      await expect(row).toHaveCount(1, { timeout: 10_000 })
+      await expect(row.getByTestId('model-status')).toHaveText('Not downloaded')
+    }
     // The shell is still alive after switching views.
     await page.getByRole('tab', { name: 'Terminals' }).click()
     await expect(shellPane).toHaveAttribute('data-status', 'open')

@@ -23,8 +23,16 @@ export function BackupPanel({ instanceId }: { instanceId: string }) {
   }, [])
   useEffect(() => setFolder(settings?.backupFolder ?? ''), [settings?.backupFolder])
 
-  const update = (patch: Parameters<(typeof api)['models.updateSettings']>[0]) =>
-    api['models.updateSettings'](patch).then(useStore.getState().setModelsSettings, reportError)
+  // Shown at once (a checkbox that waits for the round trip looks broken); the saved settings then
+  // replace it, or the previous ones come back with the error.
+  const update = (patch: Parameters<(typeof api)['models.updateSettings']>[0]) => {
+    const { modelsSettings: before, setModelsSettings } = useStore.getState()
+    if (before) setModelsSettings({ ...before, ...patch })
+    return api['models.updateSettings'](patch).then(setModelsSettings, (error: unknown) => {
+      if (before) setModelsSettings(before)
+      reportError(error)
+    })
+  }
   const choose = async () => {
     try {
       const result = await api['models.chooseBackupFolder']({})

@@ -5,7 +5,7 @@
 import { useCallback, useEffect, useState } from 'react'
 import type { InstanceSummary } from '../../../../shared/api/instances'
 import type { ModelRow, ValidationReport } from '../../../../shared/api/models'
-import type { RunSummary } from '../../../../shared/api/runs'
+import { runKey, type RunSummary } from '../../../../shared/api/runs'
 import { api } from '../../api'
 import { useStore } from '../../store'
 import { reportError } from '../../store/errors'
@@ -14,6 +14,8 @@ import { ModelTable } from './ModelTable'
 import { ValidationPanel } from './ValidationPanel'
 import { hostHasGantry } from '../instances/hostReady'
 import './models.css'
+
+const LIST_CHANGING_EVENTS = new Set(['model_exported', 'checkpoint', 'game_completed', 'run_completed'])
 
 export function ModelsView({ instance }: { instance: InstanceSummary }) {
   const [runs, setRuns] = useState<RunSummary[] | null>(null)
@@ -48,6 +50,27 @@ export function ModelsView({ instance }: { instance: InstanceSummary }) {
     )
   }, [instance.id, runId])
   useEffect(loadModels, [loadModels, revision])
+
+  // New exports and checkpoints of the selected run refresh the list while it trains (at most every 2 s).
+  useEffect(() => {
+    if (!runId) return
+    let timer: ReturnType<typeof setTimeout> | null = null
+    const off = api.on(
+      'runs.events',
+      (batch) => {
+        if (timer || !batch.events.some((e) => LIST_CHANGING_EVENTS.has(e.type))) return
+        timer = setTimeout(() => {
+          timer = null
+          loadModels()
+        }, 2000)
+      },
+      runKey(instance.id, runId),
+    )
+    return () => {
+      off()
+      if (timer) clearTimeout(timer)
+    }
+  }, [instance.id, runId, loadModels])
 
   const downloadAll = () => runId && api['models.download']({ instanceId: instance.id, runId }).catch(reportError)
   const cancelAll = () => runId && api['models.cancel']({ instanceId: instance.id, runId }).catch(reportError)
