@@ -40,7 +40,7 @@ export interface SshdOptions {
   keys?: ClientKeyOptions[]
   /** `AllowTcpForwarding` (needed by a jump host). Default true. */
   allowTcpForwarding?: boolean
-  /** `PasswordAuthentication`. Default false (root has no password here anyway). */
+  /** `PasswordAuthentication`. Default false (root has no password here anyway; see PASSWORD_USER). */
   passwordAuthentication?: boolean
   /** Extra sshd_config lines appended verbatim. */
   extraConfig?: string[]
@@ -97,6 +97,21 @@ export function sshdUnavailableReason(): string | null {
 export function requireSshd(): boolean {
   const reason = sshdUnavailableReason()
   if (!reason) return true
+  if (process.env.CI === 'true') throw new Error(reason)
+  console.warn(`[skip] ${reason}`)
+  return false
+}
+
+/**
+ * A throwaway Unix user that logs in with a password, for the password-auth tests. `.ci/run` creates
+ * it on CI machines only (a known password is no business on a workstation); elsewhere those tests
+ * skip with the command to create it.
+ */
+export const PASSWORD_USER = { name: 'gantry-pw', password: 'gantry-test-password' } as const
+
+export function requirePasswordUser(): boolean {
+  if (spawnSync('id', ['-u', PASSWORD_USER.name]).status === 0) return true
+  const reason = `The password-login test user ${PASSWORD_USER.name} does not exist. On a disposable test machine, as root: useradd -m -s /bin/sh ${PASSWORD_USER.name} && echo '${PASSWORD_USER.name}:${PASSWORD_USER.password}' | chpasswd (CI=true bash .ci/run does it).`
   if (process.env.CI === 'true') throw new Error(reason)
   console.warn(`[skip] ${reason}`)
   return false

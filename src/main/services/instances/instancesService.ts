@@ -161,6 +161,9 @@ export function createInstancesService(options: InstancesServiceOptions) {
         rememberSecret(role, kind, value) {
           remembered.set(secretKey(id, role, kind), value)
         },
+        forgetSecret(role, kind) {
+          remembered.delete(secretKey(id, role, kind))
+        },
         async savePin(role, pin) {
           const i = require(id)
           await store.put(role === 'host' ? { ...i, hostKey: pin } : { ...i, jumpHostKey: pin })

@@ -41,6 +41,8 @@ export interface ConnectDeps {
   secret(role: HopRole, kind: 'passphrase' | 'password'): Promise<string | null>
   /** Called after the user typed a secret that worked (kept in memory only). */
   rememberSecret(role: HopRole, kind: 'passphrase' | 'password', value: string): void
+  /** Drops a remembered secret the host refused (a saved one stays until the user edits it). */
+  forgetSecret(role: HopRole, kind: 'passphrase' | 'password'): void
   /** Called when the user trusted a new host key; resolves once the pin is saved. */
   savePin(role: HopRole, pin: HostKeyPin): Promise<void>
   agentSocket: string | undefined
@@ -107,34 +109,50 @@ async function loadPrivateKey(target: HopTarget, keyPath: string, deps: ConnectD
   throw new RpcError('auth_failed', `The passphrase of ${keyPath} was wrong three times. Check it and connect again.`)
 }
 
-async function authConfig(target: HopTarget, deps: ConnectDeps): Promise<Partial<ConnectConfig>> {
+/** How a hop logs in; for a password, also whether the user just typed it (remembered only once it works). */
+interface HopAuth {
+  config: Partial<ConnectConfig>
+  typedPassword: string | null
+}
+
+async function authConfig(target: HopTarget, deps: ConnectDeps): Promise<HopAuth> {
   switch (target.auth.kind) {
     case 'agent':
       if (!deps.agentSocket) {
         throw new RpcError('auth_failed', `No SSH agent is running for Gantry (SSH_AUTH_SOCK is not set), so ${target.label} cannot log in with the agent. Start ssh-agent and ssh-add your key, or choose a key file in the instance settings.`)
       }
-      return { agent: deps.agentSocket }
+      return { config: { agent: deps.agentSocket }, typedPassword: null }
     case 'key':
-      return loadPrivateKey(target, target.auth.keyPath, deps)
+      return { config: await loadPrivateKey(target, target.auth.keyPath, deps), typedPassword: null }
     case 'password': {
-      let password = await deps.secret(target.role, 'password')
-      if (password === null) {
-        const answer = await deps.prompts.ask({ kind: 'password', instanceId: deps.instanceId, host: hopAddress(target), message: `Enter the password of ${target.user}@${target.host} (${target.label}).` }, deps.signal)
-        if (!answer.accept || !answer.value) throw new RpcError('auth_failed', `Connecting to ${target.label} was cancelled: it needs a password.`)
-        password = answer.value
-        deps.rememberSecret(target.role, 'password', password)
+      const known = await deps.secret(target.role, 'password')
+      if (known !== null) return { config: { password: known }, typedPassword: null }
+      const answer = await deps.prompts.ask({ kind: 'password', instanceId: deps.instanceId, host: hopAddress(target), message: `Enter the password of ${target.user}@${target.host} (${target.label}).` }, deps.signal)
+      if (!answer.accept || !answer.value) {
+        throw new RpcError('auth_failed', answer.timedOut ? `Nobody entered the password of ${target.user}@${target.host} in time; ${target.label} was not connected. Try again.` : `Connecting to ${target.label} was cancelled: it needs a password.`)
       }
-      return { password }
+      return { config: { password: answer.value }, typedPassword: answer.value }
     }
   }
 }
 
-function describeError(target: HopTarget, error: Error & { level?: string; code?: string }, timeoutS: number): RpcError {
-  const where = hopAddress(target)
-  if (error.level === 'client-authentication') {
-    const how = target.auth.kind === 'agent' ? 'the keys in your SSH agent were' : target.auth.kind === 'key' ? `the key ${target.auth.keyPath} was` : 'the password was'
-    return new RpcError('auth_failed', `${target.label} (${where}) refused the login as ${target.user}: ${how} not accepted. Check the user name and that the public key is in ~/.ssh/authorized_keys on the host.`)
+function refusedLogin(target: HopTarget, typedPassword: string | null): string {
+  const refused = `${target.label} (${hopAddress(target)}) refused the login as ${target.user}:`
+  switch (target.auth.kind) {
+    case 'agent':
+      return `${refused} the keys in your SSH agent were not accepted. Check the user name and that the public key is in ~/.ssh/authorized_keys on the host.`
+    case 'key':
+      return `${refused} the key ${target.auth.keyPath} was not accepted. Check the user name and that the public key is in ~/.ssh/authorized_keys on the host.`
+    case 'password':
+      return typedPassword !== null || !target.auth.hasPassword
+        ? `${refused} the password was not accepted. Check the user name and the password, then connect again (Gantry asks for it again).`
+        : `${refused} the saved password was not accepted. Enter the current one in the instance settings (or check the user name).`
   }
+}
+
+function describeError(target: HopTarget, error: Error & { level?: string; code?: string }, timeoutS: number, typedPassword: string | null = null): RpcError {
+  const where = hopAddress(target)
+  if (error.level === 'client-authentication') return new RpcError('auth_failed', refusedLogin(target, typedPassword))
   if (error.level === 'client-timeout' || error.code === 'ETIMEDOUT') {
     return new RpcError('unreachable', `${target.label} (${where}) did not finish the SSH handshake within ${timeoutS} s. Check that the instance is running and the address is right.`)
   }
@@ -155,7 +173,7 @@ function describeError(target: HopTarget, error: Error & { level?: string; code?
 
 /** Connects one hop. `sock` carries it through a jump host's forwarded channel. */
 export async function connectHop(target: HopTarget, deps: ConnectDeps, sock?: Readable): Promise<{ client: Client; pin: HostKeyPin }> {
-  const auth = await authConfig(target, deps)
+  const { config: auth, typedPassword } = await authConfig(target, deps)
   const client = new Client()
   const readyTimeoutMs = deps.readyTimeoutMs ?? 20_000
   let verdict: RpcError | null = null
@@ -241,9 +259,15 @@ export async function connectHop(target: HopTarget, deps: ConnectDeps, sock?: Re
     }, 250)
     const onAbort = () => settle(new RpcError('cancelled', 'The connection attempt was cancelled.'))
     deps.signal?.addEventListener('abort', onAbort, { once: true })
-    client.once('ready', () => settle(null))
+    client.once('ready', () => {
+      if (typedPassword !== null) deps.rememberSecret(target.role, 'password', typedPassword)
+      settle(null)
+    })
     // ssh2 may emit 'error' more than once for one failure; settle() keeps the first.
-    client.on('error', (error: Error & { level?: string; code?: string }) => settle(verdict ?? describeError(target, error, Math.round(readyTimeoutMs / 1000))))
+    client.on('error', (error: Error & { level?: string; code?: string }) => {
+      if (error.level === 'client-authentication' && target.auth.kind === 'password') deps.forgetSecret(target.role, 'password')
+      settle(verdict ?? describeError(target, error, Math.round(readyTimeoutMs / 1000), typedPassword))
+    })
     client.once('close', () => settle(verdict ?? new RpcError('unreachable', `${target.label} (${hopAddress(target)}) closed the connection before login finished. Try again.`)))
     client.connect(config)
   })

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { requireSshd, startAgent, startSshd, type SshdHandle } from '../../../../test/rig/sshd'
+import { PASSWORD_USER, requirePasswordUser, requireSshd, startAgent, startSshd, type SshdHandle } from '../../../../test/rig/sshd'
 import { startTcpProxy } from '../../../../test/rig/tcpProxy'
 import type { InstanceInput } from '../../../shared/api/instances'
 import { RpcError } from '../../../shared/rpc'
@@ -177,6 +177,43 @@ describe.skipIf(!requireSshd())('ssh instances', () => {
       if (saved === undefined) delete process.env.SSH_AUTH_SOCK
       else process.env.SSH_AUTH_SOCK = saved
       agent.stop()
+    }
+  })
+
+  it.skipIf(!requirePasswordUser())('logs in with a password: asks, keeps a working one for the session only, asks again after a refusal', async () => {
+    const pw = await startSshd({ passwordAuthentication: true })
+    try {
+      rig = createTestInstances()
+      const typed = ['not the password', PASSWORD_USER.password]
+      rig.answerWith((p) => (p.kind === 'host_key' ? { accept: true } : p.kind === 'password' ? { accept: true, value: typed.shift() } : null))
+      const asked = () => rig.prompts.filter((p) => p.kind === 'password').length
+      const { id } = await rig.api['instances.add'](input(pw, { user: PASSWORD_USER.name, auth: { kind: 'password' }, remoteRoot: '~/.gantry' }))
+      const refused = await rejection(rig.api['instances.testConnection']({ id }))
+      expect(refused.code).toBe('auth_failed')
+      expect(refused.message).toMatch(/refused the login as gantry-pw: the password was not accepted\. Check the user name and the password, then connect again/)
+      // The refused password was not kept: the next attempt asks again, and the right one logs in.
+      expect((await rig.api['instances.testConnection']({ id })).home).toBe(`/home/${PASSWORD_USER.name}`)
+      expect(asked()).toBe(2)
+      // Kept in memory for this session only: a new connection does not ask, no file holds it.
+      rig.service.pool.drop(id)
+      await rig.api['instances.testConnection']({ id })
+      expect(asked()).toBe(2)
+      expect(readFileSync(path.join(rig.dataDir, 'instances.json'), 'utf8')).not.toContain(PASSWORD_USER.password)
+      expect(JSON.stringify(rig.events)).not.toContain(PASSWORD_USER.password)
+
+      // A saved password that no longer works: the error says where to fix it, and nothing prompts.
+      const rig2 = createTestInstances()
+      try {
+        rig2.answerWith((p) => (p.kind === 'host_key' ? { accept: true } : null))
+        const saved = await rig2.api['instances.add'](input(pw, { user: PASSWORD_USER.name, auth: { kind: 'password', password: 'an old password' }, remoteRoot: '~/.gantry' }))
+        const stale = await rejection(rig2.api['instances.testConnection']({ id: saved.id }))
+        expect(stale.message).toMatch(/the saved password was not accepted\. Enter the current one in the instance settings/)
+        expect(rig2.prompts.filter((p) => p.kind === 'password')).toHaveLength(0)
+      } finally {
+        rig2.dispose()
+      }
+    } finally {
+      await pw.stop()
     }
   })
 
