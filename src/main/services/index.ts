@@ -6,6 +6,7 @@ import os from 'node:os'
 import path from 'node:path'
 import type { InstanceSummary } from '../../shared/api/instances'
 import type { ApiImpl } from '../../shared/contract'
+import { hostHasGantry } from '../../shared/hostReady'
 import { createEventBus, type EventBus } from './eventBus'
 import { createHostRegistry, type HostRegistry } from './hosts'
 import { createInstancesService } from './instances/instancesService'
@@ -65,16 +66,16 @@ export function createServices(platform: Platform): Services {
     },
   })
   const stopBackupListener = bus.listen('runs.events', ({ instanceId, runId, events }) => models.backups.onRunEvents(instanceId, runId, events))
-  // Live runs are followed from start-up and whenever an instance (re)connects, so notifications and
+  // Live runs are followed from start-up and whenever an instance is connected and set up, so notifications and
   // event-triggered backups do not wait for a window to open the run.
   const following = new Set<string>()
   const followConnected = (list: InstanceSummary[]) => {
     for (const instance of list) {
-      const connected = instance.connection.status === 'connected'
-      if (connected && !following.has(instance.id)) {
+      const askable = hostHasGantry(instance)
+      if (askable && !following.has(instance.id)) {
         following.add(instance.id)
         void runs.followLiveRuns(instance.id)
-      } else if (!connected) following.delete(instance.id)
+      } else if (!askable) following.delete(instance.id)
     }
   }
   void instances.ready.then(() => followConnected(instances.summaries()))

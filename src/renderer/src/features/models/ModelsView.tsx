@@ -12,7 +12,7 @@ import { reportError } from '../../store/errors'
 import { BackupPanel } from './BackupPanel'
 import { ModelTable } from './ModelTable'
 import { ValidationPanel } from './ValidationPanel'
-import { hostHasGantry } from '../instances/hostReady'
+import { hostHasGantry } from '../../../../shared/hostReady'
 import './models.css'
 
 const LIST_CHANGING_EVENTS = new Set(['model_exported', 'checkpoint', 'game_completed', 'run_completed'])

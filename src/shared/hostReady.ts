@@ -1,4 +1,4 @@
-import type { InstanceSummary } from '../../../../shared/api/instances'
+import type { InstanceSummary } from './api/instances'
 
 /**
  * Whether the host's Gantry CLI can be asked anything (runs, models). This computer always has
