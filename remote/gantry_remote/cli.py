@@ -107,10 +107,7 @@ def _freshen_from_trainers(view: Dict[str, Any], st: Dict[str, Any], path: str) 
         g["trainer_alive"] = procs.is_same_process(recorded.get("pid"), recorded.get("pid_start"))
         latest = trainer_files.latest_metrics(game_dir(path, g["game"]))
         if latest:
-            for key in ("episodes", "global_step", "mean_return"):
-                if key in latest:
-                    g[key] = latest[key]
-            g["last_progress_ts"] = latest.get("ts", g["last_progress_ts"])
+            g.update(trainer_files.progress_fields(latest, g["last_progress_ts"]))
 
 
 def cmd_runs(args: argparse.Namespace) -> int:

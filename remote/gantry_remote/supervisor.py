@@ -176,9 +176,8 @@ class Supervisor:
                 # Started by a supervisor that died before it could record the pid: adopt, never duplicate.
                 found = procs.find_trainer(self.game_path(name))
                 if found:
-                    g.update(state="running", pid=found.pid, pid_start=found.start, attempt=g["attempt"] + 1, pending=None,
-                             signal_ts=None, next_start_ts=None, started_ts=round(time.time(), 3),
-                             unrecorded={"resumed": found.resumed})
+                    _mark_running(g, found.pid, found.start)
+                    g.update(attempt=g["attempt"] + 1, unrecorded={"resumed": found.resumed})
             if g["state"] != "running":
                 continue
             if procs.is_same_process(g.get("pid"), g.get("pid_start")):
@@ -287,10 +286,7 @@ class Supervisor:
             if lines:
                 self.last_activity[name] = time.monotonic()
                 last = lines[-1]
-                for key in ("episodes", "global_step", "mean_return"):
-                    if key in last:
-                        g[key] = last[key]
-                g["last_progress_ts"] = last.get("ts", round(time.time(), 3))
+                g.update(trainer_files.progress_fields(last, round(time.time(), 3)))
                 g["_last_metrics"] = {k: last.get(k) for k in ("sps", "episodes_per_hour")}
                 if time.monotonic() - self.last_progress_emit.get(name, -1e18) >= self.progress_interval_s:
                     self._emit_progress(g)
@@ -425,8 +421,7 @@ class Supervisor:
             self._failed_attempt(g, "crash", "cannot start trainer %r: %s" % (argv[0], e), None)
             return
         self.children[name] = child
-        g.update(state="running", pid=child.pid, pid_start=procs.start_time(child.pid), pending=None,
-                 signal_ts=None, next_start_ts=None, started_ts=round(time.time(), 3))
+        _mark_running(g, child.pid, procs.start_time(child.pid))
         if name not in self.tails:
             self.tails[name] = trainer_files.MetricsTail(os.path.join(path, "metrics.jsonl"), from_end=True)
         self.last_activity[name] = time.monotonic()
@@ -470,6 +465,11 @@ class Supervisor:
         self.emit("run_completed", state=final)
         self.log("run %s" % final)
         return True
+
+
+def _mark_running(g: Dict[str, Any], pid: int, pid_start: Optional[int]) -> None:
+    g.update(state="running", pid=pid, pid_start=pid_start, pending=None, signal_ts=None, next_start_ts=None,
+             started_ts=round(time.time(), 3))
 
 
 def main(root: str, run_id: str) -> int:

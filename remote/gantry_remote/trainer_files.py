@@ -22,6 +22,13 @@ class MetricsTail(JsonLinesTail):
         super().__init__(path, offset=offset, skip_first=offset > 0)
 
 
+def progress_fields(line: Dict[str, Any], default_ts: Optional[float]) -> Dict[str, Any]:
+    """What a metrics line says about a game's progress, in state.json's field names."""
+    fields = {key: line[key] for key in ("episodes", "global_step", "mean_return") if key in line}
+    fields["last_progress_ts"] = line.get("ts", default_ts)
+    return fields
+
+
 def latest_metrics(game_path: str) -> Optional[Dict[str, Any]]:
     """The newest complete metrics.jsonl line, or None."""
     lines = MetricsTail(os.path.join(game_path, "metrics.jsonl"), from_end=True).read_new()
