@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { expect, requirePrerequisite, ROOT, test } from './fixtures'
+import { pidsWhereArgv } from '../test/rig/procs'
 import { setUpThisComputer } from './steps'
 
 const PYTHON = process.env.GANTRY_PYTHON ?? 'python3'
@@ -23,19 +24,9 @@ function fakePlan() {
   }
 }
 
-/** Our own attach processes (this test's data folder only), found through /proc; never by name. */
+/** Our own attach processes (this test's data folder only). */
 function attachPids(dataDir: string): number[] {
-  const pids: number[] = []
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')
-      if (argv.includes('attach') && argv.includes('gantry_remote') && argv.some((a) => a.startsWith(dataDir))) pids.push(Number(entry))
-    } catch {
-      // process ended meanwhile
-    }
-  }
-  return pids
+  return pidsWhereArgv((argv) => argv.includes('attach') && argv.includes('gantry_remote') && argv.some((a) => a.startsWith(dataDir)))
 }
 
 function stopRuns(root: string): void {

@@ -2,9 +2,10 @@
  * Terminals over the real local HostSession: a PTY shell, a followed log, and a flood that must
  * stay bounded by acks (the host stream is really paused: the writer blocks on a full pipe).
  */
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { pidsWhereArgv } from '../../../../test/rig/procs'
 import type { CallContext } from '../../../shared/contract'
 import { createEventBus } from '../eventBus'
 import { createHostRegistry } from '../hosts'
@@ -12,19 +13,7 @@ import { createLocalRig, havePython, type LocalRig } from '../remote/testing/loc
 import { createTerminalsService } from './terminalsService'
 
 /** Pids of the `tail -F` processes following `file`. */
-function followerPids(file: string): number[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .filter((entry) => {
-      try {
-        const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0')
-        return argv[0] === 'tail' && argv.includes(file)
-      } catch {
-        return false
-      }
-    })
-    .map(Number)
-}
+const followerPids = (file: string): number[] => pidsWhereArgv((argv) => argv[0] === 'tail' && argv.includes(file))
 
 const ctx = (connectionId: string): CallContext => ({ connectionId, transport: 'ws', signal: new AbortController().signal })
 
