@@ -3,7 +3,7 @@ import js from '@eslint/js'
 import globals from 'globals'
 import tseslint from 'typescript-eslint'
 
-const noElectron = { name: 'electron', message: 'Services, host and shared code never import electron; go through the Platform interface.' }
+const noElectron = { name: 'electron', message: 'Services, the web host and shared code never import electron; go through the Platform interface.' }
 const nodeBuiltins = ['fs', 'path', 'os', 'child_process', 'net', 'http', 'crypto', 'stream', 'worker_threads', 'util']
 const nodePatterns = [{ group: ['node:*'], message: 'The renderer never imports Node; ask the backend through the API client.' }]
 const nodePaths = nodeBuiltins.map((name) => ({ name, message: 'The renderer never imports Node; ask the backend through the API client.' }))
@@ -24,17 +24,17 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', {
         paths: [noElectron, ...nodePaths, { name: 'react', message: 'shared is pure TypeScript + zod.' }],
-        patterns: [...nodePatterns, { group: ['../main/*', '../renderer/*', '../host/*', '../preload/*', '../../*'], message: 'shared imports nothing of ours outside shared/.' }],
+        patterns: [...nodePatterns, { group: ['../main/*', '../renderer/*', '../web/*', '../preload/*', '../../*'], message: 'shared imports nothing of ours outside shared/.' }],
       }],
     },
   },
   {
-    files: ['src/main/services/**/*.ts', 'src/host/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { paths: [noElectron], patterns: [{ group: ['**/renderer/**', '**/preload/**', '**/main/platform/**', '**/main/window', '**/main/ipcTransport'], message: 'Services and host are plain Node: no renderer, preload or Electron adapters.' }] }] },
+    files: ['src/main/services/**/*.ts', 'src/web/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [noElectron], patterns: [{ group: ['**/renderer/**', '**/preload/**', '**/main/platform/**', '**/main/window', '**/main/ipcTransport'], message: 'Services and the web host are plain Node: no renderer, preload or Electron adapters.' }] }] },
   },
   {
     files: ['src/preload/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['../main/*', '../renderer/*', '../host/*'], message: 'preload takes only names from shared.' }] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['../main/*', '../renderer/*', '../web/*'], message: 'preload takes only names from shared.' }] }] },
   },
   {
     files: ['src/renderer/**/*.{ts,tsx}'],
@@ -42,7 +42,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', {
         paths: [{ ...noElectron, message: 'The renderer reaches the backend only through src/renderer/src/api.' }, ...nodePaths],
-        patterns: [...nodePatterns, { group: ['**/main/**', '**/host/**', '**/preload/**'], message: 'The renderer reaches the backend only through its API client.' }],
+        patterns: [...nodePatterns, { group: ['**/main/**', '**/web/**', '**/preload/**'], message: 'The renderer reaches the backend only through its API client.' }],
       }],
     },
   },

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Bundle one TypeScript bench with esbuild (as build:host does) and run it with Node:
+// Bundle one TypeScript bench with esbuild (as build:web does) and run it with Node:
 //   node bench/run.mjs bench_events [args…]
 import { execFileSync, spawnSync } from 'node:child_process'
 import path from 'node:path'

@@ -1,6 +1,6 @@
 /**
  * One set of specs, two targets: the Electron app where an Electron binary exists, else the web
- * host (`out/host/main.js`) in Debian's Chromium. Specs only see `page` and `app` (the data
+ * host (`out/web/main.js`) in Debian's Chromium. Specs only see `page` and `app` (the data
  * folder and a way to take named screenshots); they never know which target runs.
  */
 import { test as base, chromium, _electron, type Page } from '@playwright/test'

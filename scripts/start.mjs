@@ -19,5 +19,5 @@ if (electron && (process.env.DISPLAY || process.env.WAYLAND_DISPLAY || process.p
   spawn(electron, ['.'], { stdio: 'inherit' }).on('exit', (code) => process.exit(code ?? 0))
 } else {
   console.log(electron ? 'No display found: starting Gantry in your browser instead.' : 'No Electron binary is installed here: starting Gantry in your browser instead.')
-  spawn(process.execPath, ['out/host/main.js'], { stdio: 'inherit' }).on('exit', (code) => process.exit(code ?? 0))
+  spawn(process.execPath, ['out/web/main.js'], { stdio: 'inherit' }).on('exit', (code) => process.exit(code ?? 0))
 }

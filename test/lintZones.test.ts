@@ -9,9 +9,9 @@ async function restricted(filePath: string, code: string): Promise<string[]> {
 }
 
 describe('layering is enforced by lint import zones', () => {
-  it('services and host never import electron', async () => {
+  it('services and the web host never import electron', async () => {
     expect(await restricted('src/main/services/x.ts', "import { app } from 'electron'\nexport const a = app\n")).toHaveLength(1)
-    expect(await restricted('src/host/x.ts', "import { app } from 'electron'\nexport const a = app\n")).toHaveLength(1)
+    expect(await restricted('src/web/x.ts', "import { app } from 'electron'\nexport const a = app\n")).toHaveLength(1)
   })
   it('the renderer never imports node or backend code', async () => {
     expect(await restricted('src/renderer/src/x.ts', "import fs from 'node:fs'\nexport const a = fs\n")).toHaveLength(1)

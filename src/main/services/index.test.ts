@@ -7,11 +7,11 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunEvent } from '../../shared/remoteProtocol'
-import { createWebPlatform } from '../../host/webPlatform'
+import { createWebPlatform } from '../../web/webPlatform'
 import { createServices, type Services } from './index'
 import { createLocalSession } from './local/localSession'
-import { startRun } from './remote/supervisorControl'
-import { fakePlan, havePython, PYTHON, REPO } from './remote/testing/localRig'
+import { startRun } from './runs/supervisorControl'
+import { fakePlan, havePython, PYTHON, REPO } from '../../../test/support/localRig'
 
 describe.skipIf(!havePython())('services at start-up', () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gantry-services-'))

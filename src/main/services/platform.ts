@@ -1,6 +1,6 @@
 /**
  * What differs between the Electron app and the web host, behind one small interface.
- * Services never import electron; src/main/platform and src/host provide implementations.
+ * Services never import electron; src/main/platform and src/web provide implementations.
  */
 export interface SecretStoreInfo {
   /** e.g. "keychain", "gnome_libsecret", "basic_text", "memory", "file". */

@@ -8,7 +8,7 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { LOCAL_INSTANCE_ID } from '../../../shared/api/instances'
 import { createInstanceStore } from './store'
-import { createTestInstances, waitFor } from './testSupport'
+import { createTestInstances, waitFor } from '../../../../test/support/instances'
 
 describe('instance store', () => {
   it('survives a restart, written with 0600 and a schema version', async () => {

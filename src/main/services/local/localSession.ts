@@ -9,7 +9,7 @@ import os from 'node:os'
 import path from 'node:path'
 import * as pty from 'node-pty'
 import { LOCAL_INSTANCE_ID } from '../../../shared/api/instances'
-import type { HostProcess, HostSession, RunOptions, RunResult } from '../remote/hostSession'
+import type { HostProcess, HostSession, RunOptions, RunResult } from '../host/hostSession'
 
 export interface LocalSessionOptions {
   /** Gantry's folder for local runs (kept inside the app's data folder). */

@@ -3,6 +3,6 @@
  * offset. Both HostSession kinds provide it (`stat` + `readRange`), and so does a raw ssh2 SFTP
  * session through sftpSource.ts, so the download engine is written once.
  */
-import type { HostSession } from '../remote/hostSession'
+import type { HostSession } from '../host/hostSession'
 
 export type ByteSource = Pick<HostSession, 'stat' | 'readRange'>

@@ -4,7 +4,7 @@
  * last failed attempt is remembered so the list can say why a file is not verified.
  */
 import type { LocalStatus, ProgressEvent } from '../../../shared/api/models'
-import type { HostRegistry } from '../hosts'
+import type { HostRegistry } from '../host/hostRegistry'
 import { downloadVerified, VerificationError } from './downloader'
 import type { LocalStore } from './localStore'
 import { remoteAbsolutePath, type RemoteModelRecord } from './remoteModels'

@@ -10,13 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ProgressEvent, BackupHistory } from '../../../shared/api/models'
 import type { CallContext } from '../../../shared/contract'
 import { createEventBus } from '../eventBus'
-import { createHostRegistry } from '../hosts'
+import { createHostRegistry } from '../host/hostRegistry'
 import { createLocalSession } from '../local/localSession'
 import type { Platform } from '../platform'
 import { createLocalStore } from './localStore'
 import { createModelsService, type ModelsService } from './modelsService'
-import { REPO_ROOT } from './testing/onnxFixtures'
-import { finishedFakeRun } from './testing/localRun'
+import { REPO_ROOT } from '../../../../test/support/models/onnxFixtures'
+import { finishedFakeRun } from '../../../../test/support/models/localRun'
 
 const ctx: CallContext = { connectionId: 't', transport: 'ws', signal: new AbortController().signal }
 

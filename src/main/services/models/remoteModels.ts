@@ -3,8 +3,8 @@
  * could escape the backup folder (path separators, "..") are dropped, never trusted.
  */
 import { z } from 'zod'
-import type { HostSession } from '../remote/hostSession'
-import { runGantry } from '../remote/gantryCli'
+import type { HostSession } from '../host/hostSession'
+import { runGantry } from '../host/gantryCli'
 
 const SafeName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,200}$/)
 

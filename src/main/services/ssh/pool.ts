@@ -8,7 +8,7 @@
 import type { Client, SFTPWrapper } from 'ssh2'
 import type { ConnectionState } from '../../../shared/api/instances'
 import { RpcError } from '../../../shared/rpc'
-import type { HostSession, HostSessionLease } from '../remote/hostSession'
+import type { HostSession, HostSessionLease } from '../host/hostSession'
 import { connectInstance, type ConnectDeps, type HopTarget, type OpenConnection } from './connect'
 import { createSshSession } from './sshSession'
 

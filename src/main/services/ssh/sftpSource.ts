@@ -5,7 +5,7 @@
  */
 import { Readable } from 'node:stream'
 import type { SFTPWrapper } from 'ssh2'
-import type { HostSession, RemoteFileStat } from '../remote/hostSession'
+import type { HostSession, RemoteFileStat } from '../host/hostSession'
 
 export interface SftpSourceOptions {
   /** Bytes per read request (OpenSSH servers cap one read at ~256 KiB). */

@@ -11,7 +11,7 @@ import { PASSWORD_USER, requirePasswordUser, requireSshd, startAgent, startSshd,
 import { startTcpProxy } from '../../../../test/rig/tcpProxy'
 import type { InstanceInput } from '../../../shared/api/instances'
 import { RpcError } from '../../../shared/rpc'
-import { createTestInstances, waitFor } from '../instances/testSupport'
+import { createTestInstances, waitFor } from '../../../../test/support/instances'
 
 type Rig = ReturnType<typeof createTestInstances>
 

@@ -7,8 +7,8 @@
 import { PassThrough, type Readable } from 'node:stream'
 import type { Client, ClientChannel, SFTPWrapper } from 'ssh2'
 import { RpcError } from '../../../shared/rpc'
-import type { HostProcess, HostSession, RemoteFileStat, RunOptions, RunResult } from '../remote/hostSession'
-import { shellJoin } from '../remote/shellQuote'
+import type { HostProcess, HostSession, RemoteFileStat, RunOptions, RunResult } from '../host/hostSession'
+import { shellJoin } from '../host/shellQuote'
 import { createSftpSource } from './sftpSource'
 
 export interface SshLink {

@@ -2,7 +2,7 @@
  * What runs behind each terminal kind, as argv for a HostSession (never a shell string with user
  * input in it: run ids and game names are validated by the contract and passed as arguments).
  */
-import type { HostProcess, HostSession } from '../remote/hostSession'
+import type { HostProcess, HostSession } from '../host/hostSession'
 
 export const LOG_BACKLOG_LINES = 500
 const BACKLOG_MAX_BYTES = 1_000_000

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { pidsWhereArgv } from '../../../../test/rig/procs'
 import type { CallContext } from '../../../shared/contract'
 import { createEventBus } from '../eventBus'
-import { createHostRegistry } from '../hosts'
-import { createLocalRig, havePython, type LocalRig } from '../remote/testing/localRig'
+import { createHostRegistry } from '../host/hostRegistry'
+import { createLocalRig, havePython, type LocalRig } from '../../../../test/support/localRig'
 import { createTerminalsService } from './terminalsService'
 
 /** Pids of the `tail -F` processes following `file`. */

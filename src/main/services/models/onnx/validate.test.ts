@@ -6,8 +6,8 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { requirePrerequisite } from '../testing/sftpClient'
-import { makeOnnxFixture, torchAvailable, type FixtureEntry } from '../testing/onnxFixtures'
+import { requirePrerequisite } from '../../../../../test/support/models/sftpClient'
+import { makeOnnxFixture, torchAvailable, type FixtureEntry } from '../../../../../test/support/models/onnxFixtures'
 import { validateModel } from './validate'
 
 describe.skipIf(!requirePrerequisite(torchAvailable(), 'Python venv with torch and onnx', 'create .venv with `pip install torch onnx numpy` (see .ci/run)'))('validateModel', () => {

@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import type { SFTPWrapper } from 'ssh2'
-import type { HostSession } from './hostSession'
+import type { HostSession } from '../host/hostSession'
 
 export interface BundleFile {
   rel: string

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createJournalCursor, reattachDelayMs } from './journalCursor'
 import { createRunHistory } from './runHistory'
-import { createLineSplitter } from './lineSplitter'
+import { createLineSplitter } from '../host/lineSplitter'
 import type { RunEvent } from '../../../shared/remoteProtocol'
 
 describe('journal cursor (re-attach arithmetic)', () => {

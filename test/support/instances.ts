@@ -5,16 +5,16 @@
 import { cpSync, mkdtempSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { contract, type ApiClient, type CallContext, type EventMap } from '../../../shared/contract'
-import type { PromptEvent } from '../../../shared/api/instances'
-import type { EventEnvelope } from '../../../shared/rpc'
-import { createEventBus } from '../eventBus'
-import { createHostRegistry } from '../hosts'
-import { createLocalSession } from '../local/localSession'
-import type { Platform, SecretStoreInfo } from '../platform'
-import { createInstancesService, type InstancesServiceOptions } from './instancesService'
+import { contract, type ApiClient, type CallContext, type EventMap } from '../../src/shared/contract'
+import type { PromptEvent } from '../../src/shared/api/instances'
+import type { EventEnvelope } from '../../src/shared/rpc'
+import { createEventBus } from '../../src/main/services/eventBus'
+import { createHostRegistry } from '../../src/main/services/host/hostRegistry'
+import { createLocalSession } from '../../src/main/services/local/localSession'
+import type { Platform, SecretStoreInfo } from '../../src/main/services/platform'
+import { createInstancesService, type InstancesServiceOptions } from '../../src/main/services/instances/instancesService'
 
-export const REPO_ROOT = path.resolve(__dirname, '../../../..')
+export const REPO_ROOT = path.resolve(__dirname, '../..')
 
 export function memorySecrets(warning: string | null = null) {
   const values = new Map<string, string>()

@@ -1,6 +1,6 @@
 /**
  * `npm run web`: the same app in a browser, for machines without a display (and the e2e tests).
- *   node out/host/main.js [--port N] [--data-dir DIR] [--secrets-file FILE] [--json]
+ *   node out/web/main.js [--port N] [--data-dir DIR] [--secrets-file FILE] [--json]
  */
 import os from 'node:os'
 import path from 'node:path'

@@ -10,7 +10,7 @@ import type { StreamState } from '../../../shared/api/runs'
 import type { RunEvent } from '../../../shared/remoteProtocol'
 import { startJournalAttach } from './journalAttach'
 import { startRun } from './supervisorControl'
-import { createLocalRig, fakePlan, havePython, type LocalRig } from './testing/localRig'
+import { createLocalRig, fakePlan, havePython, type LocalRig } from '../../../../test/support/localRig'
 
 describe.skipIf(!havePython())('journal attach over a real supervisor', () => {
   let rig: LocalRig

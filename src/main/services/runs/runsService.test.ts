@@ -6,10 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunEvent } from '../../../shared/remoteProtocol'
 import { createEventBus } from '../eventBus'
-import { createHostRegistry } from '../hosts'
+import { createHostRegistry } from '../host/hostRegistry'
 import { createRunsService } from './runsService'
 import { startRun } from './supervisorControl'
-import { createLocalRig, fakePlan, havePython, type LocalRig } from './testing/localRig'
+import { createLocalRig, fakePlan, havePython, type LocalRig } from '../../../../test/support/localRig'
 
 describe.skipIf(!havePython())('runs service', () => {
   let rig: LocalRig

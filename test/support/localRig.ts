@@ -7,11 +7,11 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import type { Plan } from '../../../../shared/remoteProtocol'
-import { createLocalSession } from '../../local/localSession'
-import type { HostSession } from '../hostSession'
+import type { Plan } from '../../src/shared/remoteProtocol'
+import { createLocalSession } from '../../src/main/services/local/localSession'
+import type { HostSession } from '../../src/main/services/host/hostSession'
 
-export const REPO = path.resolve(__dirname, '..', '..', '..', '..', '..')
+export const REPO = path.resolve(__dirname, '..', '..')
 export const PYTHON = process.env.GANTRY_PYTHON ?? 'python3'
 export const FAKE_TRAINER = path.join(REPO, 'remote', 'tests', 'fake_trainer.py')
 

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { parseEventLine, PROTOCOL_VERSION } from '../../../shared/remoteProtocol'
+import { parseEventLine, PROTOCOL_VERSION } from '../src/shared/remoteProtocol'
 
-const GOLDEN = path.resolve(__dirname, '..', '..', '..', '..', 'remote', 'tests', 'fixtures', 'events.v1.jsonl')
+const GOLDEN = path.resolve(__dirname, '..', 'remote', 'tests', 'fixtures', 'events.v1.jsonl')
 
 describe('remote protocol v1', () => {
   const lines = readFileSync(GOLDEN, 'utf8').split('\n').filter(Boolean)

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 
-export const REPO_ROOT = path.resolve(__dirname, '../../../../..')
+export const REPO_ROOT = path.resolve(__dirname, '../../..')
 export const VENV_PYTHON = process.env.GANTRY_TEST_PYTHON ?? path.join(REPO_ROOT, '.venv', 'bin', 'python')
 
 export function torchAvailable(): boolean {

@@ -2,9 +2,9 @@
  * Hands out HostSessions by instance id: the built-in local session, or an SSH connection from
  * the pool. Callers release what they acquire so the pool can close idle connections.
  */
-import { LOCAL_INSTANCE_ID } from '../../shared/api/instances'
-import { RpcError } from '../../shared/rpc'
-import type { HostSession, HostSessionLease } from './remote/hostSession'
+import { LOCAL_INSTANCE_ID } from '../../../shared/api/instances'
+import { RpcError } from '../../../shared/rpc'
+import type { HostSession, HostSessionLease } from './hostSession'
 
 export type SshConnector = (instanceId: string) => Promise<HostSessionLease>
 

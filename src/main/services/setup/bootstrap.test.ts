@@ -9,7 +9,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { requireSshd, startSshd, type SshdHandle } from '../../../../test/rig/sshd'
 import { LOCAL_INSTANCE_ID } from '../../../shared/api/instances'
-import { createTestInstances, REPO_ROOT, snapshotBundleDir } from '../instances/testSupport'
+import { createTestInstances, REPO_ROOT, snapshotBundleDir } from '../../../../test/support/instances'
 import { hashBundle } from './remoteBundle'
 
 const VENV_PYTHON = path.join(REPO_ROOT, '.venv', 'bin', 'python')

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import type { StreamState } from '../../shared/api/runs'
-import type { RunEvent } from '../../shared/remoteProtocol'
-import { createRunNotifier, UNREACHABLE_NOTICE_MS } from './notifications'
+import type { StreamState } from '../../../shared/api/runs'
+import type { RunEvent } from '../../../shared/remoteProtocol'
+import { createRunNotifier, UNREACHABLE_NOTICE_MS } from './runNotifier'
 
 const base = { v: 1 as const, run: 'r1' }
 const gpu = (seq: number, ts: number, util: number): RunEvent => ({ ...base, seq, ts, type: 'gpu', gpus: [{ index: 0, name: 'H200', util, mem_used: 1, mem_total: 2, temp: 40, power: 80 }] })

@@ -6,11 +6,11 @@
 import { RpcError } from '../../../shared/rpc'
 import type { StreamState } from '../../../shared/api/runs'
 import { parseEventLine, type RunEvent } from '../../../shared/remoteProtocol'
-import type { HostSessionLease } from './hostSession'
-import type { HostProcess } from './hostSession'
-import { gantryArgv } from './gantryCli'
+import type { HostSessionLease } from '../host/hostSession'
+import type { HostProcess } from '../host/hostSession'
+import { gantryArgv } from '../host/gantryCli'
 import { createJournalCursor, reattachDelayMs } from './journalCursor'
-import { createLineSplitter } from './lineSplitter'
+import { createLineSplitter } from '../host/lineSplitter'
 
 export interface JournalAttachOptions {
   instanceId: string

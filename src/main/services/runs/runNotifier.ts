@@ -3,8 +3,8 @@
  * or failed, the run completed, the instance unreachable for over 2 minutes, the GPU idle while
  * games wait in the queue. Each fires once per cause.
  */
-import type { StreamState } from '../../shared/api/runs'
-import type { RunEvent } from '../../shared/remoteProtocol'
+import type { StreamState } from '../../../shared/api/runs'
+import type { RunEvent } from '../../../shared/remoteProtocol'
 
 export interface RunNotice {
   level: 'info' | 'success' | 'warning' | 'error'

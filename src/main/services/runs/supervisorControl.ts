@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto'
 import type { RunSummary } from '../../../shared/api/runs'
 import { RpcError } from '../../../shared/rpc'
 import { ControlResult, RunsResult, StartResult, StopResult, type Plan } from '../../../shared/remoteProtocol'
-import { runGantry } from './gantryCli'
-import type { HostSession } from './hostSession'
+import { runGantry } from '../host/gantryCli'
+import type { HostSession } from '../host/hostSession'
 
 export async function listRuns(session: HostSession): Promise<RunSummary[]> {
   const { runs } = await runGantry(session, 'runs', ['--json'], RunsResult)
