@@ -162,6 +162,11 @@ describe('models service on This computer', () => {
     expect(rows.some((r) => r.local.status === 'verified')).toBe(false) // the new folder is empty
   })
 
+  it('refuses a backup folder under /proc with a sentence instead of hanging Save', async () => {
+    await expect(service.api['models.updateSettings']({ backupFolder: '/proc/nope' }, ctx)).rejects.toThrow(/not on a disk/)
+    expect((await service.api['models.settings']({}, ctx)).backupFolder).not.toBe('/proc/nope')
+  }, 3000)
+
   it('runs a scheduled backup when one is due, and records it', async () => {
     const platformDir = path.join(dir, 'data')
     const hosts = createHostRegistry(createLocalSession({ root, remoteCodeDir: path.join(REPO_ROOT, 'remote'), python: 'python3' }))

@@ -2,8 +2,7 @@
  * The models API: per-run model lists with local status, the download queue, backup settings
  * and history, drag-out, "save a copy" chunks for the browser, and local ONNX validation.
  */
-import { constants } from 'node:fs'
-import { access, mkdir, open } from 'node:fs/promises'
+import { open } from 'node:fs/promises'
 import path from 'node:path'
 import * as modelsApi from '../../../shared/api/models'
 import type { CallContext, DomainImpl } from '../../../shared/contract'
@@ -13,6 +12,7 @@ import type { HostRegistry } from '../host/hostRegistry'
 import type { Platform } from '../platform'
 import { createBackups, type Backups } from './backups'
 import { createDownloadQueue, type DownloadQueue } from './downloadQueue'
+import { checkBackupFolder } from './folderCheck'
 import { createLocalStore, type LocalStore } from './localStore'
 import { validateModel } from './onnx/validate'
 import { listRemoteModels, type RemoteModelRecord } from './remoteModels'
@@ -117,17 +117,6 @@ export function createModelsService(deps: ModelsServiceDeps): ModelsService {
     return localPath
   }
 
-  async function checkFolder(folder: string): Promise<string> {
-    if (!path.isAbsolute(folder)) throw new RpcError('invalid_input', `"${folder}" is not a full path. Choose a folder such as /home/you/gantry-models.`)
-    try {
-      await mkdir(folder, { recursive: true })
-      await access(folder, constants.W_OK)
-    } catch (error) {
-      throw new RpcError('invalid_input', `Gantry cannot write to ${folder} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}). Choose a folder you own.`)
-    }
-    return path.resolve(folder)
-  }
-
   const api: DomainImpl<typeof modelsApi.methods> = {
     'models.list': async ({ instanceId, runId }) => {
       const records = await listFor(hosts, instanceId, runId, platform.log)
@@ -151,7 +140,7 @@ export function createModelsService(deps: ModelsServiceDeps): ModelsService {
     'models.cancel': async ({ instanceId, runId, path: p }) => ({ cancelled: queue.cancel(instanceId, runId, p) }),
     'models.settings': async () => store.settings(),
     'models.updateSettings': async (patch) => {
-      if (patch.backupFolder !== undefined) patch.backupFolder = await checkFolder(patch.backupFolder)
+      if (patch.backupFolder !== undefined) patch.backupFolder = await checkBackupFolder(patch.backupFolder)
       const next = await store.updateSettings(patch)
       bus.emit('models.backup', await backups.history())
       return next
@@ -160,7 +149,7 @@ export function createModelsService(deps: ModelsServiceDeps): ModelsService {
       if (!platform.chooseFolder) return { supported: false, settings: await store.settings() }
       const folder = await platform.chooseFolder('Choose the folder for model backups')
       if (!folder) return { supported: true, settings: await store.settings() }
-      return { supported: true, settings: await store.updateSettings({ backupFolder: await checkFolder(folder) }) }
+      return { supported: true, settings: await store.updateSettings({ backupFolder: await checkBackupFolder(folder) }) }
     },
     'models.backupNow': async ({ instanceId }) => backups.run('manual', instanceId ?? null, null),
     'models.backupHistory': async () => backups.history(),
