@@ -61,6 +61,16 @@ function cookieToken(header: string | undefined): string | undefined {
   return undefined
 }
 
+/** The request target's decoded path and query, or null when it does not parse (a 400). */
+function parseTarget(target: string | undefined): { pathname: string; query: URLSearchParams } | null {
+  try {
+    const url = new URL(target ?? '/', 'http://127.0.0.1')
+    return { pathname: decodeURIComponent(url.pathname), query: url.searchParams }
+  } catch {
+    return null
+  }
+}
+
 export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const token = options.token ?? randomBytes(24).toString('hex')
   const staticRoot = path.resolve(options.staticDir)
@@ -68,16 +78,17 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`])
   const allowedOrigins = () => new Set([`http://127.0.0.1:${port}`, `http://localhost:${port}`])
 
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1')
+  const handleRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const send = (status: number, body: string) => {
       res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
       res.end(body)
     }
+    const target = parseTarget(req.url)
+    if (!target) return send(400, 'Bad request: the address does not parse.')
     if (!allowedHosts().has(req.headers.host ?? '')) return send(421, 'Wrong Host header: open the URL Gantry printed.')
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'Method not allowed.')
 
-    const queryToken = url.searchParams.get('token') ?? undefined
+    const queryToken = target.query.get('token') ?? undefined
     if (tokensEqual(queryToken, token)) {
       // Trade the URL token for a cookie, and drop it from the address bar.
       res.writeHead(302, {
@@ -91,7 +102,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       return send(401, 'Gantry needs the access token: open the full URL printed by `npm run web` (it ends with ?token=…).')
     }
 
-    const relative = decodeURIComponent(url.pathname) === '/' ? 'index.html' : decodeURIComponent(url.pathname).slice(1)
+    const relative = target.pathname === '/' ? 'index.html' : target.pathname.slice(1)
     const file = path.resolve(staticRoot, relative)
     if (!file.startsWith(staticRoot + path.sep) || !existsSync(file) || !statSync(file).isFile()) return send(404, 'Not found.')
     res.writeHead(200, {
@@ -102,20 +113,38 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       'cache-control': 'no-store',
     })
     if (req.method === 'HEAD') return res.end()
-    createReadStream(file).pipe(res)
+    createReadStream(file)
+      .on('error', () => res.destroy())
+      .pipe(res)
+  }
+
+  // One request's failure answers that request and nothing else: the process never dies of it.
+  const server = http.createServer((req, res) => {
+    try {
+      handleRequest(req, res)
+    } catch {
+      if (!res.headersSent) res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end('Bad request.')
+      else res.destroy()
+    }
   })
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES })
   server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1')
     const refuse = (status: string) => {
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
     }
-    if (url.pathname !== '/rpc') return refuse('404 Not Found')
+    socket.on('error', () => socket.destroy())
+    const target = parseTarget(req.url)
+    if (!target) return refuse('400 Bad Request')
+    if (target.pathname !== '/rpc') return refuse('404 Not Found')
     if (!allowedHosts().has(req.headers.host ?? '')) return refuse('421 Misdirected Request')
     if (!allowedOrigins().has(req.headers.origin ?? '')) return refuse('403 Forbidden')
     if (!tokensEqual(cookieToken(req.headers.cookie), token)) return refuse('401 Unauthorized')
-    wss.handleUpgrade(req, socket, head, (ws) => attach(ws))
+    try {
+      wss.handleUpgrade(req, socket, head, (ws) => attach(ws))
+    } catch {
+      refuse('400 Bad Request')
+    }
   })
 
   function attach(ws: WebSocket) {
@@ -134,7 +163,11 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       } catch {
         raw = null
       }
-      connection.receive(raw)
+      try {
+        connection.receive(raw)
+      } catch (error) {
+        options.services.bus.emit('app.notification', { level: 'error', title: 'A request from the window failed', body: error instanceof Error ? error.message : String(error) })
+      }
     })
     ws.on('close', () => connection.close())
     ws.on('error', () => connection.close())
