@@ -11,7 +11,9 @@ import { setUpThisComputer } from './steps'
 
 const PYTHON = process.env.GANTRY_PYTHON ?? 'python3'
 
-test.use({ appEnv: { GANTRY_PROGRESS_INTERVAL_S: '0.3', GANTRY_ATTACH_HEARTBEAT_S: '1' } })
+// The supervisor runs the fake trainer through its environment knob; no plan can choose the program.
+const GANTRY_TRAINER_COMMAND = JSON.stringify([PYTHON, path.join(ROOT, 'remote', 'tests', 'fake_trainer.py')])
+test.use({ appEnv: { GANTRY_PROGRESS_INTERVAL_S: '0.3', GANTRY_ATTACH_HEARTBEAT_S: '1', GANTRY_TRAINER_COMMAND } })
 
 function fakePlan() {
   const game = (name: string, target: number) => ({ game: name, backend: 'builtin', target_episodes: target, trainer_args: { fake_episodes_per_sec: 12, fake_metrics_s: 0.2 } })
@@ -19,7 +21,6 @@ function fakePlan() {
     name: 'e2e fake trainer plan',
     slots: 3,
     games: [game('breakout', 360), game('freeway', 300), game('asterix', 240)],
-    trainer_command: [PYTHON, path.join(ROOT, 'remote', 'tests', 'fake_trainer.py')],
     gpu_sample_s: 1,
   }
 }

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { parseEventLine, PROTOCOL_VERSION } from '../src/shared/remoteProtocol'
+import { methods } from '../src/shared/api/runs'
+import { FAILURE_CAUSES, GameStatus, MAX_PLAN_GAMES, parseEventLine, Plan, PROTOCOL_VERSION } from '../src/shared/remoteProtocol'
 
 const GOLDEN = path.resolve(__dirname, '..', 'remote', 'tests', 'fixtures', 'events.v1.jsonl')
 
@@ -38,5 +39,47 @@ describe('remote protocol v1', () => {
     expect(parseEventLine(JSON.stringify({ v: 1, type: 'brand_new', ts: 1, run: 'r', seq: 7 }))).toEqual({ kind: 'unknown_type', type: 'brand_new', seq: 7 })
     expect(parseEventLine('{"v":1,"type":"progress","ts":1,"run":"r","seq":2,"game":"x"}').kind).toBe('invalid')
     expect(parseEventLine('not json').kind).toBe('invalid')
+  })
+})
+
+describe('failure causes', () => {
+  const failed = (cause: unknown) => JSON.stringify({ v: 1, type: 'game_failed', ts: 1, run: 'r', seq: 3, game: 'breakout', cause, detail: null })
+
+  it('reads a cause this app does not know (a newer host) as other, and keeps the known ones', () => {
+    for (const [cause, expected] of [['preempted', 'other'], ['', 'other'], [42, 'other'], ['oom', 'oom'], ['frozen', 'frozen']] as const) {
+      const parsed = parseEventLine(failed(cause))
+      expect(parsed.kind).toBe('event')
+      if (parsed.kind === 'event' && parsed.event.type === 'game_failed') expect(parsed.event.cause).toBe(expected)
+    }
+    const status = GameStatus.parse({ game: 'breakout', backend: 'builtin', state: 'failed', episodes: 1, target_episodes: 5, restarts: 0, mean_return: null, global_step: 1, cause: 'gpu_fell_off_the_bus', detail: null })
+    expect(status.cause).toBe('other')
+    expect(FAILURE_CAUSES).toContain('other')
+  })
+})
+
+describe('plans', () => {
+  const game = { game: 'breakout', backend: 'builtin', target_episodes: 10 }
+  const plan = { name: 'p', slots: 1, games: [game] }
+  const launch = methods['runs.launch'].input
+
+  it('accepts the shipped plan shape', () => {
+    expect(Plan.safeParse({ ...plan, games: [{ ...game, est_hours: 1, trainer_args: { num_envs: 64, device: 'cpu', anneal_lr: true } }] }).success).toBe(true)
+  })
+
+  it('keeps the trainer program out of the launch API', () => {
+    const result = launch.safeParse({ instanceId: 'local', plan: { ...plan, trainer_command: ['/bin/sh', '-c', 'id'] } })
+    expect(result.success).toBe(false)
+  })
+
+  it.each([
+    ['a newline after the game name', { ...plan, games: [{ ...game, game: 'Pong\n' }] }],
+    ['a game name that is a flag', { ...plan, games: [{ ...game, game: '--help' }] }],
+    ['trainer_args that set run_dir', { ...plan, games: [{ ...game, trainer_args: { run_dir: '/tmp' } }] }],
+    ['trainer_args that negate resume', { ...plan, games: [{ ...game, trainer_args: { no_resume: true } }] }],
+    ['an infinite heartbeat timeout', { ...plan, heartbeat_timeout_s: Infinity }],
+    ['a misspelt field', { ...plan, games: [{ ...game, target_episode: 5 }] }],
+    ['too many games', { ...plan, games: Array.from({ length: MAX_PLAN_GAMES + 1 }, (_, i) => ({ ...game, game: `g${i}` })) }],
+  ])('refuses %s', (_label, bad) => {
+    expect(Plan.safeParse(bad).success).toBe(false)
   })
 })

@@ -62,7 +62,7 @@ def cmd_start(args: argparse.Namespace) -> int:
                             "Use `status --run %s` or `attach --run %s`." % (run_id, run_id, run_id))
         if existing.get("state") == "completed":
             raise UserError("run_completed", "Run %s already completed. Start a new run with --plan." % run_id)
-        stored = atomic.read_json(os.path.join(path, "plan.json"))
+        stored = load_plan_file(os.path.join(path, "plan.json"))
         if plan is not None and plan != stored:
             raise UserError("plan_mismatch", "Run %s was started with a different plan. Omit --plan to resume it "
                             "as it was, or pick a new --run-id." % run_id)

@@ -5,7 +5,9 @@ import secrets
 import time
 from typing import List, Optional
 
-_RUN_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+# One path segment: no separators, no "..", not hidden, not a flag. Always used with fullmatch
+# ("$" would accept a trailing newline).
+_RUN_ID_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
 
 
 class UserError(Exception):
@@ -27,11 +29,11 @@ def new_run_id() -> str:
 
 def validate_run_id(run_id: str) -> str:
     # Run ids become directory names, so anything that could escape runs/ is refused.
-    if not _RUN_ID_RE.match(run_id) or ".." in run_id or run_id.startswith("."):
+    if not _RUN_ID_RE.fullmatch(run_id) or ".." in run_id:
         raise UserError(
             "bad_run_id",
             "Run id %r is not allowed: use 1-128 letters, digits, '.', '_' or '-' "
-            "(no '..', not starting with '.')." % run_id,
+            "(no '..', not starting with '.' or '-')." % run_id,
         )
     return run_id
 
@@ -67,4 +69,4 @@ def list_run_ids(root: str) -> List[str]:
         names = os.listdir(runs_dir(root))
     except FileNotFoundError:
         return []
-    return [n for n in names if _RUN_ID_RE.match(n) and os.path.isdir(run_dir(root, n))]
+    return [n for n in names if _RUN_ID_RE.fullmatch(n) and ".." not in n and os.path.isdir(run_dir(root, n))]

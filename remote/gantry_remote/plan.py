@@ -1,5 +1,6 @@
 """Plan files: validation with messages a user can act on, queue order, trainer command lines."""
 import json
+import math
 import os
 import re
 import sys
@@ -10,8 +11,15 @@ from .paths import UserError, package_parent, venv_python
 BACKENDS = ("envpool", "ale", "builtin")
 BUILTIN_GAMES = ("breakout", "freeway", "space_invaders", "seaquest", "asterix")
 DEFAULT_RESTART = {"max_restarts": 5, "backoff_s": [10, 30, 90, 300]}
-_GAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_ARG_RE = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+MAX_GAMES = 256
+# Game names become directory names and trainer arguments: one path segment, never a flag.
+_GAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,63}")
+_ARG_RE = re.compile(r"[A-Za-z0-9_]{1,64}")
+# Flags the supervisor sets itself; a plan's trainer_args may not override (or negate) them.
+SUPERVISOR_FLAGS = ("run_dir", "game", "backend", "target_episodes", "resume")
+_OWNED_ARGS = frozenset(SUPERVISOR_FLAGS + tuple("no_" + f for f in SUPERVISOR_FLAGS))
+# Tests run the fake trainer through this; the launch API and plan files cannot choose the program.
+TRAINER_COMMAND_ENV = "GANTRY_TRAINER_COMMAND"
 
 
 def _bad(message: str) -> UserError:
@@ -23,7 +31,8 @@ def _is_int(v: Any) -> bool:
 
 
 def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v
+    """A finite JSON number (json.loads accepts NaN and Infinity)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
 def load_plan_file(path: str) -> Dict[str, Any]:
@@ -36,7 +45,10 @@ def load_plan_file(path: str) -> Dict[str, Any]:
         data = json.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as e:
         raise _bad("Plan file %s is not valid JSON (%s)." % (path, e))
-    return validate_plan(data)
+    try:
+        return validate_plan(data)
+    except UserError as e:
+        raise UserError(e.code, "Plan file %s: %s" % (path, e.message))
 
 
 def _validate_game(index: int, entry: Any) -> Dict[str, Any]:
@@ -44,8 +56,8 @@ def _validate_game(index: int, entry: Any) -> Dict[str, Any]:
     if not isinstance(entry, dict):
         raise _bad("%s must be an object like {\"game\": \"Pong\", \"backend\": \"envpool\", \"target_episodes\": 3000}." % where)
     game = entry.get("game")
-    if not isinstance(game, str) or not _GAME_RE.match(game):
-        raise _bad("%s.game is missing or invalid: use 1-64 letters, digits, '_' or '-'." % where)
+    if not isinstance(game, str) or not _GAME_RE.fullmatch(game):
+        raise _bad("%s.game is missing or invalid: use 1-64 letters, digits, '_' or '-', not starting with '-'." % where)
     where = "game %s" % game
     backend = entry.get("backend")
     if backend not in BACKENDS:
@@ -67,10 +79,15 @@ def _validate_game(index: int, entry: Any) -> Dict[str, Any]:
     if not isinstance(args, dict):
         raise _bad("%s: trainer_args must be an object like {\"num_envs\": 64}." % where)
     for key, value in args.items():
-        if not _ARG_RE.match(key):
+        if not isinstance(key, str) or not _ARG_RE.fullmatch(key):
             raise _bad("%s: trainer_args key %r is invalid; use letters, digits and '_'." % (where, key))
+        if key in _OWNED_ARGS:
+            raise _bad("%s: trainer_args.%s is set by the supervisor (%s); remove it from trainer_args." % (
+                where, key, ", ".join(SUPERVISOR_FLAGS)))
         if value is not None and not isinstance(value, (str, int, float, bool)):
             raise _bad("%s: trainer_args.%s must be a string, number, true/false or null." % (where, key))
+        if isinstance(value, float) and not math.isfinite(value):
+            raise _bad("%s: trainer_args.%s must be a finite number (got %r)." % (where, key, value))
     out["trainer_args"] = dict(args)
     return out
 
@@ -88,6 +105,11 @@ def validate_plan(data: Any) -> Dict[str, Any]:
     games_in = data.get("games")
     if not isinstance(games_in, list) or not games_in:
         raise _bad("The plan needs a non-empty \"games\" list.")
+    if len(games_in) > MAX_GAMES:
+        raise _bad("The plan lists %d games; a plan may have at most %d. Split it into several runs." % (
+            len(games_in), MAX_GAMES))
+    if "trainer_command" in data:
+        raise _bad("\"trainer_command\" is not a plan field: the host decides which trainer program runs.")
     games = [_validate_game(i, g) for i, g in enumerate(games_in)]
     seen: Dict[str, str] = {}
     for g in games:
@@ -118,11 +140,6 @@ def validate_plan(data: Any) -> Dict[str, Any]:
         if not _is_number(value) or value <= 0:
             raise _bad("\"%s\" must be a number of seconds > 0 (got %r)." % (key, value))
         plan[key] = value
-    command = data.get("trainer_command")
-    if command is not None:
-        if not isinstance(command, list) or not command or not all(isinstance(c, str) and c for c in command):
-            raise _bad("\"trainer_command\" must be a non-empty list of strings (an argv prefix).")
-        plan["trainer_command"] = list(command)
     return plan
 
 
@@ -147,15 +164,30 @@ def trainer_flags(args: Dict[str, Any]) -> List[str]:
         elif value is False or value is None:
             continue
         else:
-            flags.extend([flag, str(value)])
+            # One token: a value such as "--resume" stays the value, never a flag of its own.
+            flags.append("%s=%s" % (flag, value))
     return flags
 
 
-def trainer_argv(plan: Dict[str, Any], game: Dict[str, Any], run_dir_for_game: str, root: str, resume: bool) -> List[str]:
-    prefix: Optional[List[str]] = plan.get("trainer_command")
-    if not prefix:
-        prefix = [venv_python(root) or sys.executable, "-m", "gantry_remote", "train"]
-    argv = list(prefix) + [
+def trainer_command(root: str) -> List[str]:
+    """The trainer program: gantry's own, or the argv prefix in $GANTRY_TRAINER_COMMAND (a JSON
+    list of strings; tests use it to run the fake trainer)."""
+    raw = os.environ.get(TRAINER_COMMAND_ENV)
+    if not raw:
+        return [venv_python(root) or sys.executable, "-m", "gantry_remote", "train"]
+    try:
+        command = json.loads(raw)
+    except ValueError:
+        command = None
+    if not isinstance(command, list) or not command or not all(isinstance(c, str) and c for c in command):
+        raise UserError("bad_environment", "%s must be a JSON list of non-empty strings (got %r). Fix or unset it." % (
+            TRAINER_COMMAND_ENV, raw))
+    return command
+
+
+def trainer_argv(command: List[str], game: Dict[str, Any], run_dir_for_game: str, resume: bool) -> List[str]:
+    """command: trainer_command(root), checked once when the supervisor starts."""
+    argv = list(command) + [
         "--game", game["game"],
         "--backend", game["backend"],
         "--run-dir", run_dir_for_game,

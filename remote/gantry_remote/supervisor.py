@@ -12,11 +12,11 @@ import sys
 import time
 from typing import Any, Dict, List, Optional
 
-from . import atomic, control, failure, gpu, procs, runlock, trainer_files
+from . import control, failure, gpu, procs, runlock, trainer_files
 from . import state as run_state
 from .journal import Journal
 from .paths import game_dir, run_dir
-from .plan import game_by_name, trainer_argv, trainer_env
+from .plan import game_by_name, load_plan_file, trainer_argv, trainer_command, trainer_env
 
 
 def _env_float(name: str, default: float) -> float:
@@ -31,7 +31,9 @@ class Supervisor:
         self.root = root
         self.run_id = run_id
         self.run_path = run_dir(root, run_id)
-        self.plan: Dict[str, Any] = atomic.read_json(os.path.join(self.run_path, "plan.json"))
+        # plan.json sits on a disk anyone with the account can edit: validated again on every start.
+        self.plan: Dict[str, Any] = load_plan_file(os.path.join(self.run_path, "plan.json"))
+        self.trainer_command = trainer_command(root)
         # Intervals are env-tunable so tests run in seconds; defaults suit multi-day runs.
         self.tick_s = _env_float("GANTRY_TICK_S", 1.0)
         self.progress_interval_s = _env_float("GANTRY_PROGRESS_INTERVAL_S", 30.0)
@@ -408,7 +410,7 @@ class Supervisor:
         path = self.game_path(name)
         os.makedirs(path, exist_ok=True)
         resume = trainer_files.has_checkpoint(path)
-        argv = trainer_argv(self.plan, game_by_name(self.plan, name), path, self.root, resume)
+        argv = trainer_argv(self.trainer_command, game_by_name(self.plan, name), path, resume)
         g["attempt"] += 1
         try:
             with open(os.path.join(path, "train.log"), "ab") as log:

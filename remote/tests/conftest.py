@@ -23,6 +23,8 @@ FAST_ENV = {
     "GANTRY_STOP_GRACE_S": "5",
     "GANTRY_ATTACH_HEARTBEAT_S": "0.5",
     "PYTHONPATH": REMOTE,
+    # The supervisor runs the fake trainer instead of gantry's (plans cannot choose the program).
+    "GANTRY_TRAINER_COMMAND": json.dumps([sys.executable, FAKE_TRAINER]),
 }
 
 
@@ -86,7 +88,6 @@ class Rig:
             "restart": fields.pop("restart", {"max_restarts": 3, "backoff_s": [0.2]}),
             "heartbeat_timeout_s": fields.pop("heartbeat_timeout_s", 30),
             "gpu_sample_s": fields.pop("gpu_sample_s", 5),
-            "trainer_command": [sys.executable, FAKE_TRAINER],
         }
         plan.update(fields)
         path = os.path.join(self.root, "plan-%d.json" % time.monotonic_ns())

@@ -50,7 +50,7 @@ def read_json(path, default=None):
 
 def parse_args(argv):
     env = os.environ.get
-    p = argparse.ArgumentParser()
+    p = argparse.ArgumentParser(allow_abbrev=False)
     p.add_argument("--game", required=True)
     p.add_argument("--backend", default="builtin")
     p.add_argument("--run-dir", required=True)

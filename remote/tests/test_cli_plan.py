@@ -1,11 +1,14 @@
 """Plan validation through the real CLI, plan helpers, and the plans shipped in resources/."""
 import json
 import os
+import subprocess
+import sys
 
 import pytest
 
 from conftest import REPO, fake_game
-from gantry_remote.plan import load_plan_file, queue_order, trainer_argv, validate_plan
+from gantry_remote.paths import UserError
+from gantry_remote.plan import load_plan_file, queue_order, trainer_argv, trainer_command, validate_plan
 
 GOOD = {"name": "p", "games": [{"game": "breakout", "backend": "builtin", "target_episodes": 10}]}
 
@@ -28,6 +31,18 @@ BAD_PLANS = [
     ("bad backoff", dict(GOOD, restart={"max_restarts": 2, "backoff_s": []}), "backoff_s"),
     ("bad trainer args", with_games(dict(GOOD["games"][0], trainer_args={"num envs": 3})), "trainer_args key"),
     ("path in game name", with_games({"game": "../x", "backend": "envpool", "target_episodes": 5}), "games[0].game"),
+    ("newline after game name", with_games({"game": "Pong\n", "backend": "envpool", "target_episodes": 5}), "games[0].game"),
+    ("game name is a flag", with_games({"game": "--help", "backend": "envpool", "target_episodes": 5}), "games[0].game"),
+    ("trainer_args sets run_dir", with_games(dict(GOOD["games"][0], trainer_args={"run_dir": "/tmp/x"})), "set by the supervisor"),
+    ("trainer_args sets resume", with_games(dict(GOOD["games"][0], trainer_args={"resume": True})), "set by the supervisor"),
+    ("trainer_args unsets resume", with_games(dict(GOOD["games"][0], trainer_args={"no_resume": True})), "set by the supervisor"),
+    ("trainer_args sets game", with_games(dict(GOOD["games"][0], trainer_args={"game": "Pong"})), "set by the supervisor"),
+    ("infinite heartbeat", dict(GOOD, heartbeat_timeout_s=float("inf")), "heartbeat_timeout_s"),
+    ("infinite estimate", with_games(dict(GOOD["games"][0], est_hours=float("inf"))), "est_hours"),
+    ("infinite backoff", dict(GOOD, restart={"max_restarts": 2, "backoff_s": [float("inf")]}), "backoff_s"),
+    ("infinite trainer arg", with_games(dict(GOOD["games"][0], trainer_args={"learning_rate": float("-inf")})), "finite"),
+    ("too many games", with_games(*[{"game": "g%d" % i, "backend": "envpool", "target_episodes": 5} for i in range(257)]), "at most 256"),
+    ("plan picks the trainer program", dict(GOOD, trainer_command=["/bin/sh", "-c", "id"]), "trainer_command"),
 ]
 
 
@@ -47,8 +62,8 @@ def test_missing_plan_file_and_bad_run_id(rig):
     rc, out = rig.cli("start", "--plan", os.path.join(rig.root, "nope.json"))
     assert rc == 2 and out["error"]["code"] == "plan_not_found"
     plan = rig.plan([fake_game("breakout", 5)])
-    for bad in ("../escape", "a/b", "..", ".hidden", "x" * 200):
-        rc, out = rig.cli("start", "--plan", plan, "--run-id", bad)
+    for bad in ("../escape", "a/b", "..", ".hidden", "x" * 200, "run\n", "-run"):
+        rc, out = rig.cli("start", "--plan", plan, "--run-id=" + bad)
         assert rc == 2 and out["error"]["code"] == "bad_run_id", bad
     assert not os.path.exists(os.path.join(rig.root, "runs"))
     rc, out = rig.cli("status")
@@ -80,10 +95,10 @@ def test_queue_order_and_trainer_flags():
         {"game": "freeway", "backend": "builtin", "target_episodes": 500},
     ]})
     assert queue_order(plan) == ["MsPacman", "Pong", "freeway", "breakout"]
-    argv = trainer_argv(plan, plan["games"][1], "/r/games/MsPacman", "/nonexistent-root", resume=True)
+    argv = trainer_argv(trainer_command("/nonexistent-root"), plan["games"][1], "/r/games/MsPacman", resume=True)
     assert argv[1:4] == ["-m", "gantry_remote", "train"]
     assert argv[4:] == ["--game", "MsPacman", "--backend", "envpool", "--run-dir", "/r/games/MsPacman",
-                        "--target-episodes", "30000", "--resume", "--num-envs", "64", "--device", "cpu", "--anneal-lr"]
+                        "--target-episodes", "30000", "--resume", "--num-envs=64", "--device=cpu", "--anneal-lr"]
     assert plan["restart"] == {"max_restarts": 5, "backoff_s": [10, 30, 90, 300]}
     assert plan["heartbeat_timeout_s"] == 300 and plan["gpu_sample_s"] == 10 and plan["slots"] == 6
 
@@ -99,3 +114,48 @@ def test_shipped_plans_are_valid():
     assert demo["slots"] == 3
     assert sorted(g["game"] for g in demo["games"]) == ["asterix", "breakout", "freeway", "seaquest", "space_invaders"]
     assert all(g["backend"] == "builtin" and g["trainer_args"]["device"] == "auto" for g in demo["games"])
+
+
+def test_a_trainer_arg_value_cannot_become_a_flag():
+    from gantry_remote.ppo import parse_args
+    plan = validate_plan(with_games(dict(GOOD["games"][0], trainer_args={"device": "--resume"})))
+    argv = trainer_argv(trainer_command("/nonexistent-root"), plan["games"][0], "/r/games/breakout", resume=False)
+    assert argv[-1] == "--device=--resume"
+    args = parse_args(argv[4:])
+    assert args.device == "--resume" and args.resume is False
+
+
+def test_the_trainer_program_comes_from_the_host_environment_only(monkeypatch):
+    monkeypatch.delenv("GANTRY_TRAINER_COMMAND", raising=False)
+    assert trainer_command("/nonexistent-root")[1:] == ["-m", "gantry_remote", "train"]
+    monkeypatch.setenv("GANTRY_TRAINER_COMMAND", '["/usr/bin/python3", "/x/fake_trainer.py"]')
+    assert trainer_command("/nonexistent-root") == ["/usr/bin/python3", "/x/fake_trainer.py"]
+    for bad in ("python3 x.py", "[]", '[""]', '[1]'):
+        monkeypatch.setenv("GANTRY_TRAINER_COMMAND", bad)
+        with pytest.raises(UserError) as e:
+            trainer_command("/nonexistent-root")
+        assert "GANTRY_TRAINER_COMMAND" in e.value.message
+
+
+def test_resume_validates_the_stored_plan_again(rig):
+    run_id = rig.start(rig.plan([fake_game("breakout", 10)]), "--run-id", "tampered")
+    rig.wait_finished(run_id)
+    state_path = os.path.join(rig.run_path(run_id), "state.json")
+    st = rig.state(run_id)
+    st["state"] = "stopped"  # resumable again
+    with open(state_path, "w") as f:
+        json.dump(st, f)
+    plan_path = os.path.join(rig.run_path(run_id), "plan.json")
+    with open(plan_path) as f:
+        stored = json.load(f)
+    stored["games"][0]["trainer_args"] = {"run_dir": "/tmp/elsewhere"}
+    with open(plan_path, "w") as f:
+        json.dump(stored, f)
+    rc, out = rig.cli("start", "--run-id", run_id)
+    assert rc == 2 and out["error"]["code"] == "bad_plan", out
+    assert "plan.json" in out["error"]["message"] and "set by the supervisor" in out["error"]["message"]
+    # The supervisor itself refuses it too (it is what a crash-restart would run).
+    proc = subprocess.run(
+        [sys.executable, "-m", "gantry_remote", "supervise", "--root", rig.root, "--run-id", run_id],
+        capture_output=True, env=rig.env, timeout=30)
+    assert proc.returncode == 2 and b"bad_plan" in proc.stdout + proc.stderr

@@ -53,7 +53,6 @@ def test_supervisor_survives_enospc_on_every_write_for_a_while(rig):
         "name": "disk", "slots": 2,
         "games": [fake_game("breakout", 40, fake_episodes_per_sec=20), fake_game("freeway", 30, fake_episodes_per_sec=20)],
         "restart": {"max_restarts": 1, "backoff_s": [0.2]}, "heartbeat_timeout_s": 30, "gpu_sample_s": 5,
-        "trainer_command": [sys.executable, os.path.join(REMOTE, "tests", "fake_trainer.py")],
     })
     run_id = "disk-full"
     path = rig.run_path(run_id)

@@ -15,7 +15,10 @@ const common = {
   seq: z.number().int().nonnegative(),
 }
 const game = z.string().min(1).max(64)
-export const FailureCause = z.enum(['crash', 'oom', 'nan', 'signal', 'frozen', 'other'])
+/** Why a trainer stopped (remote/PROTOCOL.md). A cause this app does not know yet (a newer host) reads as 'other'. */
+export const FAILURE_CAUSES = ['crash', 'oom', 'nan', 'signal', 'frozen', 'other'] as const
+export const FailureCause = z.enum(FAILURE_CAUSES).catch('other')
+export type FailureCause = z.infer<typeof FailureCause>
 
 export const GpuSample = z.object({
   index: z.number().int(),
@@ -123,7 +126,7 @@ export const GameStatus = z.object({
   restarts: z.number().int(),
   mean_return: num.nullable(),
   global_step: z.number().int(),
-  cause: z.string().nullable(),
+  cause: FailureCause.nullable(),
   detail: z.string().nullable(),
 })
 export const StatusResult = z.object({
@@ -138,22 +141,32 @@ export const StatusResult = z.object({
 })
 
 // ---- plans ---------------------------------------------------------------------------------
+// The same rules as remote/gantry_remote/plan.py (PROTOCOL.md "Plan"); objects are strict so a
+// misspelt field is an error, and no field can choose the program the host runs.
+
+/** Flags the supervisor passes to every trainer; a plan's trainer_args may not set or negate them. */
+export const SUPERVISOR_FLAGS = ['run_dir', 'game', 'backend', 'target_episodes', 'resume'] as const
+const ownedArgs = new Set<string>(SUPERVISOR_FLAGS.flatMap((f) => [f, `no_${f}`]))
+export const MAX_PLAN_GAMES = 256
 
 const TrainerArgValue = z.union([z.string(), z.number(), z.boolean(), z.null()])
-export const PlanGame = z.object({
-  game: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'Game names use 1-64 letters, digits, "_" or "-".'),
+const TrainerArgKey = z
+  .string()
+  .regex(/^[A-Za-z0-9_]{1,64}$/, 'Trainer argument names use 1-64 letters, digits or "_".')
+  .refine((key) => !ownedArgs.has(key), `The supervisor sets ${SUPERVISOR_FLAGS.join(', ')} itself; remove them from trainer_args.`)
+export const PlanGame = z.strictObject({
+  game: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/, 'Game names use 1-64 letters, digits, "_" or "-", and do not start with "-".'),
   backend: z.enum(['envpool', 'ale', 'builtin']),
   target_episodes: z.number().int().positive(),
   est_hours: z.number().nonnegative().optional(),
-  trainer_args: z.record(z.string().regex(/^[A-Za-z0-9_]{1,64}$/), TrainerArgValue).optional(),
+  trainer_args: z.record(TrainerArgKey, TrainerArgValue).optional(),
 })
-export const Plan = z.object({
+export const Plan = z.strictObject({
   name: z.string().min(1).max(200),
   slots: z.number().int().min(1).max(256),
-  games: z.array(PlanGame).min(1).max(64),
-  restart: z.object({ max_restarts: z.number().int().nonnegative(), backoff_s: z.array(z.number().nonnegative()).min(1) }).optional(),
+  games: z.array(PlanGame).min(1).max(MAX_PLAN_GAMES, `A plan may have at most ${MAX_PLAN_GAMES} games; split it into several runs.`),
+  restart: z.strictObject({ max_restarts: z.number().int().nonnegative(), backoff_s: z.array(z.number().nonnegative()).min(1) }).optional(),
   heartbeat_timeout_s: z.number().positive().optional(),
   gpu_sample_s: z.number().positive().optional(),
-  trainer_command: z.array(z.string().min(1)).min(1).optional(),
 })
 export type Plan = z.infer<typeof Plan>

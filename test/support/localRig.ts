@@ -14,6 +14,13 @@ import type { HostSession } from '../../src/main/services/host/hostSession'
 export const REPO = path.resolve(__dirname, '..', '..')
 export const PYTHON = process.env.GANTRY_PYTHON ?? 'python3'
 export const FAKE_TRAINER = path.join(REPO, 'remote', 'tests', 'fake_trainer.py')
+/** The supervisor's knob for the trainer program (a plan cannot choose it): the fake trainer. */
+export const FAKE_TRAINER_ENV = { GANTRY_TRAINER_COMMAND: JSON.stringify([PYTHON, FAKE_TRAINER]) }
+
+/** Sessions created after this (they copy process.env) run the fake trainer. */
+export function useFakeTrainer(): void {
+  Object.assign(process.env, FAKE_TRAINER_ENV)
+}
 
 /** True when `ok`; otherwise false (skip) locally, or throws under CI=true so nothing is silently skipped. */
 export function requirePrerequisite(ok: boolean, what: string, install: string): boolean {
@@ -36,6 +43,7 @@ export interface LocalRig {
 
 export function createLocalRig(): LocalRig {
   const root = mkdtempSync(path.join(os.tmpdir(), 'gantry-rig-'))
+  useFakeTrainer()
   const session = createLocalSession({ root, remoteCodeDir: path.join(REPO, 'remote'), python: PYTHON })
   return {
     root,
@@ -48,13 +56,12 @@ export function createLocalRig(): LocalRig {
   }
 }
 
-/** A fast, deterministic plan on the fake trainer. */
+/** A fast, deterministic plan for the fake trainer (see useFakeTrainer). */
 export function fakePlan(games: Array<{ game: string; target: number; eps?: number }>, extra: Partial<Plan> = {}): Plan {
   return {
     name: 'fake trainer plan',
     slots: games.length,
     games: games.map((g) => ({ game: g.game, backend: 'builtin', target_episodes: g.target, trainer_args: { fake_episodes_per_sec: g.eps ?? 20, fake_metrics_s: 0.1 } })),
-    trainer_command: [PYTHON, FAKE_TRAINER],
     gpu_sample_s: 1,
     ...extra,
   }

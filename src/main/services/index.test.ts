@@ -11,10 +11,11 @@ import { createWebPlatform } from '../../web/webPlatform'
 import { createServices, type Services } from './index'
 import { createLocalSession } from './local/localSession'
 import { startRun } from './runs/supervisorControl'
-import { fakePlan, havePython, PYTHON, REPO } from '../../../test/support/localRig'
+import { fakePlan, havePython, PYTHON, REPO, useFakeTrainer } from '../../../test/support/localRig'
 
 describe.skipIf(!havePython())('services at start-up', () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gantry-services-'))
+  useFakeTrainer()
   const session = createLocalSession({ root: path.join(dataDir, 'this-computer'), remoteCodeDir: path.join(REPO, 'remote'), python: PYTHON })
   let services: Services | null = null
   beforeAll(() => {

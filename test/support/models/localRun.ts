@@ -4,8 +4,14 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { REPO_ROOT } from './onnxFixtures'
 
+const FAKE_TRAINER = path.join(REPO_ROOT, 'remote', 'tests', 'fake_trainer.py')
+
 function cli(root: string, args: string[]): unknown {
-  const r = spawnSync('python3', ['-m', 'gantry_remote', ...args, '--root', root], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: path.join(REPO_ROOT, 'remote') } })
+  const r = spawnSync('python3', ['-m', 'gantry_remote', ...args, '--root', root], {
+    encoding: 'utf8',
+    // The supervisor runs the fake trainer through its environment knob (a plan cannot choose the program).
+    env: { ...process.env, PYTHONPATH: path.join(REPO_ROOT, 'remote'), GANTRY_TRAINER_COMMAND: JSON.stringify(['python3', FAKE_TRAINER]) },
+  })
   if (r.status !== 0) throw new Error(`gantry_remote ${args[0]} failed: ${r.stdout}${r.stderr}`)
   return JSON.parse(r.stdout.trim().split('\n').pop()!)
 }
@@ -19,7 +25,6 @@ export async function finishedFakeRun(root: string, games = ['breakout', 'freewa
       name: 'models test',
       slots: games.length,
       games: games.map((game) => ({ game, backend: 'builtin', target_episodes: 30 })),
-      trainer_command: ['python3', path.join(REPO_ROOT, 'remote', 'tests', 'fake_trainer.py')],
       restart: { max_restarts: 1, backoff_s: [1] },
     }),
   )
