@@ -11,7 +11,7 @@ import sys
 import time
 from typing import Any, Dict, List, Optional
 
-from . import atomic, control, procs, trainer_files
+from . import atomic, control, procs, runlock, trainer_files
 from . import state as run_state
 from .paths import UserError, default_root, game_dir, new_run_id, run_dir, list_run_ids, validate_run_id
 from .plan import game_by_name, load_plan_file
@@ -58,8 +58,9 @@ def cmd_start(args: argparse.Namespace) -> int:
     existing = run_state.load(path)
     if existing is not None:
         if run_state.supervisor_alive(path):
-            raise UserError("run_running", "Run %s is already running (its supervisor is alive). "
-                            "Use `status --run %s` or `attach --run %s`." % (run_id, run_id, run_id))
+            owner = runlock.holder_pid(os.path.join(path, "supervisor.lock"))
+            raise UserError("run_running", "Run %s is already running (its supervisor, pid %s, is alive). "
+                            "Use `status --run %s` or `attach --run %s`." % (run_id, owner, run_id, run_id))
         if existing.get("state") == "completed":
             raise UserError("run_completed", "Run %s already completed. Start a new run with --plan." % run_id)
         stored = load_plan_file(os.path.join(path, "plan.json"))

@@ -11,19 +11,14 @@ import sys
 import time
 from typing import Any, Dict
 
+from . import runlock
 from .failure import log_tail
 from .paths import UserError
 from .plan import trainer_env
 
-_CONFIRM_TIMEOUT_S = 1.5
-
-
-def _lock_owner(lock_path: str) -> str:
-    try:
-        with open(lock_path, "rb") as f:
-            return f.read().decode("ascii", "replace").strip()
-    except OSError:
-        return ""
+# A loser gives up on the lock after runlock's wait (1 s) plus its start-up; on a loaded host that
+# can take several seconds, and until then we cannot say which supervisor won.
+_CONFIRM_TIMEOUT_S = 60.0
 
 
 def spawn_supervisor(root: str, run_id: str, run_path: str) -> Dict[str, Any]:
@@ -33,17 +28,21 @@ def spawn_supervisor(root: str, run_id: str, run_path: str) -> Dict[str, Any]:
     with open(log_path, "ab") as log:
         child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                  cwd=run_path, env=trainer_env(), start_new_session=True, close_fds=True)
-    # Confirm it took the lock (it writes its pid into the lock file) so a racing second start
-    # or an immediate crash is reported instead of a pid that is already gone.
+    # Answer only once the child holds the lock (it writes its pid into the lock file) or has
+    # exited: several concurrent starts then agree on the one live supervisor, and an immediate
+    # crash is reported instead of a pid that is already gone.
     deadline = time.monotonic() + _CONFIRM_TIMEOUT_S
-    while time.monotonic() < deadline:
+    while True:
         if child.poll() is not None:
             if child.returncode == 3:
-                raise UserError("run_running", "Run %s already has a live supervisor. Use `status --run %s`." % (run_id, run_id))
+                raise UserError("run_running", "Run %s already has a live supervisor (pid %s). Use `status --run %s`." % (
+                    run_id, runlock.holder_pid(lock_path), run_id))
             raise UserError("supervisor_died", "The supervisor exited at once (code %s). Last log lines: %s" % (
                 child.returncode, log_tail(log_path, 1500).strip()[-600:]))
         # Only the lock holder writes its pid there; probing the lock itself could race with it.
-        if _lock_owner(lock_path) == str(child.pid):
-            break
+        if runlock.owner(lock_path) == str(child.pid):
+            return {"run_id": run_id, "pid": child.pid}
+        if time.monotonic() > deadline:
+            raise UserError("supervisor_unconfirmed", "The supervisor (pid %d) did not take the run's lock within %.0f s. "
+                            "Check `status --run %s` and supervisor.log." % (child.pid, _CONFIRM_TIMEOUT_S, run_id))
         time.sleep(0.02)
-    return {"run_id": run_id, "pid": child.pid}

@@ -43,3 +43,22 @@ def is_held(path: str) -> bool:
         return True
     release(fd)
     return False
+
+
+def owner(path: str) -> str:
+    """The pid the lock holder wrote into the lock file ("" when none): only the holder writes it."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(32).decode("ascii", "replace").strip()
+    except OSError:
+        return ""
+
+
+def holder_pid(path: str, wait_s: float = 5.0) -> str:
+    """owner() of a held lock; a holder that has just taken it writes its pid a moment later."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        pid = owner(path)
+        if pid or time.monotonic() >= deadline or not is_held(path):
+            return pid or "unknown"
+        time.sleep(0.02)
