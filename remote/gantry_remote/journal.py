@@ -1,15 +1,17 @@
 """The run's append-only event journal (`events.jsonl`), protocol v1.
 
-Writer invariants: seq strictly increases from 1 and is never reused, even across supervisor
-restarts or a crash mid-write. On open we drop a torn (newline-less) last line, take the last
-complete line's seq, and never go below a floor (state.json's last_seq) in case the tail of the
-file was lost. An event that cannot be written (disk full) keeps its seq and is retried, so
-readers never see a gap.
+Writer invariants: the file holds seq 1..n with no gap and no repeat, even across supervisor
+restarts, a crash mid-write or a full disk. An event gets its seq only when it is written: one
+that cannot be written yet (ENOSPC, EIO) waits in memory, in order, and is retried; the caller
+stores both `last_seq` (the last seq written and fsynced) and `unwritten()` in state.json, so a
+supervisor that dies before the disk recovers leaves them to the next one, which writes them with
+the next free seqs. On open we drop a torn (newline-less) last line and take the last complete
+line's seq, never going below the stored last_seq.
 """
 import json
 import os
 import time
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from . import PROTOCOL_VERSION
 from .jsonl_tail import JsonLinesTail
@@ -50,35 +52,42 @@ def _last_complete_seq(path: str) -> int:
 
 
 class Journal:
-    def __init__(self, path: str, run_id: str, seq_floor: int = 0) -> None:
+    def __init__(self, path: str, run_id: str, seq_floor: int = 0, unwritten: Optional[List[Dict[str, Any]]] = None) -> None:
         self.path = path
         self.run_id = run_id
-        self.last_seq = max(_last_complete_seq(path), int(seq_floor or 0))
-        self._pending: List[bytes] = []
+        on_disk = _last_complete_seq(path)
+        floor = int(seq_floor or 0)
+        self.last_seq = max(on_disk, floor)
+        # Events written after the state that listed them as unwritten was saved are already on
+        # disk: they were the oldest pending ones, so drop that many from the front.
+        carried = [e for e in unwritten or [] if isinstance(e, dict) and isinstance(e.get("type"), str)]
+        self._pending: List[Dict[str, Any]] = carried[max(0, on_disk - floor):]
 
     @property
     def pending_count(self) -> int:
         return len(self._pending)
 
-    def append(self, event_type: str, **fields: Any) -> Dict[str, Any]:
-        self.last_seq += 1
-        event: Dict[str, Any] = {
-            "v": PROTOCOL_VERSION,
-            "type": event_type,
-            "ts": round(time.time(), 3),
-            "run": self.run_id,
-            "seq": self.last_seq,
-        }
-        event.update(fields)
-        self._pending.append((json.dumps(event, separators=(",", ":")) + "\n").encode())
-        self.flush()
-        return event
+    def unwritten(self) -> List[Dict[str, Any]]:
+        """Events waiting for the disk, oldest first, without seq (for state.json)."""
+        return [dict(e) for e in self._pending]
 
-    def flush(self) -> bool:
-        """Write pending lines in order; on failure leave the file as it was and keep them."""
+    def append(self, event_type: str, **fields: Any) -> None:
+        """Queue an event and try to write everything queued; OSError when the disk refuses (the
+        event stays queued and the next append or flush retries it)."""
+        event: Dict[str, Any] = {"v": PROTOCOL_VERSION, "type": event_type, "ts": round(time.time(), 3), "run": self.run_id}
+        event.update(fields)
+        self._pending.append(event)
+        self.flush()
+
+    def flush(self) -> None:
+        """Write queued events with the next seqs and fsync; on failure leave the file as it was."""
         if not self._pending:
-            return True
-        data = b"".join(self._pending)
+            return
+        lines = []
+        for offset, event in enumerate(self._pending, start=1):
+            line = dict(event, seq=self.last_seq + offset)
+            lines.append(json.dumps(line, separators=(",", ":")) + "\n")
+        data = "".join(lines).encode()
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             size_before = os.fstat(fd).st_size
@@ -86,6 +95,8 @@ class Journal:
                 written = 0
                 while written < len(data):
                     written += os.write(fd, data[written:])
+                # Only what is on the disk counts as written: state.json records last_seq.
+                os.fsync(fd)
             except OSError:
                 # A partial line would corrupt the journal for every reader: roll it back.
                 try:
@@ -95,8 +106,8 @@ class Journal:
                 raise
         finally:
             os.close(fd)
+        self.last_seq += len(self._pending)
         self._pending = []
-        return True
 
 
 class JournalReader(JsonLinesTail):

@@ -49,7 +49,8 @@ def new_state(run_id: str, plan: Dict[str, Any]) -> Dict[str, Any]:
         "started_ts": round(time.time(), 3),
         "updated_ts": round(time.time(), 3),
         "supervisor_pid": None,
-        "last_seq": 0,
+        "last_seq": 0,            # the last journal seq written and fsynced
+        "unwritten_events": [],   # events the disk refused, oldest first; written by the next writer
         "order": order,
         "games": {name: new_game(by_name[name]) for name in order},
     }

@@ -21,7 +21,15 @@ def stop_without_supervisor(run_path: str, grace_s: float) -> Dict[str, Any]:
         st = run_state.load(run_path)
         if st is None:
             raise UserError("unknown_run", "Run state is missing or unreadable in %s." % run_path)
-        journal = Journal(os.path.join(run_path, "events.jsonl"), st["run_id"], st.get("last_seq", 0))
+        journal = Journal(os.path.join(run_path, "events.jsonl"), st["run_id"], st.get("last_seq", 0),
+                          st.get("unwritten_events"))
+
+        def emit(event_type: str, **fields: Any) -> None:
+            try:
+                journal.append(event_type, **fields)
+            except OSError:
+                pass  # kept in state.json's unwritten_events; the next writer of this run writes it
+
         live: List[Tuple[int, int]] = []  # (pid, start time)
         for name, g in st["games"].items():
             if g["state"] == "running" and procs.is_same_process(g.get("pid"), g.get("pid_start")):
@@ -51,15 +59,16 @@ def stop_without_supervisor(run_path: str, grace_s: float) -> Dict[str, Any]:
             g.update(pid=None, pid_start=None, pending=None, next_start_ts=None)
             if trainer_files.completed(game_dir(run_path, name)) is not None:
                 g["state"] = "completed"
-                journal.append("game_completed", game=name, episodes=g.get("episodes", 0))
+                emit("game_completed", game=name, episodes=g.get("episodes", 0))
             else:
                 g["state"] = "stopped"
                 stopped.append(name)
-                journal.append("game_stopped", game=name)
+                emit("game_stopped", game=name)
         states = [g["state"] for g in st["games"].values()]
         st["state"] = "stopped" if "stopped" in states else ("failed" if "failed" in states else "completed")
-        journal.append("run_completed", state=st["state"])
+        emit("run_completed", state=st["state"])
         st["last_seq"] = journal.last_seq
+        st["unwritten_events"] = journal.unwritten()
         run_state.save(run_path, st)
         return {"run_id": st["run_id"], "state": st["state"], "stopped": stopped, "supervisor_alive": False}
     finally:

@@ -65,11 +65,12 @@ class Supervisor:
         try:
             self.journal.append(event_type, **fields)
         except OSError as e:
-            # The event keeps its seq and is retried every tick, so readers see no gap.
+            # Queued in order and retried every tick; it gets its seq when it is written.
             self.log("cannot write %s event yet (%s); will retry" % (event_type, e))
 
     def save_state(self) -> bool:
         self.state["last_seq"] = self.journal.last_seq
+        self.state["unwritten_events"] = self.journal.unwritten()
         self.state["supervisor_pid"] = os.getpid()
         try:
             run_state.save(self.run_path, self.state)
@@ -138,8 +139,9 @@ class Supervisor:
     def _start_up(self) -> None:
         loaded = run_state.load(self.run_path)
         self.state = loaded if loaded else run_state.new_state(self.run_id, self.plan)
-        self.journal = Journal(os.path.join(self.run_path, "events.jsonl"), self.run_id, self.state.get("last_seq", 0))
-        resumed = self.journal.last_seq > 0
+        self.journal = Journal(os.path.join(self.run_path, "events.jsonl"), self.run_id, self.state.get("last_seq", 0),
+                               self.state.get("unwritten_events"))
+        resumed = self.journal.last_seq > 0 or self.journal.pending_count > 0
         adopted: List[str] = []
         requeued: List[str] = []
         gone: List[Dict[str, Any]] = []

@@ -74,3 +74,66 @@ def rig_pids(rig, word):
         if word.encode() in args:
             out.append(pid)
     return out
+
+
+def prepared_run(rig, run_id, games, **fields):
+    """A run directory as `start` leaves it, for a supervisor we launch ourselves (under strace)."""
+    from gantry_remote import state as run_state
+    from gantry_remote.plan import validate_plan
+
+    plan = validate_plan(dict({"name": "faults", "slots": len(games), "games": games,
+                               "restart": {"max_restarts": 20, "backoff_s": [0.2]}, "heartbeat_timeout_s": 30,
+                               "gpu_sample_s": 5}, **fields))
+    path = rig.run_path(run_id)
+    os.makedirs(os.path.join(path, "games"))
+    with open(os.path.join(path, "plan.json"), "w") as f:
+        json.dump(plan, f)
+    run_state.save(path, run_state.new_state(run_id, plan))
+    return path
+
+
+def supervise_under_strace(rig, run_id, *strace_args):
+    path = rig.run_path(run_id)
+    log = open(os.path.join(path, "supervisor.log"), "ab")
+    return subprocess.Popen(
+        ["strace", "-qq", "-o", "/dev/null"] + list(strace_args)
+        + [sys.executable, "-m", "gantry_remote", "supervise", "--root", rig.root, "--run-id", run_id],
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=rig.env, cwd=REMOTE)
+
+
+def test_events_the_disk_refused_are_written_by_the_next_supervisor_without_a_gap(rig):
+    targets = {"breakout": 160, "freeway": 120}
+    path = prepared_run(rig, "enospc", [fake_game(g, t, fake_episodes_per_sec=20) for g, t in targets.items()])
+    events_path = os.path.join(path, "events.jsonl")
+    # Only events.jsonl is refused (-P): from its 4th write on the disk is "full", while state.json
+    # keeps being written. Then the supervisor dies before the disk recovers.
+    tracer = supervise_under_strace(rig, "enospc", "-P", events_path, "-e", "trace=write",
+                                    "-e", "inject=write:error=ENOSPC:when=4+")
+    log_path = os.path.join(path, "supervisor.log")
+    wait_until(lambda: open(log_path).read().count("cannot write") >= 8, timeout=30, what="refused journal writes")
+    from gantry_remote import runlock
+    supervisor = int(runlock.holder_pid(os.path.join(path, "supervisor.lock")))
+    os.kill(supervisor, 9)
+    tracer.wait(timeout=10)
+    on_disk = journal_lines(rig, "enospc")
+    saved = rig.state("enospc")
+    assert saved["last_seq"] == on_disk[-1]["seq"]  # the last seq written, not the last one queued
+    refused = [e["type"] for e in saved["unwritten_events"]]
+    assert len(refused) >= 3
+    # The trainers ran on; a new supervisor adopts them and writes what the disk refused first.
+    rig.ok("start", "--run-id", "enospc")
+    rig.wait_finished("enospc", timeout=60)
+    events = assert_sound_run(rig, "enospc", targets)
+    after = [e["type"] for e in events[len(on_disk):len(on_disk) + len(refused)]]
+    assert after == refused
+    assert rig.state("enospc")["unwritten_events"] == []
+
+
+def test_journal_fsync_errors_are_retried_without_a_gap_or_a_torn_line(rig):
+    targets = {"breakout": 100}
+    path = prepared_run(rig, "eio", [fake_game(g, t, fake_episodes_per_sec=20) for g, t in targets.items()])
+    tracer = supervise_under_strace(rig, "eio", "-P", os.path.join(path, "events.jsonl"), "-e", "trace=fsync",
+                                    "-e", "inject=fsync:error=EIO:when=3..12")
+    assert tracer.wait(timeout=60) == 0
+    assert_sound_run(rig, "eio", targets)
+    assert "Input/output error" in open(os.path.join(path, "supervisor.log")).read()
