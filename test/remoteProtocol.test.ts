@@ -66,6 +66,11 @@ describe('plans', () => {
     expect(Plan.safeParse({ ...plan, games: [{ ...game, est_hours: 1, trainer_args: { num_envs: 64, device: 'cpu', anneal_lr: true } }] }).success).toBe(true)
   })
 
+  it('takes the GPUs to use and the MPS mode', () => {
+    expect(Plan.safeParse({ ...plan, gpus: [1, 0], mps: 'off' }).success).toBe(true)
+    expect(Plan.safeParse({ ...plan, gpus: 'all', mps: 'auto' }).success).toBe(true)
+  })
+
   it('keeps the trainer program out of the launch API', () => {
     const result = launch.safeParse({ instanceId: 'local', plan: { ...plan, trainer_command: ['/bin/sh', '-c', 'id'] } })
     expect(result.success).toBe(false)
@@ -78,6 +83,8 @@ describe('plans', () => {
     ['trainer_args that negate resume', { ...plan, games: [{ ...game, trainer_args: { no_resume: true } }] }],
     ['an infinite heartbeat timeout', { ...plan, heartbeat_timeout_s: Infinity }],
     ['a misspelt field', { ...plan, games: [{ ...game, target_episode: 5 }] }],
+    ['a GPU listed twice', { ...plan, gpus: [0, 0] }],
+    ['an unknown MPS mode', { ...plan, mps: 'on' }],
     ['too many games', { ...plan, games: Array.from({ length: MAX_PLAN_GAMES + 1 }, (_, i) => ({ ...game, game: `g${i}` })) }],
   ])('refuses %s', (_label, bad) => {
     expect(Plan.safeParse(bad).success).toBe(false)

@@ -140,7 +140,22 @@ def validate_plan(data: Any) -> Dict[str, Any]:
         if not _is_number(value) or value <= 0:
             raise _bad("\"%s\" must be a number of seconds > 0 (got %r)." % (key, value))
         plan[key] = value
+    plan["gpus"] = _validate_gpus(data.get("gpus", "all"))
+    mps = data.get("mps", "auto")
+    if mps not in ("auto", "off"):
+        raise _bad("\"mps\" must be \"auto\" (share each GPU through CUDA MPS where the host allows) or \"off\" (got %r)." % (mps,))
+    plan["mps"] = mps
     return plan
+
+
+def _validate_gpus(gpus: Any) -> Any:
+    """"all" (every GPU the host has) or a list of distinct GPU indices (`slots` trainers on each)."""
+    if gpus == "all":
+        return gpus
+    if (not isinstance(gpus, list) or not gpus or len(gpus) > 64
+            or not all(_is_int(i) and 0 <= i < 64 for i in gpus) or len(set(gpus)) != len(gpus)):
+        raise _bad("\"gpus\" must be \"all\" or a list of distinct GPU indices like [0, 1] (got %r)." % (gpus,))
+    return list(gpus)
 
 
 def queue_order(plan: Dict[str, Any]) -> List[str]:

@@ -42,6 +42,10 @@ BAD_PLANS = [
     ("infinite backoff", dict(GOOD, restart={"max_restarts": 2, "backoff_s": [float("inf")]}), "backoff_s"),
     ("infinite trainer arg", with_games(dict(GOOD["games"][0], trainer_args={"learning_rate": float("-inf")})), "finite"),
     ("too many games", with_games(*[{"game": "g%d" % i, "backend": "envpool", "target_episodes": 5} for i in range(257)]), "at most 256"),
+    ("gpus not a list", dict(GOOD, gpus="0,1"), "\"gpus\" must be"),
+    ("gpu listed twice", dict(GOOD, gpus=[0, 0]), "\"gpus\" must be"),
+    ("negative gpu", dict(GOOD, gpus=[-1]), "\"gpus\" must be"),
+    ("unknown mps mode", dict(GOOD, mps="on"), "\"mps\" must be"),
     ("plan picks the trainer program", dict(GOOD, trainer_command=["/bin/sh", "-c", "id"]), "trainer_command"),
 ]
 
@@ -101,6 +105,8 @@ def test_queue_order_and_trainer_flags():
                         "--target-episodes", "30000", "--resume", "--num-envs=64", "--device=cpu", "--anneal-lr"]
     assert plan["restart"] == {"max_restarts": 5, "backoff_s": [10, 30, 90, 300]}
     assert plan["heartbeat_timeout_s"] == 300 and plan["gpu_sample_s"] == 10 and plan["slots"] == 6
+    assert plan["gpus"] == "all" and plan["mps"] == "auto"
+    assert validate_plan(dict(GOOD, gpus=[1, 0], mps="off"))["gpus"] == [1, 0]
 
 
 def test_shipped_plans_are_valid():

@@ -168,5 +168,9 @@ export const Plan = z.strictObject({
   restart: z.strictObject({ max_restarts: z.number().int().nonnegative(), backoff_s: z.array(z.number().nonnegative()).min(1) }).optional(),
   heartbeat_timeout_s: z.number().positive().optional(),
   gpu_sample_s: z.number().positive().optional(),
+  /** Which GPUs the run uses ("all" by default); `slots` trainers run on each of them. */
+  gpus: z.union([z.literal('all'), z.array(z.number().int().min(0).max(63)).min(1).max(64).refine((l) => new Set(l).size === l.length, 'List each GPU once.')]).optional(),
+  /** "auto": trainers sharing a GPU run side by side under CUDA MPS where the host allows it. */
+  mps: z.enum(['auto', 'off']).optional(),
 })
 export type Plan = z.infer<typeof Plan>
