@@ -36,7 +36,7 @@ import torch.nn.functional as F
 
 from . import atomic
 from .backends import BACKENDS, make_env
-from .checkpoint import load_latest_checkpoint, save_checkpoint
+from .checkpoint import load_latest_checkpoint, prepare_checkpoints, save_checkpoint
 from .export import export_policy
 from .fast_path import GraphedPPO, can_use_graphs, learning_rate, load_optimizer_state, portable_optimizer_state, set_learning_rate
 from .nets import make_agent
@@ -282,6 +282,7 @@ def train(args: Args, stop: StopFlag) -> int:
     models_dir = os.path.join(args.run_dir, "models")
     metrics_path = os.path.join(args.run_dir, "metrics.jsonl")
     os.makedirs(args.run_dir, exist_ok=True)
+    prepare_checkpoints(ckpt_dir, log=log)  # before anything reads or writes ckpt/
 
     random.seed(args.seed)
     np.random.seed(args.seed)

@@ -1,11 +1,13 @@
 """Reading what a trainer writes (metrics.jsonl, completed.json, manifests) without disturbing it."""
 import os
+import re
 from typing import Any, Dict, List, Optional
 
 from .atomic import read_json
 from .jsonl_tail import JsonLinesTail
 
 _ADOPT_TAIL_BYTES = 64 * 1024
+_CKPT_FILE = re.compile(r"ckpt-\d+\.pt")
 
 
 class MetricsTail(JsonLinesTail):
@@ -53,7 +55,13 @@ def checkpoints(game_path: str) -> List[Dict[str, Any]]:
 
 
 def has_checkpoint(game_path: str) -> bool:
-    return any(os.path.exists(os.path.join(game_path, "ckpt", c["file"])) for c in checkpoints(game_path))
+    """Any checkpoint file at all, listed or not: with a damaged manifest the trainer rebuilds it
+    from the files (ckpt_store.recover), so --resume must not be dropped for want of a manifest."""
+    try:
+        names = os.listdir(os.path.join(game_path, "ckpt"))
+    except OSError:
+        return False
+    return any(_CKPT_FILE.fullmatch(n) for n in names)
 
 
 def models(game_path: str) -> List[Dict[str, Any]]:

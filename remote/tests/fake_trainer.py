@@ -1,8 +1,9 @@
 """A real trainer process without torch, for supervisor and UI tests.
 
 Same CLI as `gantry_remote train` (unknown flags ignored) and the same files (PROTOCOL.md):
-metrics.jsonl, ckpt/ + manifest, models/ + probe + manifest, completed.json. It honours
---resume and SIGTERM (checkpoint, exit 0). Knobs, as flags (plan trainer_args) or env vars:
+metrics.jsonl, ckpt/ + manifest, models/ + probe + manifest, completed.json. Its checkpoints (JSON
+instead of torch state) go through the real gantry_remote.ckpt_store, so recovery from kills and
+damaged manifests is the trainer's own code. It honours --resume and SIGTERM (checkpoint, exit 0). Knobs, as flags (plan trainer_args) or env vars:
   --fake-episodes-per-sec F  (GANTRY_FAKE_EPS, default 40)   episodes per second
   --fake-metrics-s F         (GANTRY_FAKE_METRICS_S, 0.2)    seconds between metrics lines
   --fake-ckpt-every N        (default 25)                    episodes between checkpoints
@@ -23,6 +24,8 @@ import signal
 import sys
 import time
 import zlib
+
+from gantry_remote import ckpt_store  # on PYTHONPATH: the supervisor runs trainers with it
 
 STEPS_PER_EPISODE = 400
 
@@ -84,6 +87,7 @@ class FakeTrainer:
         self.rng = random.Random(zlib.crc32(args.game.encode()))
         self.base_return = 5 + (zlib.crc32(args.game.encode()) % 20)
         self.term = False
+        ckpt_store.recover(self.ckpt_dir, json.loads, log=self.log)
         if args.resume:
             self._load_checkpoint()
 
@@ -93,32 +97,24 @@ class FakeTrainer:
         # Rises quickly then flattens, like a learning curve, with a little noise.
         return round(self.base_return * (1 + math.log1p(self.episodes / 10.0)) + self.rng.uniform(-1, 1), 3)
 
+    @staticmethod
+    def log(message):
+        print("fake trainer: " + message, flush=True)
+
     def _load_checkpoint(self):
-        manifest = read_json(os.path.join(self.ckpt_dir, "manifest.json"), {}) or {}
-        for entry in reversed(manifest.get("checkpoints", [])):
-            data = read_json(os.path.join(self.ckpt_dir, entry["file"]))
-            if data:
-                self.episodes = float(data["episodes"])
-                self.global_step = int(data["global_step"])
-                print("fake trainer: resumed from %s at %d episodes" % (entry["file"], self.episodes), flush=True)
-                return
-        print("fake trainer: --resume given but no checkpoint; starting fresh", flush=True)
+        loaded = ckpt_store.load_latest(self.ckpt_dir, json.loads, log=self.log)
+        if loaded is None:
+            self.log("--resume given but no checkpoint; starting fresh")
+            return
+        data, entry = loaded
+        self.episodes = float(data["episodes"])
+        self.global_step = int(data["global_step"])
+        self.log("resumed from %s at %d episodes" % (entry["file"], self.episodes))
 
     def checkpoint(self):
-        name = "ckpt-%d.pt" % self.global_step
         data = json.dumps({"episodes": int(self.episodes), "global_step": self.global_step,
                            "weights": [self.rng.random() for _ in range(64)]}).encode()
-        atomic_write(os.path.join(self.ckpt_dir, name), data)
-        path = os.path.join(self.ckpt_dir, "manifest.json")
-        entries = [c for c in (read_json(path, {}) or {}).get("checkpoints", []) if c["file"] != name]
-        entries.append({"file": name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data),
-                        "global_step": self.global_step, "episodes": int(self.episodes), "ts": round(time.time(), 3)})
-        for old in entries[:-2]:
-            try:
-                os.unlink(os.path.join(self.ckpt_dir, old["file"]))
-            except FileNotFoundError:
-                pass
-        write_json(path, {"checkpoints": entries[-2:]})
+        ckpt_store.save(self.ckpt_dir, data, self.global_step, int(self.episodes))
 
     def export_model(self):
         name = "%s-%d.onnx" % (self.args.game, self.global_step)

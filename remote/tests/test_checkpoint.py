@@ -9,12 +9,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gantry_remote.checkpoint import load_latest_checkpoint, save_checkpoint
+from gantry_remote.checkpoint import load_latest_checkpoint, prepare_checkpoints, save_checkpoint
 from gantry_remote.digest import sha256_file  # noqa: E402
 
 
 def _state(step):
-    return {"global_step": step, "weights": torch.full((3, 4), float(step)), "rng": torch.get_rng_state()}
+    return {"global_step": step, "episodes": step // 10, "weights": torch.full((3, 4), float(step)), "rng": torch.get_rng_state()}
 
 
 def test_keeps_last_two_with_matching_sha256(tmp_path):
@@ -24,7 +24,10 @@ def test_keeps_last_two_with_matching_sha256(tmp_path):
     manifest = json.loads((tmp_path / "ckpt" / "manifest.json").read_text())
     entries = manifest["checkpoints"]
     assert [e["file"] for e in entries] == ["ckpt-200.pt", "ckpt-300.pt"]
-    assert sorted(os.listdir(ckpt)) == ["ckpt-200.pt", "ckpt-300.pt", "manifest.json"]  # no temp files left
+    # No temp files left; each checkpoint has a sidecar with its own manifest entry.
+    assert sorted(os.listdir(ckpt)) == ["ckpt-200.pt", "ckpt-200.pt.sha256.json", "ckpt-300.pt", "ckpt-300.pt.sha256.json", "manifest.json"]
+    for e in entries:
+        assert json.loads((tmp_path / "ckpt" / (e["file"] + ".sha256.json")).read_text()) == e
     for e in entries:
         path = os.path.join(ckpt, e["file"])
         assert sha256_file(path) == e["sha256"]
@@ -67,3 +70,57 @@ def test_loading_refuses_pickled_code(tmp_path):
     save_checkpoint(ckpt, {"payload": _Arbitrary()}, global_step=5, episodes=0)
     with pytest.raises(Exception, match="(?i)weights_only|unsupported|global"):
         load_latest_checkpoint(ckpt)
+
+
+@pytest.mark.parametrize("damage", [b"\x00\x17garbage", b'{"checkpoints": "x"}', b"[1, 2]", b'{"checkpoints": [{"file": 3}]}', b""])
+def test_a_damaged_manifest_is_rebuilt_from_the_checkpoints_that_verify(tmp_path, damage):
+    ckpt = str(tmp_path / "ckpt")
+    for step in (100, 200):
+        save_checkpoint(ckpt, _state(step), global_step=step, episodes=step // 10)
+    (tmp_path / "ckpt" / "manifest.json").write_bytes(damage)
+    messages = []
+    prepare_checkpoints(ckpt, log=messages.append)
+    entries = json.loads((tmp_path / "ckpt" / "manifest.json").read_text())["checkpoints"]
+    assert [(e["file"], e["global_step"], e["episodes"]) for e in entries] == [("ckpt-100.pt", 100, 10), ("ckpt-200.pt", 200, 20)]
+    assert any("damaged" in m for m in messages)
+    state, entry = load_latest_checkpoint(ckpt)
+    assert entry["file"] == "ckpt-200.pt" and state["global_step"] == 200
+
+
+def test_rebuilding_skips_checkpoints_that_do_not_prove_themselves(tmp_path):
+    ckpt = tmp_path / "ckpt"
+    for step in (100, 200):
+        save_checkpoint(str(ckpt), _state(step), global_step=step, episodes=step // 10)
+    (ckpt / "ckpt-700.pt").write_bytes((ckpt / "ckpt-100.pt").read_bytes())  # its name lies about its step
+    data = (ckpt / "ckpt-200.pt").read_bytes()
+    (ckpt / "ckpt-200.pt").write_bytes(data[: len(data) // 2])  # torn: its sidecar no longer matches
+    (ckpt / "manifest.json").write_text("{")
+    messages = []
+    prepare_checkpoints(str(ckpt), log=messages.append)
+    entries = json.loads((ckpt / "manifest.json").read_text())["checkpoints"]
+    assert [e["file"] for e in entries] == ["ckpt-100.pt"]
+    assert any("ckpt-700.pt records global_step 100" in m for m in messages)
+    assert any("ckpt-200.pt does not match its sha256 sidecar" in m for m in messages)
+    # What does not verify is not listed, so it is removed with the other unlisted files.
+    assert sorted(os.listdir(ckpt)) == ["ckpt-100.pt", "ckpt-100.pt.sha256.json", "manifest.json"]
+
+
+def test_a_checkpoint_without_a_sidecar_still_verifies_by_loading(tmp_path):
+    ckpt = tmp_path / "ckpt"
+    save_checkpoint(str(ckpt), _state(100), global_step=100, episodes=10)
+    (ckpt / "ckpt-100.pt.sha256.json").unlink()  # written by an older version
+    (ckpt / "manifest.json").write_text("not json")
+    prepare_checkpoints(str(ckpt), log=lambda m: None)
+    assert load_latest_checkpoint(str(ckpt))[1]["file"] == "ckpt-100.pt"
+
+
+def test_start_removes_temp_files_and_checkpoints_the_manifest_never_listed(tmp_path):
+    ckpt = tmp_path / "ckpt"
+    save_checkpoint(str(ckpt), _state(100), global_step=100, episodes=10)
+    (ckpt / ".tmp-abc123").write_bytes(b"half a checkpoint")  # killed inside atomic.write_bytes
+    (ckpt / "ckpt-200.pt").write_bytes(b"written, but killed before the manifest named it")
+    messages = []
+    prepare_checkpoints(str(ckpt), log=messages.append)
+    assert sorted(os.listdir(ckpt)) == ["ckpt-100.pt", "ckpt-100.pt.sha256.json", "manifest.json"]
+    assert load_latest_checkpoint(str(ckpt))[1]["file"] == "ckpt-100.pt"
+    assert any(".tmp-abc123" in m for m in messages) and any("ckpt-200.pt" in m for m in messages)

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 
-from conftest import REMOTE, assert_journal_sound, fake_game, wait_until
+from conftest import FAKE_TRAINER, REMOTE, assert_journal_sound, fake_game, wait_until
 
 
 def journal_lines(rig, run_id):
@@ -137,3 +137,68 @@ def test_journal_fsync_errors_are_retried_without_a_gap_or_a_torn_line(rig):
     assert tracer.wait(timeout=60) == 0
     assert_sound_run(rig, "eio", targets)
     assert "Input/output error" in open(os.path.join(path, "supervisor.log")).read()
+
+
+def resume_points(rig, run_id, game):
+    """(global_step the trainer resumed from, newest checkpoint the journal had recorded by then)
+    for every restart from a checkpoint."""
+    log = open(os.path.join(rig.run_path(run_id), "games", game, "train.log")).read()
+    resumed = [int(line.split("resumed from ckpt-")[1].split(".pt")[0]) for line in log.splitlines() if "resumed from ckpt-" in line]
+    out, newest = [], 0
+    starts = iter(resumed)
+    for e in journal_lines(rig, run_id):
+        if e["type"] == "checkpoint" and e["game"] == game:
+            newest = max(newest, e["global_step"])
+        elif e["type"] == "game_started" and e["game"] == game and e["resumed_from_checkpoint"]:
+            out.append((next(starts, None), newest))
+    return out
+
+
+def test_trainers_killed_mid_checkpoint_resume_from_their_last_checkpoint_and_clean_up(rig, tmp_path):
+    # The first three attempts are killed (SIGKILL, by strace) at their 4th rename: the data file
+    # of their second checkpoint, after the first one is committed. Later attempts run untouched.
+    counter = tmp_path / "attempts"
+    script = ('n=$(cat %s 2>/dev/null || echo 0); echo $((n+1)) > %s; '
+              'if [ "$n" -lt 3 ]; then exec strace -f -qq -o /dev/null -e trace=rename '
+              '-e inject=rename:signal=KILL:when=4 "$0" %s "$@"; fi; exec "$0" %s "$@"') % (
+        counter, counter, FAKE_TRAINER, FAKE_TRAINER)
+    rig.env["GANTRY_TRAINER_COMMAND"] = json.dumps(["sh", "-c", script, sys.executable])
+    plan = rig.plan([fake_game("breakout", 120, fake_episodes_per_sec=30, fake_ckpt_every=10)], slots=1,
+                    restart={"max_restarts": 10, "backoff_s": [0.1]})
+    run_id = rig.start(plan, "--run-id", "killed")
+    rig.wait_finished(run_id, timeout=90)
+    assert int(counter.read_text()) >= 4
+    assert_sound_run(rig, run_id, {"breakout": 120})
+    points = resume_points(rig, run_id, "breakout")
+    assert len(points) == 3 and all(resumed == recorded for resumed, recorded in points), points
+    ckpt = os.path.join(rig.run_path(run_id), "games", "breakout", "ckpt")
+    assert not [n for n in os.listdir(ckpt) if n.startswith(".tmp-")]
+    log = open(os.path.join(rig.run_path(run_id), "games", "breakout", "train.log")).read()
+    assert "left by an interrupted write" in log or "manifest does not list" in log
+
+
+def test_a_damaged_checkpoint_manifest_resumes_from_the_newest_good_checkpoint(rig):
+    plan = rig.plan([fake_game("breakout", 200, fake_episodes_per_sec=25, fake_ckpt_every=20)], slots=1)
+    run_id = rig.start(plan, "--run-id", "manifest")
+    ckpt = os.path.join(rig.run_path(run_id), "games", "breakout", "ckpt")
+
+    def listed():
+        try:
+            return json.load(open(os.path.join(ckpt, "manifest.json")))["checkpoints"]
+        except (OSError, ValueError):
+            return []
+
+    wait_until(lambda: len(listed()) >= 2, timeout=30, what="two checkpoints")
+    [trainer] = wait_until(lambda: rig.trainer_pids("breakout"), what="the trainer")
+    os.killpg(trainer, 19)  # SIGSTOP: nothing changes on disk while we damage the manifest
+    newest = listed()[-1]
+    with open(os.path.join(ckpt, "manifest.json"), "wb") as f:
+        f.write(b'{"checkpoints": [{"fi')  # a torn write, as a full disk or a bad editor leaves it
+    os.killpg(trainer, 9)
+    rig.wait_finished(run_id, timeout=60)
+    assert_sound_run(rig, run_id, {"breakout": 200})
+    log = open(os.path.join(rig.run_path(run_id), "games", "breakout", "train.log")).read()
+    assert "manifest.json is damaged" in log
+    assert "resumed from %s at %d episodes" % (newest["file"], newest["episodes"]) in log
+    started = [e for e in journal_lines(rig, run_id) if e["type"] == "game_started"]
+    assert [e["resumed_from_checkpoint"] for e in started] == [False, True]
