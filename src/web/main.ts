@@ -42,7 +42,13 @@ startWebHost({ services, staticDir: path.join(bundleDir, 'out', 'renderer'), por
   .then((host) => {
     if (values.json) process.stdout.write(`${JSON.stringify({ url: host.url, port: host.port, dataDir })}\n`)
     else process.stdout.write(`Gantry is running at ${host.url}\nOpen that address in your browser (it works only from this computer). Press Ctrl+C to stop.\n`)
+    // Exiting ends what this app spawned on This computer (set-up, log tails: see localSession);
+    // trainers are detached and keep running. A second Ctrl+C, or 5 s, cuts a slow close short.
+    let stopping = false
     const shutdown = () => {
+      if (stopping) process.exit(130)
+      stopping = true
+      setTimeout(() => process.exit(0), 5000).unref()
       void Promise.all([host.close(), services?.dispose()]).finally(() => process.exit(0))
     }
     process.on('SIGINT', shutdown)

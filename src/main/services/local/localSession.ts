@@ -24,8 +24,34 @@ function expandHome(p: string): string {
   return p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(1)) : p
 }
 
+/**
+ * Process groups of the children spawned here, ended with the app. Each child leads its own
+ * group so that stopping it also stops what it runs (setup.sh's pip), and so that one kill ends
+ * the lot when the app exits. Trainers are not here: the supervisor detaches them with setsid.
+ */
+const ownedGroups = new Set<number>()
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGTERM')
+  } catch {
+    // the group has ended already
+  }
+}
+
+/** Ends every process group spawned by a local session that is still running. */
+export function killOwnedProcesses(): void {
+  for (const pid of ownedGroups) killGroup(pid)
+  ownedGroups.clear()
+}
+
+// 'exit' runs on every normal way out (process.exit from a signal handler, Electron quitting).
+process.on('exit', killOwnedProcesses)
+
 function childProcess(argv: string[], env: NodeJS.ProcessEnv): HostProcess {
-  const child = spawnChild(argv[0], argv.slice(1), { env, stdio: ['pipe', 'pipe', 'pipe'] })
+  const child = spawnChild(argv[0], argv.slice(1), { env, stdio: ['pipe', 'pipe', 'pipe'], detached: true })
+  const pid = child.pid
+  if (pid !== undefined) ownedGroups.add(pid)
   const exitListeners: Array<(code: number | null, signal: string | null) => void> = []
   let exited: [number | null, string | null] | null = null
   child.on('error', (error) => {
@@ -36,6 +62,7 @@ function childProcess(argv: string[], env: NodeJS.ProcessEnv): HostProcess {
     }
   })
   child.on('close', (code, signal) => {
+    if (pid !== undefined) ownedGroups.delete(pid)
     if (exited) return
     exited = [code, signal]
     for (const l of exitListeners) l(code, signal)
@@ -63,7 +90,7 @@ function childProcess(argv: string[], env: NodeJS.ProcessEnv): HostProcess {
       child.stderr?.resume()
     },
     kill() {
-      child.kill('SIGTERM')
+      if (pid !== undefined) killGroup(pid)
     },
   }
 }

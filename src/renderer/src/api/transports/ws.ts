@@ -59,7 +59,7 @@ export function createWsTransport(url = `${location.protocol === 'https:' ? 'wss
     }
     ws.onclose = () => {
       for (const resolve of pending.values()) {
-        resolve({ ok: false, error: { code: 'unreachable', message: 'Lost the connection to the Gantry backend. Check that `npm run web` is still running; the page reconnects by itself.' } })
+        resolve({ ok: false, error: { code: 'unreachable', message: 'Lost the connection to the Gantry backend. Check that the terminal where you started Gantry (with `npm start` or `npm run web`) still runs it; this page reconnects by itself.' } })
       }
       pending.clear()
       for (const l of statusListeners) l('closed')

@@ -65,8 +65,23 @@ export function bindInstancesUiEvents(): void {
     for (const l of outputListeners.get(instanceId) ?? []) l(data)
   })
   api.on('instances.bootstrapSteps', ({ instanceId, steps, running }) => useInstancesUi.getState().patch(instanceId, { steps, running }))
+  // A set-up this page was watching cannot finish unseen: when the backend goes away (Gantry was
+  // closed, and set-up with it), say so instead of spinning; a live set-up's next event corrects it.
+  api.onStatus((status) => {
+    if (status === 'closed') interruptWatchedSetups()
+  })
   api.on('instances.prompt', (prompt) => useInstancesUi.setState((s) => ({ prompts: [...s.prompts.filter((p) => p.promptId !== prompt.promptId), prompt] })))
   api.on('instances.promptClosed', ({ promptId }) => useInstancesUi.setState((s) => ({ prompts: s.prompts.filter((p) => p.promptId !== promptId) })))
+}
+
+const INTERRUPTED = 'stopped: the connection to Gantry was lost (Gantry was closed or stopped). Once it is back, click Set up again.'
+
+function interruptWatchedSetups(): void {
+  const ui = useInstancesUi.getState()
+  for (const [id, p] of Object.entries(ui.progress)) {
+    if (!p.running) continue
+    ui.patch(id, { running: false, steps: p.steps.map((s) => (s.status === 'running' ? { ...s, status: 'fail' as const, message: INTERRUPTED } : s)) })
+  }
 }
 
 export async function startSetup(id: string): Promise<SetupResult | null> {
