@@ -4,6 +4,7 @@
  * Unknown fields are ignored (passthrough is not needed: readers only use what they know).
  */
 import { z } from 'zod'
+import { FileName, GameName, RunId } from './ids'
 
 export const PROTOCOL_VERSION = 1
 
@@ -11,10 +12,10 @@ const num = z.number().finite()
 const common = {
   v: z.literal(PROTOCOL_VERSION),
   ts: num,
-  run: z.string(),
+  run: RunId,
   seq: z.number().int().nonnegative(),
 }
-const game = z.string().min(1).max(64)
+const game = GameName
 /** Why a trainer stopped (remote/PROTOCOL.md). A cause this app does not know yet (a newer host) reads as 'other'. */
 export const FAILURE_CAUSES = ['crash', 'oom', 'nan', 'signal', 'frozen', 'other'] as const
 export const FailureCause = z.enum(FAILURE_CAUSES).catch('other')
@@ -47,8 +48,8 @@ export const RunEvent = z.discriminatedUnion('type', [
     sps: num.nullable(),
     episodes_per_hour: num.nullable(),
   }),
-  ev('checkpoint', { game, file: z.string(), global_step: z.number().int() }),
-  ev('model_exported', { game, file: z.string(), sha256: z.string(), size: z.number().int(), global_step: z.number().int() }),
+  ev('checkpoint', { game, file: FileName, global_step: z.number().int() }),
+  ev('model_exported', { game, file: FileName, sha256: z.string(), size: z.number().int(), global_step: z.number().int() }),
   ev('game_restarting', { game, cause: FailureCause, attempt: z.number().int(), exit_code: z.number().int().nullable(), detail: z.string().nullable(), delay_s: num }),
   ev('game_failed', { game, cause: FailureCause, detail: z.string().nullable() }),
   ev('game_completed', { game, episodes: z.number().int() }),
@@ -102,20 +103,21 @@ export function parseEventLine(line: string): ParsedLine {
 
 export const CliError = z.object({ error: z.object({ code: z.string(), message: z.string() }) })
 
-export const StartResult = z.object({ run_id: z.string(), pid: z.number().int(), resumed: z.boolean() })
+export const StartResult = z.object({ run_id: RunId, pid: z.number().int(), resumed: z.boolean() })
 
 export const RunRow = z.object({
-  run_id: z.string(),
+  run_id: RunId,
   plan_name: z.string().nullable(),
   state: z.string().nullable(),
   started_ts: num.nullable(),
   supervisor_alive: z.boolean(),
 })
-export const RunsResult = z.object({ runs: z.array(RunRow) })
+/** A row that does not parse (a broken or hostile host) is left out; the other runs still count. */
+export const RunsResult = z.object({ runs: z.array(RunRow.nullable().catch(null)).transform((rows) => rows.filter((r) => r !== null)) })
 
-export const StopResult = z.object({ run_id: z.string(), state: z.string(), supervisor_alive: z.boolean() })
+export const StopResult = z.object({ run_id: RunId, state: z.string(), supervisor_alive: z.boolean() })
 
-export const ControlResult = z.object({ run_id: z.string(), request: z.string(), supervisor_alive: z.boolean(), note: z.string().optional() })
+export const ControlResult = z.object({ run_id: RunId, request: z.string(), supervisor_alive: z.boolean(), note: z.string().optional() })
 
 export const GameStatus = z.object({
   game,
@@ -130,7 +132,7 @@ export const GameStatus = z.object({
   detail: z.string().nullable(),
 })
 export const StatusResult = z.object({
-  run_id: z.string(),
+  run_id: RunId,
   state: z.string(),
   supervisor_alive: z.boolean(),
   plan_name: z.string().nullable(),

@@ -13,6 +13,7 @@ import { createInstancesService } from './instances/instancesService'
 import { createLocalSession } from './local/localSession'
 import { createModelsService } from './models/modelsService'
 import type { Platform } from './platform'
+import { makePrivateFolder } from './privateFolder'
 import { createRouter, type Router } from './router'
 import { createRunsService } from './runs/runsService'
 import { createTerminalsService } from './terminals/terminalsService'
@@ -25,7 +26,14 @@ export interface Services {
   dispose(): Promise<void>
 }
 
-export function createServices(platform: Platform): Services {
+/** Timings tests shorten; the app uses the defaults. */
+export interface ServicesTuning {
+  backupCheckIntervalMs?: number
+  backupDebounceMs?: number
+}
+
+export function createServices(platform: Platform, tuning: ServicesTuning = {}): Services {
+  makePrivateFolder(platform.dataDir)
   const bus = createEventBus()
   const hosts = createHostRegistry(
     createLocalSession({
@@ -59,6 +67,8 @@ export function createServices(platform: Platform): Services {
     platform,
     bus,
     hosts,
+    backupCheckIntervalMs: tuning.backupCheckIntervalMs,
+    backupDebounceMs: tuning.backupDebounceMs,
     // Scheduled backups visit "This computer" and the SSH instances that are connected now.
     listInstanceIds: async () => {
       await instances.ready

@@ -3,15 +3,8 @@
  * folder, automatic backups, and local ONNX validation.
  */
 import { z } from 'zod'
+import { GameName, RemoteRelPath, RunId } from '../ids'
 import { InstanceId } from './instances'
-import { RunId } from './runs'
-
-/** A file path relative to the host's Gantry root, as `gantry_remote models` reports it. */
-export const RemoteRelPath = z
-  .string()
-  .min(1)
-  .max(1024)
-  .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'Model paths are relative to the Gantry root and never contain "..".')
 
 export const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'sha256 is 64 lowercase hex digits.')
 
@@ -19,8 +12,8 @@ export const LocalStatus = z.enum(['missing', 'queued', 'downloading', 'verified
 export type LocalStatus = z.infer<typeof LocalStatus>
 
 export const ModelRow = z.object({
-  runId: z.string(),
-  game: z.string(),
+  runId: RunId,
+  game: GameName,
   kind: z.enum(['model', 'probe', 'checkpoint']),
   file: z.string(),
   /** Key of the file: its path relative to the host's Gantry root. */

@@ -4,17 +4,16 @@
  */
 import { z } from 'zod'
 import { Plan, RunEvent } from '../remoteProtocol'
+import { GameName, RunId } from '../ids'
 import { InstanceId } from './instances'
 
-export const RunId = z.string().regex(/^[A-Za-z0-9._-]{1,128}$/).refine((s) => !s.includes('..') && !s.startsWith('.'), 'Invalid run id.')
-const GameName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/)
 const RunRef = z.object({ instanceId: InstanceId, runId: RunId }).strict()
 
 export const BuiltinPlan = z.object({ id: z.string(), name: z.string(), description: z.string(), plan: Plan })
 export type BuiltinPlan = z.infer<typeof BuiltinPlan>
 
 export const RunSummary = z.object({
-  runId: z.string(),
+  runId: RunId,
   planName: z.string().nullable(),
   state: z.string().nullable(),
   startedTs: z.number().nullable(),

@@ -3,8 +3,8 @@
  * log, nvidia-smi). Output is flow-controlled by acks from the renderer (after xterm has drawn).
  */
 import { z } from 'zod'
+import { GameName, RunId } from '../ids'
 import { InstanceId } from './instances'
-import { RunId } from './runs'
 
 export const TerminalId = z.string().regex(/^t[0-9a-z]{1,24}$/)
 export const TerminalKind = z.enum(['shell', 'log', 'supervisor', 'gpu'])
@@ -15,7 +15,7 @@ const size = { cols: z.number().int().min(2).max(1000), rows: z.number().int().m
 export const methods = {
   'terminals.open': {
     input: z
-      .object({ instanceId: InstanceId, kind: TerminalKind, runId: RunId.optional(), game: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(), ...size })
+      .object({ instanceId: InstanceId, kind: TerminalKind, runId: RunId.optional(), game: GameName.optional(), ...size })
       .strict()
       .refine((i) => i.kind !== 'log' || (i.runId && i.game), 'A game log terminal needs runId and game.')
       .refine((i) => i.kind !== 'supervisor' || i.runId, 'A supervisor log terminal needs runId.'),

@@ -4,10 +4,11 @@
  * last failed attempt is remembered so the list can say why a file is not verified.
  */
 import type { LocalStatus, ProgressEvent } from '../../../shared/api/models'
+import { hostPath } from '../host/hostPath'
 import type { HostRegistry } from '../host/hostRegistry'
 import { downloadVerified, VerificationError } from './downloader'
 import type { LocalStore } from './localStore'
-import { remoteAbsolutePath, type RemoteModelRecord } from './remoteModels'
+import type { RemoteModelRecord } from './remoteModels'
 
 export interface DownloadJob {
   instanceId: string
@@ -57,7 +58,7 @@ export function createDownloadQueue(deps: { hosts: HostRegistry; store: LocalSto
     const lease = await deps.hosts.acquire(instanceId)
     try {
       const dest = await deps.store.destination(instanceId, runId, record.game, record.file)
-      const remotePath = remoteAbsolutePath(lease, record.path)
+      const remotePath = await hostPath(lease, ...record.path.split('/'))
       const result = await downloadVerified({
         source: lease,
         remotePath,

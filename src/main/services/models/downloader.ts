@@ -97,7 +97,8 @@ export async function downloadVerified(req: DownloadRequest): Promise<DownloadRe
   const dir = path.dirname(req.dest)
   const { part, sidecar } = partPaths(req.dest)
   if (req.signal?.aborted) throw abortError()
-  await mkdir(dir, { recursive: true })
+  // Models are private to the user (a shared machine's other users never read them).
+  await mkdir(dir, { recursive: true, mode: 0o700 })
 
   const remote = await req.source.stat(req.remotePath).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') throw new RpcError('not_found', `${name} is no longer on the host (trainers keep only their latest models and checkpoints). Refresh the list.`)
@@ -124,7 +125,7 @@ export async function downloadVerified(req: DownloadRequest): Promise<DownloadRe
 
   const hash = createHash('sha256')
   await hashExisting(part, offset, hash)
-  const handle: FileHandle = await open(part, offset > 0 ? 'r+' : 'w')
+  const handle: FileHandle = await open(part, offset > 0 ? 'r+' : 'w', 0o600)
   let received = offset
   const started = Date.now()
   let lastReport = 0

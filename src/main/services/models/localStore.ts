@@ -7,15 +7,20 @@ import { readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { z } from 'zod'
 import { ModelsSettings } from '../../../shared/api/models'
+import { FileName, GameName, RemoteRelPath } from '../../../shared/ids'
 import { writeFileAtomic } from '../atomicFile'
+import { containedPath } from '../containedPath'
 
 export const ManifestEntry = z.object({
   /** `<game>/<file>` inside the run folder. */
-  file: z.string(),
+  file: z.string().refine((f) => {
+    const [game, name, ...rest] = f.split('/')
+    return rest.length === 0 && GameName.safeParse(game).success && FileName.safeParse(name).success
+  }),
   /** The host's root-relative path: the row's key. */
-  path: z.string(),
+  path: RemoteRelPath,
   kind: z.string(),
-  game: z.string(),
+  game: GameName,
   sha256: z.string(),
   size: z.number(),
   verified_at: z.number(),
@@ -57,8 +62,9 @@ export function createLocalStore(dataDir: string): LocalStore {
     return cached
   }
 
+  /** Every path under the backup folder holds host-chosen names, so each one is contained. */
   async function runDir(instanceId: string, runId: string): Promise<string> {
-    return path.join((await settings()).backupFolder, instanceId, runId)
+    return containedPath((await settings()).backupFolder, instanceId, runId)
   }
 
   async function manifest(instanceId: string, runId: string): Promise<ManifestEntry[]> {
@@ -81,7 +87,7 @@ export function createLocalStore(dataDir: string): LocalStore {
     },
     runDir,
     async destination(instanceId, runId, game, file) {
-      return path.join(await runDir(instanceId, runId), game, file)
+      return containedPath((await settings()).backupFolder, instanceId, runId, game, file)
     },
     manifest,
     recordVerified(instanceId, runId, entry) {
@@ -98,7 +104,7 @@ export function createLocalStore(dataDir: string): LocalStore {
     async verifiedCopy(instanceId, runId, relPath) {
       const entry = (await manifest(instanceId, runId)).find((e) => e.path === relPath)
       if (!entry) return null
-      const localPath = path.join(await runDir(instanceId, runId), entry.file)
+      const localPath = await containedPath((await settings()).backupFolder, instanceId, runId, ...entry.file.split('/'))
       const size = await stat(localPath).then((s) => s.size, () => -1)
       return size === entry.size ? { ...entry, localPath } : null
     },

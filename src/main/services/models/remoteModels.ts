@@ -3,17 +3,16 @@
  * could escape the backup folder (path separators, "..") are dropped, never trusted.
  */
 import { z } from 'zod'
+import { FileName, GameName, RemoteRelPath, RunId } from '../../../shared/ids'
 import type { HostSession } from '../host/hostSession'
 import { runGantry } from '../host/gantryCli'
 
-const SafeName = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,200}$/)
-
 export const RemoteModelRecord = z.object({
-  run_id: z.string(),
-  game: SafeName,
+  run_id: RunId,
+  game: GameName,
   kind: z.enum(['model', 'probe', 'checkpoint']),
-  file: SafeName,
-  path: z.string().min(1).refine((p) => !p.startsWith('/') && !p.split('/').includes('..')),
+  file: FileName,
+  path: RemoteRelPath,
   size: z.number().int().nonnegative(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
   step: z.number().int().nullable().optional(),
@@ -21,6 +20,8 @@ export const RemoteModelRecord = z.object({
   created_ts: z.number().nullable().optional(),
   mean_return: z.number().nullable().optional(),
 })
+  // The path must be where the host's layout keeps this very file (PROTOCOL.md "Layout"), so one record cannot point at another's bytes.
+  .refine((r) => r.path === `runs/${r.run_id}/games/${r.game}/${r.kind === 'checkpoint' ? 'ckpt' : 'models'}/${r.file}`)
 export type RemoteModelRecord = z.infer<typeof RemoteModelRecord>
 
 const ModelsResult = z.object({ models: z.array(z.unknown()) })
@@ -36,7 +37,3 @@ export async function listRemoteModels(session: HostSession, runId: string, log:
   return records
 }
 
-/** Absolute path on the host of a record's root-relative path. */
-export function remoteAbsolutePath(session: HostSession, relPath: string): string {
-  return `${session.root.replace(/\/+$/, '')}/${relPath}`
-}

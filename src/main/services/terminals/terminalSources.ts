@@ -2,21 +2,18 @@
  * What runs behind each terminal kind, as argv for a HostSession (never a shell string with user
  * input in it: run ids and game names are validated by the contract and passed as arguments).
  */
+import { hostPath } from '../host/hostPath'
 import type { HostProcess, HostSession } from '../host/hostSession'
 
 export const LOG_BACKLOG_LINES = 500
 const BACKLOG_MAX_BYTES = 1_000_000
 
-export function runDirOf(session: HostSession, runId: string): string {
-  return `${session.root}/runs/${runId}`
+export function gameLogPath(session: HostSession, runId: string, game: string): Promise<string> {
+  return hostPath(session, 'runs', runId, 'games', game, 'train.log')
 }
 
-export function gameLogPath(session: HostSession, runId: string, game: string): string {
-  return `${runDirOf(session, runId)}/games/${game}/train.log`
-}
-
-export function supervisorLogPath(session: HostSession, runId: string): string {
-  return `${runDirOf(session, runId)}/supervisor.log`
+export function supervisorLogPath(session: HostSession, runId: string): Promise<string> {
+  return hostPath(session, 'runs', runId, 'supervisor.log')
 }
 
 const GPU_WATCH = [

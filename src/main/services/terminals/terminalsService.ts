@@ -94,7 +94,7 @@ export function createTerminalsService(options: TerminalsServiceOptions) {
     if (t.kind === 'shell') proc = lease.shell(t.size)
     else if (t.kind === 'gpu') proc = startGpuWatch(lease, t.size)
     else {
-      if (!t.follower) t.follower = createLogFollower(t.kind === 'log' ? gameLogPath(lease, input.runId!, input.game!) : supervisorLogPath(lease, input.runId!))
+      if (!t.follower) t.follower = createLogFollower(t.kind === 'log' ? await gameLogPath(lease, input.runId!, input.game!) : await supervisorLogPath(lease, input.runId!))
       output(t, await t.follower.backlog(lease))
       if (t.closed) return
       proc = t.follower.follow(lease)
