@@ -49,7 +49,7 @@ export function stopRuns(root: string): void {
 }
 
 async function startWebHost(dataDir: string, env: NodeJS.ProcessEnv): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'out', 'host', 'main.js'), '--json', '--data-dir', dataDir], { env, stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [path.join(ROOT, 'out', 'web', 'main.js'), '--json', '--data-dir', dataDir], { env, stdio: ['ignore', 'pipe', 'inherit'] })
   const lines = createInterface({ input: child.stdout! })
   const url = await new Promise<string>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`web host exited with ${code}`)))
@@ -84,7 +84,7 @@ export const test = base.extend<{ app: AppHandle; page: Page; appEnv: NodeJS.Pro
       close = () => electronApp.close()
     } else {
       requirePrerequisite(existsSync(CHROMIUM), 'Chromium', 'apt-get install chromium (or set GANTRY_CHROMIUM)')
-      requirePrerequisite(existsSync(path.join(ROOT, 'out', 'host', 'main.js')), 'The built app', 'run `npm run build` first')
+      requirePrerequisite(existsSync(path.join(ROOT, 'out', 'web', 'main.js')), 'The built app', 'run `npm run build` first')
       const host = await startWebHost(app.dataDir, internal._env)
       const browser = await chromium.launch({
         executablePath: CHROMIUM,
