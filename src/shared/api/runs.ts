@@ -48,6 +48,8 @@ export const methods = {
     input: RunRef.extend({ fromSeq: z.number().int().nonnegative() }).strict(),
     output: z.object({ events: z.array(RunEvent), firstSeq: z.number().int(), stream: StreamState }),
   },
+  /** Start a stopped or failed run again under the same id (the host's `start --run-id`); not the per-game `runs.resume`. */
+  'runs.resumeRun': { input: RunRef, output: z.object({ runId: z.string() }) },
   'runs.stop': { input: RunRef, output: z.object({ state: z.string() }) },
   'runs.pause': { input: RunRef.extend({ game: GameName }).strict(), output: z.object({ ok: z.literal(true), note: z.string().nullable() }) },
   'runs.resume': { input: RunRef.extend({ game: GameName }).strict(), output: z.object({ ok: z.literal(true), note: z.string().nullable() }) },

@@ -4,12 +4,15 @@
  * listed, with no renderer watching it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { CallContext } from '../../../shared/contract'
 import type { RunEvent } from '../../../shared/remoteProtocol'
 import { createEventBus } from '../eventBus'
 import { createHostRegistry } from '../host/hostRegistry'
 import { createRunsService } from './runsService'
-import { startRun } from './supervisorControl'
+import { listRuns, startRun, stopRun } from './supervisorControl'
 import { createLocalRig, fakePlan, havePython, type LocalRig } from '../../../../test/support/localRig'
+
+const ctx: CallContext = { connectionId: 'test', transport: 'ipc', signal: new AbortController().signal }
 
 describe.skipIf(!havePython())('runs service', () => {
   let rig: LocalRig
@@ -35,6 +38,42 @@ describe.skipIf(!havePython())('runs service', () => {
     } finally {
       stop()
       runs.dispose()
+    }
+  })
+
+  it('runs.list only lists: it does not start following a live run (main follows at start-up and on connect)', async () => {
+    const runId = await startRun(rig.session, fakePlan([{ game: 'breakout', target: 100_000, eps: 5 }]))
+    const runs = createRunsService({ bus: createEventBus(), hosts: createHostRegistry(rig.session), bundleDir: rig.root, instanceName: () => 'This computer', notify: () => {}, log: () => {} })
+    try {
+      const listed = await runs.api['runs.list']({ instanceId: 'local' }, ctx)
+      expect(listed.find((r) => r.runId === runId)?.supervisorAlive).toBe(true)
+      expect(runs.attachOf('local', runId)).toBeNull()
+    } finally {
+      runs.dispose()
+      await stopRun(rig.session, runId)
+    }
+  })
+
+  it('runs.resumeRun starts a stopped run again under the same id (start --run-id) and follows it', async () => {
+    const runId = await startRun(rig.session, fakePlan([{ game: 'freeway', target: 100_000, eps: 5 }]))
+    const alive = async () => (await listRuns(rig.session)).find((r) => r.runId === runId)?.supervisorAlive
+    await expect.poll(alive, { timeout: 20_000 }).toBe(true)
+    await stopRun(rig.session, runId)
+    await expect.poll(alive, { timeout: 20_000 }).toBe(false)
+    const bus = createEventBus()
+    const liveInChanged: string[] = []
+    const off = bus.listen('runs.changed', ({ runs: list }) => liveInChanged.push(...list.filter((r) => r.runId === runId && r.supervisorAlive).map((r) => r.runId)))
+    const runs = createRunsService({ bus, hosts: createHostRegistry(rig.session), bundleDir: rig.root, instanceName: () => 'This computer', notify: () => {}, log: () => {} })
+    try {
+      expect(await runs.api['runs.resumeRun']({ instanceId: 'local', runId }, ctx)).toEqual({ runId })
+      expect(runs.attachOf('local', runId)).not.toBeNull()
+      await expect.poll(() => liveInChanged.length, { timeout: 20_000 }).toBeGreaterThan(0)
+      // A live run cannot be resumed twice: the host's refusal comes back as a sentence.
+      await expect(runs.api['runs.resumeRun']({ instanceId: 'local', runId }, ctx)).rejects.toThrow(/already running/)
+    } finally {
+      off()
+      runs.dispose()
+      await stopRun(rig.session, runId)
     }
   })
 })

@@ -14,7 +14,7 @@ import type { HostSession } from '../host/hostSession'
 import { startJournalAttach, type JournalAttach } from './journalAttach'
 import { loadBuiltinPlans } from './plans'
 import { createRunHistory, type RunHistory } from './runHistory'
-import { controlRun, listRuns, startRun, stopRun } from './supervisorControl'
+import { controlRun, listRuns, resumeRun, startRun, stopRun } from './supervisorControl'
 
 export const EVENT_BATCH_MS = 250
 
@@ -117,7 +117,8 @@ export function createRunsService(options: RunsServiceOptions) {
 
   const api: DomainImpl<typeof runsApi.methods> = {
     'runs.plans': () => loadBuiltinPlans(options.bundleDir, options.log),
-    'runs.list': ({ instanceId }) => withSession(instanceId, (session) => listAndFollow(session, instanceId)),
+    // Listing only lists: following is main's job (followLiveRuns), so a window asking costs no attach.
+    'runs.list': ({ instanceId }) => withSession(instanceId, listRuns),
     'runs.launch': async ({ instanceId, plan }) => {
       const runId = await withSession(instanceId, async (session) => {
         const live = (await listRuns(session)).find((r) => r.supervisorAlive)
@@ -133,6 +134,12 @@ export function createRunsService(options: RunsServiceOptions) {
       const w = watch(instanceId, runId)
       flush() // so history and the next batch never overlap: everything pending is sent first
       return { ...w.history.since(fromSeq), stream: w.attach.state() }
+    },
+    'runs.resumeRun': async ({ instanceId, runId }) => {
+      await withSession(instanceId, (session) => resumeRun(session, runId))
+      watch(instanceId, runId)
+      void publishRuns(instanceId)
+      return { runId }
     },
     'runs.stop': async ({ instanceId, runId }) => {
       const state = await withSession(instanceId, (s) => stopRun(s, runId))

@@ -1,4 +1,4 @@
-/** Supervisor commands through the CLI: start (with the plan uploaded to the host), stop, pause, resume, set-slots, list. */
+/** Supervisor commands through the CLI: start (with the plan uploaded to the host), resume, stop, pause, resume, set-slots, list. */
 import { randomBytes } from 'node:crypto'
 import type { RunSummary } from '../../../shared/api/runs'
 import { RpcError } from '../../../shared/rpc'
@@ -27,6 +27,11 @@ export async function startRun(session: HostSession, plan: Plan): Promise<string
   const file = await uploadPlan(session, plan)
   const started = await runGantry(session, 'start', ['--plan', file], StartResult)
   return started.run_id
+}
+
+/** Start a stopped or failed run again as it was planned (`start --run-id`); the host refuses a live or completed one. */
+export async function resumeRun(session: HostSession, runId: string): Promise<void> {
+  await runGantry(session, 'start', ['--run-id', runId], StartResult)
 }
 
 export async function stopRun(session: HostSession, runId: string): Promise<string> {
