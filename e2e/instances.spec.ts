@@ -70,3 +70,35 @@ test('add an SSH instance with the wizard, trust its host key, see it connected'
   await expect(page.getByRole('button', { name: 'Set up first', exact: true })).toBeVisible()
   await app.screenshot('connected')
 })
+
+test('a window opened while a host-key question waits still shows it, and answering it connects', async ({ page, app }) => {
+  requirePrerequisite(sshd !== null, 'OpenSSH server', sshdUnavailableReason() ?? 'apt-get install openssh-server')
+  // A second window on one backend is a second browser tab of the web host (the desktop app has one window).
+  test.skip(app.target !== 'web', 'a second window of the same backend is a browser tab of the web host')
+  const host = sshd!
+  const sidebar = page.getByRole('navigation', { name: 'Instances' })
+  await sidebar.getByRole('button', { name: '+ Add instance' }).click()
+  const wizard = page.getByRole('dialog', { name: 'Add an instance' })
+  await wizard.getByTestId('instance-name').fill('late-window')
+  await wizard.getByTestId('instance-host').fill(host.host)
+  await wizard.getByTestId('instance-port').fill(String(host.port))
+  await wizard.getByTestId('instance-user').fill(host.user)
+  await wizard.getByTestId('instance-key-path').fill(host.clientKeyPath)
+  await wizard.getByTestId('instance-remote-root').fill(path.join(host.dir, 'gantry-root-late'))
+  await wizard.getByRole('button', { name: 'Add and test connection' }).click()
+  await expect(page.getByRole('dialog', { name: 'Trust this host key?' })).toBeVisible()
+
+  // A window opened now never saw the question's event (the first one stays open: its call is the one waiting).
+  const late = await page.context().newPage()
+  await late.goto(page.url())
+  const prompt = late.getByRole('dialog', { name: 'Trust this host key?' })
+  await expect(prompt.getByTestId('host-key-fingerprint')).toHaveText(host.hostKeyFingerprint)
+  // The countdown continues where it was, it does not start again.
+  const left = Number((await prompt.getByText(/Answer within \d+ s/).textContent())!.match(/\d+/)![0])
+  expect(left).toBeLessThan(120)
+  await prompt.getByRole('button', { name: 'Trust' }).click()
+  await expect(late.getByRole('navigation', { name: 'Instances' }).locator('[data-instance-id="late-window"]')).toHaveAttribute('data-connection', 'connected')
+  // Answered in one window, the question closes in the other.
+  await expect(page.getByRole('dialog', { name: 'Trust this host key?' })).toBeHidden()
+  await expect(sidebar.locator('[data-instance-id="late-window"]')).toHaveAttribute('data-connection', 'connected')
+})

@@ -166,6 +166,21 @@ export type SetupResult = z.infer<typeof SetupResult>
 
 const ById = z.object({ id: InstanceId }).strict()
 
+export const PromptEvent = z.object({
+  promptId: z.string(),
+  kind: z.enum(['host_key', 'passphrase', 'password']),
+  instanceId: z.string(),
+  /** "SHA256:…" for host_key prompts. */
+  fingerprint: z.string().optional(),
+  keyType: z.string().optional(),
+  /** host:port the prompt is about (the jump host for its own prompts). */
+  host: z.string(),
+  message: z.string(),
+  /** Milliseconds after which the prompt is answered "no" automatically. */
+  timeoutMs: z.number(),
+})
+export type PromptEvent = z.infer<typeof PromptEvent>
+
 export const methods = {
   'instances.list': {
     input: z.object({}).strict(),
@@ -190,6 +205,8 @@ export const methods = {
     input: z.object({ promptId: z.string().min(1).max(100), accept: z.boolean(), value: z.string().max(4096).optional() }).strict(),
     output: z.object({}),
   },
+  /** Questions waiting now, with the time each has left (for a window that opens while one is asked). */
+  'instances.pendingPrompts': { input: z.object({}).strict(), output: z.array(PromptEvent) },
   /** Forget the pinned host key(s); the next connection asks to trust the key again. */
   'instances.repinHostKey': { input: ById, output: z.object({}) },
   'instances.sshConfigHosts': {
@@ -209,21 +226,6 @@ export const methods = {
   /** The one-click bootstrap: upload remote/ (when new), run setup.sh, stream its output. */
   'instances.setup': { input: ById, output: SetupResult },
 } as const
-
-export const PromptEvent = z.object({
-  promptId: z.string(),
-  kind: z.enum(['host_key', 'passphrase', 'password']),
-  instanceId: z.string(),
-  /** "SHA256:…" for host_key prompts. */
-  fingerprint: z.string().optional(),
-  keyType: z.string().optional(),
-  /** host:port the prompt is about (the jump host for its own prompts). */
-  host: z.string(),
-  message: z.string(),
-  /** Milliseconds after which the prompt is answered "no" automatically. */
-  timeoutMs: z.number(),
-})
-export type PromptEvent = z.infer<typeof PromptEvent>
 
 export const events = {
   /** The instance list or any instance's connection/setup state changed. */

@@ -318,6 +318,7 @@ export function createInstancesService(options: InstancesServiceOptions) {
       prompts.answer(promptId, accept, value)
       return {}
     },
+    'instances.pendingPrompts': async () => prompts.pending(),
     'instances.repinHostKey': async ({ id }) => {
       await ready
       const i = require(id)

@@ -17,12 +17,12 @@ export interface PromptAnswer {
 export interface PromptBroker {
   ask(prompt: Omit<PromptEvent, 'promptId' | 'timeoutMs'>, signal?: AbortSignal): Promise<PromptAnswer>
   answer(promptId: string, accept: boolean, value?: string): void
-  /** Prompts waiting now (for a window that opens late). */
+  /** Prompts waiting now (for a window that opens late), each with the time it has left. */
   pending(): PromptEvent[]
 }
 
 export function createPromptBroker(bus: EventBus, timeoutMs = 120_000): PromptBroker {
-  const waiting = new Map<string, { event: PromptEvent; settle(a: PromptAnswer): void }>()
+  const waiting = new Map<string, { event: PromptEvent; deadline: number; settle(a: PromptAnswer): void }>()
   return {
     ask(prompt, signal) {
       const event: PromptEvent = { ...prompt, promptId: randomUUID(), timeoutMs }
@@ -36,7 +36,7 @@ export function createPromptBroker(bus: EventBus, timeoutMs = 120_000): PromptBr
           bus.emit('instances.promptClosed', { promptId: event.promptId })
           resolve(answer)
         }
-        waiting.set(event.promptId, { event, settle })
+        waiting.set(event.promptId, { event, deadline: Date.now() + timeoutMs, settle })
         signal?.addEventListener('abort', onAbort, { once: true })
         bus.emit('instances.prompt', event)
       })
@@ -47,7 +47,7 @@ export function createPromptBroker(bus: EventBus, timeoutMs = 120_000): PromptBr
       entry.settle({ accept, value, timedOut: false })
     },
     pending() {
-      return [...waiting.values()].map((w) => w.event)
+      return [...waiting.values()].map((w) => ({ ...w.event, timeoutMs: Math.max(0, w.deadline - Date.now()) }))
     },
   }
 }

@@ -7,14 +7,18 @@ import { createAppSlice, type AppSlice } from './appSlice'
 import { createInstancesSlice, type InstancesSlice } from './instancesSlice'
 import { createModelsSlice, type ModelsSlice } from './modelsSlice'
 import { createRunsSlice, type RunsSlice } from './runsSlice'
+import { createSetupSlice, type SetupSlice } from './setupSlice'
 import { createTerminalsSlice, type TerminalsSlice } from './terminalsSlice'
+import { createUiSlice, type UiSlice } from './uiSlice'
 
-export type StoreState = AppSlice & InstancesSlice & RunsSlice & TerminalsSlice & ModelsSlice
+export type StoreState = AppSlice & InstancesSlice & RunsSlice & SetupSlice & TerminalsSlice & ModelsSlice & UiSlice
 
 export const useStore = create<StoreState>()((...a) => ({
   ...createAppSlice(...a),
   ...createInstancesSlice(...a),
   ...createModelsSlice(...a),
   ...createRunsSlice(...a),
+  ...createSetupSlice(...a),
   ...createTerminalsSlice(...a),
+  ...createUiSlice(...a),
 }))

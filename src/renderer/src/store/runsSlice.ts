@@ -1,9 +1,14 @@
 /**
  * Runs in the store: ids, summaries, stream health and one revision counter per run (bumped at
  * most a few times a second by the run feed). Metric series live in the feed's ring buffers.
+ * The runs list per instance comes from `runs.changed`; it is asked for only when a window has
+ * none yet for an instance (or the user presses Refresh): each listing costs an SSH exec and a
+ * Python start on the host.
  */
 import type { StateCreator } from 'zustand'
 import type { BuiltinPlan, RunSummary, StreamState } from '../../../shared/api/runs'
+import { api } from '../api'
+import { reportError } from './errors'
 
 export interface RunsSlice {
   runsByInstance: Record<string, RunSummary[] | undefined>
@@ -12,19 +17,25 @@ export interface RunsSlice {
   runRevision: Record<string, number | undefined>
   plans: BuiltinPlan[] | null
   setRuns(instanceId: string, runs: RunSummary[]): void
+  /** Lists the instance's runs once; a `runs.changed` that lands meanwhile wins over the older answer. */
+  refreshRuns(instanceId: string): Promise<void>
   selectRun(instanceId: string, runId: string): void
   setStream(key: string, state: StreamState): void
   bumpRunRevision(key: string): void
   setPlans(plans: BuiltinPlan[]): void
 }
 
-export const createRunsSlice: StateCreator<RunsSlice, [], [], RunsSlice> = (set) => ({
+/** Bumped by every setRuns, so a listing that started before a newer list arrived is dropped. */
+const listVersion = new Map<string, number>()
+
+export const createRunsSlice: StateCreator<RunsSlice, [], [], RunsSlice> = (set, get) => ({
   runsByInstance: {},
   selectedRunByInstance: {},
   streams: {},
   runRevision: {},
   plans: null,
-  setRuns: (instanceId, runs) =>
+  setRuns: (instanceId, runs) => {
+    listVersion.set(instanceId, (listVersion.get(instanceId) ?? 0) + 1)
     set((s) => ({
       runsByInstance: { ...s.runsByInstance, [instanceId]: runs },
       // Follow the newest run unless the user picked one that still exists.
@@ -32,7 +43,17 @@ export const createRunsSlice: StateCreator<RunsSlice, [], [], RunsSlice> = (set)
         ...s.selectedRunByInstance,
         [instanceId]: runs.some((r) => r.runId === s.selectedRunByInstance[instanceId]) ? s.selectedRunByInstance[instanceId] : runs[0]?.runId,
       },
-    })),
+    }))
+  },
+  async refreshRuns(instanceId) {
+    const version = listVersion.get(instanceId) ?? 0
+    try {
+      const runs = await api['runs.list']({ instanceId })
+      if ((listVersion.get(instanceId) ?? 0) === version) get().setRuns(instanceId, runs)
+    } catch (error) {
+      reportError(error)
+    }
+  },
   selectRun: (instanceId, runId) => set((s) => ({ selectedRunByInstance: { ...s.selectedRunByInstance, [instanceId]: runId } })),
   setStream: (key, state) => set((s) => ({ streams: { ...s.streams, [key]: state } })),
   bumpRunRevision: (key) => set((s) => ({ runRevision: { ...s.runRevision, [key]: (s.runRevision[key] ?? 0) + 1 } })),

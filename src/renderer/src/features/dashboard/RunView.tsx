@@ -1,34 +1,25 @@
-import { useEffect } from 'react'
 import type { InstanceSummary } from '../../../../shared/api/instances'
 import { runKey } from '../../../../shared/api/runs'
 import { api } from '../../api'
 import { useStore } from '../../store'
 import { reportError } from '../../store/errors'
-import { hostHasGantry } from '../../../../shared/hostReady'
 import { Welcome } from '../welcome/Welcome'
 import { CriteriaPanel } from './CriteriaPanel'
 import { GameCard } from './GameCard'
 import { RunCharts } from './RunCharts'
 import { RunHeader } from './RunHeader'
 import { useNowS, useRunFeed } from './useRunFeed'
-import type { TabId } from './MainArea'
 import './dashboard.css'
 
-export function RunView({ instance, onOpenTab }: { instance: InstanceSummary; onOpenTab(tab: TabId): void }) {
+export function RunView({ instance }: { instance: InstanceSummary }) {
   const runs = useStore((s) => s.runsByInstance[instance.id])
   const runId = useStore((s) => s.selectedRunByInstance[instance.id])
-  const setRuns = useStore((s) => s.setRuns)
   const selectRun = useStore((s) => s.selectRun)
+  const onOpenTab = useStore((s) => s.openTab)
   const openTerminalTab = useStore((s) => s.openTerminalTab)
   const stream = useStore((s) => (runId ? s.streams[runKey(instance.id, runId)] : undefined))
   const { feed, revision } = useRunFeed(instance.id, runId)
   const nowS = useNowS()
-  const canAsk = hostHasGantry(instance)
-
-  useEffect(() => {
-    if (!canAsk) return
-    api['runs.list']({ instanceId: instance.id }).then((r) => setRuns(instance.id, r), reportError)
-  }, [instance.id, canAsk, setRuns])
 
   const summary = runs?.find((r) => r.runId === runId)
   const live = !!summary?.supervisorAlive && !feed?.model.ended
@@ -72,7 +63,7 @@ export function RunView({ instance, onOpenTab }: { instance: InstanceSummary; on
                 }}
               />
             </label>
-            <button className="button button-danger" onClick={() => api['runs.stop']({ instanceId: instance.id, runId }).then(() => api['runs.list']({ instanceId: instance.id }).then((r) => setRuns(instance.id, r)), reportError)}>
+            <button className="button button-danger" onClick={() => api['runs.stop']({ instanceId: instance.id, runId }).catch(reportError)}>
               Stop run
             </button>
           </>
@@ -84,7 +75,7 @@ export function RunView({ instance, onOpenTab }: { instance: InstanceSummary; on
         )}
       </div>
 
-      {!runId && instance.kind === 'local' && <Welcome instance={instance} onOpenTab={onOpenTab} />}
+      {!runId && instance.kind === 'local' && <Welcome instance={instance} />}
       {!runId && instance.kind === 'ssh' && (
         <section className="panel empty-state">
           <p>

@@ -11,7 +11,7 @@ import { reportError } from '../../store/errors'
 import { InstanceForm } from './InstanceForm'
 import { emptyForm, formFromDetails, validate, type FieldErrors, type FormFields } from './instanceForm'
 import { DoctorSummary, SetupPanel } from './SetupPanel'
-import { runDoctor, startSetup, useSetupProgress } from './setupStore'
+import { useSetupProgress } from './useSetupProgress'
 
 type Step = 'details' | 'connect' | 'doctor' | 'sshconfig' | 'setup'
 const STEPS: Array<[Step, string]> = [
@@ -34,6 +34,8 @@ export function AddInstanceWizard({ editId, onClose }: { editId?: string; onClos
   const [connectError, setConnectError] = useState<string | null>(null)
   const [configResult, setConfigResult] = useState<MethodOutput<'instances.writeSshConfigEntry'> | null>(null)
   const progress = useSetupProgress(id ?? '')
+  const runDoctor = useStore((s) => s.runDoctor)
+  const startSetup = useStore((s) => s.startSetup)
 
   useEffect(() => {
     if (editId) api['instances.get']({ id: editId }).then((d) => setFields(formFromDetails(d)), reportError)

@@ -1,6 +1,6 @@
 import type { ReactNode } from 'react'
 import type { InstanceSummary } from '../../../../shared/api/instances'
-import { connectionText } from './setupStore'
+import { connectionText } from './connectionText'
 
 /**
  * Name, address and connection state. Other features add their buttons through `actions`

@@ -3,10 +3,11 @@
  * passphrase/password. The typed secret goes straight to the backend and is not kept here.
  */
 import { useEffect, useRef, useState } from 'react'
-import { answerPrompt, useInstancesUi } from './setupStore'
+import { useStore } from '../../store'
 
 export function PromptDialog() {
-  const prompt = useInstancesUi((s) => s.prompts[0])
+  const prompt = useStore((s) => s.prompts[0])
+  const answerPrompt = useStore((s) => s.answerPrompt)
   const [value, setValue] = useState('')
   const [secondsLeft, setSecondsLeft] = useState(0)
   const input = useRef<HTMLInputElement>(null)

@@ -1,7 +1,7 @@
 /** The setup checklist (rows turn green/red with the failing line) and the live output. */
 import type { DoctorReport as Doctor, SetupStep } from '../../../../shared/api/instances'
 import { SetupTerminal } from './SetupTerminal'
-import { useSetupProgress } from './setupStore'
+import { useSetupProgress } from './useSetupProgress'
 
 const ICON: Record<SetupStep['status'], string> = { pending: '○', running: '◌', ok: '✓', skip: '✓', warn: '!', fail: '✗' }
 

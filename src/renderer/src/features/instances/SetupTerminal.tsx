@@ -3,7 +3,7 @@ import { FitAddon } from '@xterm/addon-fit'
 import { Terminal } from '@xterm/xterm'
 import '@xterm/xterm/css/xterm.css'
 import { useEffect, useRef } from 'react'
-import { setupOutput } from './setupStore'
+import { setupOutput } from '../../store/setupOutput'
 
 export function SetupTerminal({ instanceId }: { instanceId: string }) {
   const host = useRef<HTMLDivElement>(null)

@@ -5,7 +5,8 @@ import { LOCAL_INSTANCE_ID } from '../../../../shared/api/instances'
 import { AddInstanceWizard } from './AddInstanceWizard'
 import { InstanceSettings } from './InstanceSettings'
 import { DoctorSummary, SetupPanel } from './SetupPanel'
-import { runDoctor, startSetup, useSetupProgress } from './setupStore'
+import { useStore } from '../../store'
+import { useSetupProgress } from './useSetupProgress'
 
 function when(ts: number | null): string {
   return ts ? new Date(ts).toLocaleString() : 'never'
@@ -13,6 +14,8 @@ function when(ts: number | null): string {
 
 export function SetupView({ instance }: { instance: InstanceSummary }) {
   const progress = useSetupProgress(instance.id)
+  const runDoctor = useStore((s) => s.runDoctor)
+  const startSetup = useStore((s) => s.startSetup)
   const [editing, setEditing] = useState(false)
   const s = instance.setup
   return (

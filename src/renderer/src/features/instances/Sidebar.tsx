@@ -1,11 +1,11 @@
-import { useEffect, useState } from 'react'
+import { useState } from 'react'
 import type { InstanceSummary } from '../../../../shared/api/instances'
 import { StatusDot, type DotTone } from '../../components/StatusDot'
 import { useStore } from '../../store'
 import { AddInstanceWizard } from './AddInstanceWizard'
 import { ImportDialog } from './ImportDialog'
 import { PromptDialog } from './PromptDialog'
-import { bindInstancesUiEvents, connectionText } from './setupStore'
+import { connectionText } from './connectionText'
 import './instances.css'
 
 function connectionTone(instance: InstanceSummary): DotTone {
@@ -29,7 +29,6 @@ export function Sidebar() {
   const [importing, setImporting] = useState(false)
   const addOpen = useStore((s) => s.addInstanceOpen)
   const setAddOpen = useStore((s) => s.setAddInstanceOpen)
-  useEffect(() => bindInstancesUiEvents(), [])
   return (
     <nav className="sidebar" aria-label="Instances">
       <div className="brand">

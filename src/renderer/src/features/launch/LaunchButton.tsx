@@ -1,14 +1,15 @@
 import { useState } from 'react'
 import type { InstanceSummary } from '../../../../shared/api/instances'
 import { useStore } from '../../store'
-import type { TabId } from '../dashboard/MainArea'
-import { startSetup, useSetupProgress } from '../instances/setupStore'
+import { useSetupProgress } from '../instances/useSetupProgress'
 import { LaunchDialog } from './LaunchDialog'
 
 /** One button that knows the state: set up first, open the live run, or launch a new one. */
-export function LaunchButton({ instance, onOpenTab }: { instance: InstanceSummary; onOpenTab(tab: TabId): void }) {
+export function LaunchButton({ instance }: { instance: InstanceSummary }) {
   const runs = useStore((s) => s.runsByInstance[instance.id])
   const selectRun = useStore((s) => s.selectRun)
+  const onOpenTab = useStore((s) => s.openTab)
+  const startSetup = useStore((s) => s.startSetup)
   const [open, setOpen] = useState(false)
   const setup = useSetupProgress(instance.id)
   const live = runs?.find((r) => r.supervisorAlive)

@@ -1,49 +1,41 @@
 /**
  * The Models tab: a run's models and checkpoints with their local status, downloads (verified,
- * resumable), backups, drag-out, and local ONNX validation.
+ * resumable), backups, drag-out, and local ONNX validation. The runs and the selected run are the
+ * store's (the Training tab shows the same run); the view is keyed by instance, so its rows never
+ * outlive the instance they came from.
  */
 import { useCallback, useEffect, useState } from 'react'
 import type { InstanceSummary } from '../../../../shared/api/instances'
 import type { ModelRow, ValidationReport } from '../../../../shared/api/models'
-import { runKey, type RunSummary } from '../../../../shared/api/runs'
+import { runKey } from '../../../../shared/api/runs'
 import { api } from '../../api'
 import { useStore } from '../../store'
 import { reportError } from '../../store/errors'
 import { BackupPanel } from './BackupPanel'
 import { ModelTable } from './ModelTable'
 import { ValidationPanel } from './ValidationPanel'
-import { hostHasGantry } from '../../../../shared/hostReady'
 import './models.css'
 
 const LIST_CHANGING_EVENTS = new Set(['model_exported', 'checkpoint', 'game_completed', 'run_completed'])
 
 export function ModelsView({ instance }: { instance: InstanceSummary }) {
-  const [runs, setRuns] = useState<RunSummary[] | null>(null)
-  const [runId, setRunId] = useState<string | undefined>(undefined)
+  const runs = useStore((s) => s.runsByInstance[instance.id])
+  const runId = useStore((s) => s.selectedRunByInstance[instance.id])
+  const selectRun = useStore((s) => s.selectRun)
+  const refreshRuns = useStore((s) => s.refreshRuns)
   const revision = useStore((s) => s.modelsRevision)
-  const [rows, setRows] = useState<ModelRow[] | null>(null)
+  // Rows remember the run they were listed for, so another run's files never show under this one.
+  const [listed, setListed] = useState<{ runId: string; rows: ModelRow[] } | null>(null)
+  const rows = listed && listed.runId === runId ? listed.rows : null
   const [loadError, setLoadError] = useState<string | null>(null)
   const [report, setReport] = useState<ValidationReport | null>(null)
   const [validating, setValidating] = useState<string | null>(null)
-
-  const canAsk = hostHasGantry(instance)
-  const loadRuns = useCallback(() => {
-    if (!canAsk) return
-    api['runs.list']({ instanceId: instance.id }).then((list) => {
-      setRuns(list)
-      // Newest run first, unless the user picked one that still exists.
-      setRunId((current) => (list.some((r) => r.runId === current) ? current : list[0]?.runId))
-    }, reportError)
-  }, [instance.id, canAsk])
-  // The runs slice changes on launch, stop and completion: refresh the list with it.
-  const knownRuns = useStore((s) => s.runsByInstance[instance.id])
-  useEffect(loadRuns, [loadRuns, knownRuns])
 
   const loadModels = useCallback(() => {
     if (!runId) return
     api['models.list']({ instanceId: instance.id, runId }).then(
       (list) => {
-        setRows(list)
+        setListed({ runId, rows: list })
         setLoadError(null)
       },
       (error: unknown) => setLoadError(error instanceof Error ? error.message : String(error)),
@@ -81,7 +73,7 @@ export function ModelsView({ instance }: { instance: InstanceSummary }) {
       <section className="panel">
         <div className="models-toolbar">
           <label htmlFor="models-run">Run</label>
-          <select id="models-run" value={runId ?? ''} onChange={(e) => setRunId(e.target.value)} disabled={!runs?.length}>
+          <select id="models-run" value={runId ?? ''} onChange={(e) => selectRun(instance.id, e.target.value)} disabled={!runs?.length}>
             {!runs?.length && <option value="">No runs yet</option>}
             {runs?.map((r) => (
               <option key={r.runId} value={r.runId}>
@@ -92,7 +84,7 @@ export function ModelsView({ instance }: { instance: InstanceSummary }) {
           <button
             className="button"
             onClick={() => {
-              loadRuns()
+              void refreshRuns(instance.id)
               loadModels()
             }}
           >

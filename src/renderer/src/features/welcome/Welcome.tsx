@@ -4,15 +4,16 @@
  */
 import { useState } from 'react'
 import type { InstanceSummary } from '../../../../shared/api/instances'
-import { startSetup, useSetupProgress } from '../instances/setupStore'
-import type { TabId } from '../dashboard/MainArea'
+import { useSetupProgress } from '../instances/useSetupProgress'
 import { LaunchDialog } from '../launch/LaunchDialog'
 import { useStore } from '../../store'
 
-export function Welcome({ instance, onOpenTab }: { instance: InstanceSummary; onOpenTab(tab: TabId): void }) {
+export function Welcome({ instance }: { instance: InstanceSummary }) {
   const progress = useSetupProgress(instance.id)
   const [launching, setLaunching] = useState(false)
   const openAddInstance = useStore((s) => s.setAddInstanceOpen)
+  const onOpenTab = useStore((s) => s.openTab)
+  const startSetup = useStore((s) => s.startSetup)
   const ready = instance.setup.status === 'ready'
   return (
     <section className="panel welcome" aria-label="Welcome">
