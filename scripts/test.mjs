@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: every check, in order, with a one-line verdict per step and a closing count.
-// Steps: typecheck, lint, unit tests (vitest), remote tests (pytest), build, e2e (Playwright).
+// Steps: typecheck, lint, unit tests (vitest), remote tests (pytest), build, build checks (the built
+// bundle, with node's test runner), e2e (Playwright).
 import { spawn } from 'node:child_process'
 
 const steps = [
@@ -9,6 +10,7 @@ const steps = [
   { name: 'unit', cmd: 'npx', args: ['vitest', 'run'], count: /Tests\s+(?:(\d+) failed \| )?(\d+) passed/ },
   { name: 'remote', cmd: 'node', args: ['scripts/pytest.mjs'], count: /(?:(\d+) failed, )?(\d+) passed/ },
   { name: 'build', cmd: 'npm', args: ['run', '-s', 'build'] },
+  { name: 'bundle', cmd: 'node', args: ['--test', 'test/build/entryChunk.test.mjs'] },
   { name: 'e2e', cmd: 'npx', args: ['playwright', 'test'], count: /(?:(\d+) failed[\s\S]*?)?(\d+) passed/ },
 ]
 const only = process.argv.slice(2)

@@ -2,10 +2,13 @@ import { InstanceHeader } from '../instances/InstanceHeader'
 import { LaunchButton } from '../launch/LaunchButton'
 import { SetupView } from '../instances/SetupView'
 import { ModelsView } from '../models/ModelsView'
-import { TerminalsView } from '../terminals/TerminalsView'
 import { RunView } from './RunView'
 import { useStore } from '../../store'
 import type { TabId } from '../../store/uiSlice'
+import { Suspense } from 'react'
+import { lazyNamed } from '../../lib/lazyNamed'
+
+const TerminalsView = lazyNamed(() => import('../terminals/TerminalsView'), 'TerminalsView')
 
 const TABS: Array<{ id: TabId; label: string }> = [
   { id: 'training', label: 'Training' },
@@ -34,7 +37,9 @@ export function MainArea() {
         <RunView instance={instance} />
       </div>
       <div role="tabpanel" hidden={tab !== 'terminals'} className="tab-panel">
-        <TerminalsView instance={instance} visible={tab === 'terminals'} />
+        <Suspense fallback={null}>
+          <TerminalsView instance={instance} visible={tab === 'terminals'} />
+        </Suspense>
       </div>
       <div role="tabpanel" hidden={tab !== 'models'} className="tab-panel">
         {/* Keyed by instance: nothing of one instance's models (rows, reports) shows under another. */}

@@ -6,10 +6,13 @@ import { reportError } from '../../store/errors'
 import { Welcome } from '../welcome/Welcome'
 import { CriteriaPanel } from './CriteriaPanel'
 import { GameCard } from './GameCard'
-import { RunCharts } from './RunCharts'
 import { RunHeader } from './RunHeader'
 import { useNowS, useRunFeed } from './useRunFeed'
 import './dashboard.css'
+import { Suspense } from 'react'
+import { lazyNamed } from '../../lib/lazyNamed'
+
+const RunCharts = lazyNamed(() => import('./RunCharts'), 'RunCharts')
 
 export function RunView({ instance }: { instance: InstanceSummary }) {
   const runs = useStore((s) => s.runsByInstance[instance.id])
@@ -112,7 +115,9 @@ export function RunView({ instance }: { instance: InstanceSummary }) {
               ))}
             </section>
           )}
-          <RunCharts model={feed.model} revision={revision} />
+          <Suspense fallback={<section className="panel empty-state">Loading charts…</section>}>
+            <RunCharts model={feed.model} revision={revision} />
+          </Suspense>
           <CriteriaPanel model={feed.model} nowS={nowS} />
         </>
       )}

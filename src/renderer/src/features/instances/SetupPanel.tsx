@@ -1,7 +1,10 @@
 /** The setup checklist (rows turn green/red with the failing line) and the live output. */
 import type { DoctorReport as Doctor, SetupStep } from '../../../../shared/api/instances'
-import { SetupTerminal } from './SetupTerminal'
+import { Suspense } from 'react'
+import { lazyNamed } from '../../lib/lazyNamed'
 import { useSetupProgress } from './useSetupProgress'
+
+const SetupTerminal = lazyNamed(() => import('./SetupTerminal'), 'SetupTerminal')
 
 const ICON: Record<SetupStep['status'], string> = { pending: '○', running: '◌', ok: '✓', skip: '✓', warn: '!', fail: '✗' }
 
@@ -63,7 +66,9 @@ export function SetupPanel({ instanceId }: { instanceId: string }) {
           {progress.result.ok && progress.result.uploaded ? ' The host code was uploaded.' : ''}
         </p>
       )}
-      <SetupTerminal instanceId={instanceId} />
+      <Suspense fallback={null}>
+        <SetupTerminal instanceId={instanceId} />
+      </Suspense>
     </div>
   )
 }

@@ -1,12 +1,14 @@
 /** The Setup tab: doctor, one-click setup with checklist + live output, and instance settings. */
-import { useState } from 'react'
+import { Suspense, useState } from 'react'
 import type { InstanceSummary } from '../../../../shared/api/instances'
 import { LOCAL_INSTANCE_ID } from '../../../../shared/api/instances'
-import { AddInstanceWizard } from './AddInstanceWizard'
+import { lazyNamed } from '../../lib/lazyNamed'
 import { InstanceSettings } from './InstanceSettings'
 import { DoctorSummary, SetupPanel } from './SetupPanel'
 import { useStore } from '../../store'
 import { useSetupProgress } from './useSetupProgress'
+
+const AddInstanceWizard = lazyNamed(() => import('./AddInstanceWizard'), 'AddInstanceWizard')
 
 function when(ts: number | null): string {
   return ts ? new Date(ts).toLocaleString() : 'never'
@@ -40,7 +42,7 @@ export function SetupView({ instance }: { instance: InstanceSummary }) {
         <SetupPanel instanceId={instance.id} />
       </section>
       {instance.kind === 'ssh' && <InstanceSettings instance={instance} onEdit={() => setEditing(true)} />}
-      {editing && <AddInstanceWizard editId={instance.id} onClose={() => setEditing(false)} />}
+      <Suspense fallback={null}>{editing && <AddInstanceWizard editId={instance.id} onClose={() => setEditing(false)} />}</Suspense>
     </>
   )
 }

@@ -1,12 +1,14 @@
-import { useState } from 'react'
+import { Suspense, useState } from 'react'
 import type { InstanceSummary } from '../../../../shared/api/instances'
 import { StatusDot, type DotTone } from '../../components/StatusDot'
 import { useStore } from '../../store'
-import { AddInstanceWizard } from './AddInstanceWizard'
-import { ImportDialog } from './ImportDialog'
+import { lazyNamed } from '../../lib/lazyNamed'
 import { PromptDialog } from './PromptDialog'
 import { connectionText } from './connectionText'
 import './instances.css'
+
+const AddInstanceWizard = lazyNamed(() => import('./AddInstanceWizard'), 'AddInstanceWizard')
+const ImportDialog = lazyNamed(() => import('./ImportDialog'), 'ImportDialog')
 
 function connectionTone(instance: InstanceSummary): DotTone {
   switch (instance.connection.status) {
@@ -65,8 +67,10 @@ export function Sidebar() {
           Import from ~/.ssh/config
         </button>
       </div>
-      {addOpen && <AddInstanceWizard onClose={() => setAddOpen(false)} />}
-      {importing && <ImportDialog onClose={() => setImporting(false)} />}
+      <Suspense fallback={null}>
+        {addOpen && <AddInstanceWizard onClose={() => setAddOpen(false)} />}
+        {importing && <ImportDialog onClose={() => setImporting(false)} />}
+      </Suspense>
       <PromptDialog />
     </nav>
   )
