@@ -6,6 +6,7 @@
  */
 import { copyFile, mkdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
+import { RpcError } from '../../../shared/rpc'
 import { writeFileAtomic } from '../atomicFile'
 
 export interface SshConfigEntry {
@@ -23,10 +24,17 @@ export interface SshConfigEntry {
 const START = '# >>> gantry: '
 const END = '# <<< gantry'
 
-/** Quote a config value when it has spaces (OpenSSH accepts double quotes). */
+/**
+ * A value as OpenSSH reads it back: in double quotes when it has a space, "#" or "'". What it
+ * would read differently is refused, never written: a double quote or backslash (an escape; a
+ * trailing one leaves the quote open and breaks the file for every host), "%" and "${" (tokens
+ * and variables expanded at use), control characters and line breaks.
+ */
 function configValue(v: string): string {
-  if (/["\n\r]/.test(v)) throw new Error(`"${v}" cannot be written to an ssh config file.`)
-  return /\s/.test(v) ? `"${v}"` : v
+  if (v === '' || /["\\%\x00-\x1f\x7f]/.test(v) || v.includes('${')) {
+    throw new RpcError('invalid_input', `${JSON.stringify(v)} cannot be written to an ssh config file: OpenSSH would read quotes, backslashes, "%", "\${" or control characters differently. Rename the file or folder (or the user) and try again.`)
+  }
+  return /[\s#']/.test(v) ? `"${v}"` : v
 }
 
 export function renderBlock(entry: SshConfigEntry): string {
