@@ -31,7 +31,8 @@ const END = '# <<< gantry'
  * and variables expanded at use), control characters and line breaks.
  */
 function configValue(v: string): string {
-  if (v === '' || /["\\%\x00-\x1f\x7f]/.test(v) || v.includes('${')) {
+  const control = [...v].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)
+  if (v === '' || control || /["\\%]/.test(v) || v.includes('${')) {
     throw new RpcError('invalid_input', `${JSON.stringify(v)} cannot be written to an ssh config file: OpenSSH would read quotes, backslashes, "%", "\${" or control characters differently. Rename the file or folder (or the user) and try again.`)
   }
   return /[\s#']/.test(v) ? `"${v}"` : v
