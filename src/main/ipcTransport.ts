@@ -5,13 +5,14 @@
 import { ipcMain, type WebContents, type WebFrameMain } from 'electron'
 import { serveConnection, type ServedConnection } from './services/connection'
 import type { Services } from './services/index'
-import { isAppUrl } from './window'
+import { isAppUrl } from './appUrl'
+import { rendererUrl } from './window'
 
 export const IPC_CHANNEL = 'gantry:rpc'
 export const IPC_EVENT_CHANNEL = 'gantry:evt'
 
 function trustedFrame(frame: WebFrameMain | null): boolean {
-  return !!frame && frame === frame.top && isAppUrl(frame.url)
+  return !!frame && frame === frame.top && isAppUrl(frame.url, rendererUrl())
 }
 
 export function registerIpcTransport(services: Services): void {

@@ -1,22 +1,33 @@
 /**
  * The one BrowserWindow, hardened: sandboxed renderer with context isolation and no Node, a
  * strict CSP, no navigation away from the app, no new windows, every permission request denied.
+ * The navigation rules are applied to every webContents Electron ever creates, not only ours.
  */
-import { BrowserWindow, session, shell } from 'electron'
+import { app, BrowserWindow, session, shell, type WebContents } from 'electron'
 import path from 'node:path'
 import { CONTENT_SECURITY_POLICY } from '../shared/csp'
+import { isAppUrl, isExternalLink } from './appUrl'
 
 export function rendererUrl(): string {
   return process.env.ELECTRON_RENDERER_URL ?? `file://${path.join(__dirname, '../renderer/index.html')}`
 }
 
-export function isAppUrl(url: string): boolean {
-  const base = rendererUrl()
-  if (base.startsWith('file://')) return url.startsWith(`file://${path.join(__dirname, '../renderer')}`)
-  return new URL(url).origin === new URL(base).origin
+/** No navigation or redirect away from the app, no new windows (http(s) links go to the browser), no webviews. */
+function hardenWebContents(contents: WebContents): void {
+  const stayInApp = (event: { preventDefault(): void }, url: string) => {
+    if (!isAppUrl(url, rendererUrl())) event.preventDefault()
+  }
+  contents.on('will-navigate', stayInApp)
+  contents.on('will-redirect', stayInApp)
+  contents.setWindowOpenHandler(({ url }) => {
+    if (isExternalLink(url)) void shell.openExternal(url)
+    return { action: 'deny' }
+  })
+  contents.on('will-attach-webview', (event) => event.preventDefault())
 }
 
 export function hardenSession(): void {
+  app.on('web-contents-created', (_event, contents) => hardenWebContents(contents))
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false))
   session.defaultSession.setPermissionCheckHandler(() => false)
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
@@ -44,15 +55,6 @@ export function createMainWindow(iconPath: string): BrowserWindow {
     },
   })
   win.once('ready-to-show', () => win.show())
-  win.webContents.on('will-navigate', (event, url) => {
-    if (!isAppUrl(url)) event.preventDefault()
-  })
-  win.webContents.setWindowOpenHandler(({ url }) => {
-    // Links in logs and docs open in the user's browser, and only http(s).
-    if (/^https?:\/\//.test(url)) void shell.openExternal(url)
-    return { action: 'deny' }
-  })
-  win.webContents.on('will-attach-webview', (event) => event.preventDefault())
   void win.loadURL(rendererUrl())
   return win
 }
