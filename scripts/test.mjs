@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // `npm test`: every check, in order, with a one-line verdict per step and a closing count.
-// Steps: typecheck, lint, unit tests (vitest), remote tests (pytest), build, build checks (the built
-// bundle, with node's test runner), e2e (Playwright).
+// Steps: typecheck, lint (eslint), ruff (remote/ Python), unit tests (vitest), remote tests (pytest), build,
+// build checks (the built bundle, with node's test runner), e2e (Playwright).
 import { spawn } from 'node:child_process'
 
 const steps = [
   { name: 'typecheck', cmd: 'npm', args: ['run', '-s', 'typecheck'] },
   { name: 'lint', cmd: 'npm', args: ['run', '-s', 'lint'] },
+  { name: 'ruff', cmd: 'node', args: ['scripts/ruff.mjs'] },
   { name: 'unit', cmd: 'npx', args: ['vitest', 'run'], count: /Tests\s+(?:(\d+) failed \| )?(\d+) passed/ },
   { name: 'remote', cmd: 'node', args: ['scripts/pytest.mjs'], count: /(?:(\d+) failed, )?(\d+) passed/ },
   { name: 'build', cmd: 'npm', args: ['run', '-s', 'build'] },

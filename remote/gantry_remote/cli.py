@@ -6,14 +6,13 @@ Every command prints JSON on stdout. Problems the user can fix print
 import argparse
 import json
 import os
-import shutil
 import sys
 import time
 from typing import Any, Dict, List, Optional
 
 from . import atomic, control, procs, runlock, trainer_files
 from . import state as run_state
-from .paths import UserError, default_root, game_dir, new_run_id, run_dir, list_run_ids, validate_run_id
+from .paths import UserError, default_root, game_dir, list_run_ids, new_run_id, run_dir, validate_run_id
 from .plan import game_by_name, load_plan_file
 
 
@@ -76,7 +75,7 @@ def cmd_start(args: argparse.Namespace) -> int:
     try:
         os.makedirs(os.path.join(path, "games"), exist_ok=False)
     except FileExistsError:
-        raise UserError("run_exists", "Run directory %s exists but has no state.json; pick another --run-id." % path)
+        raise UserError("run_exists", "Run directory %s exists but has no state.json; pick another --run-id." % path) from None
     atomic.write_json(os.path.join(path, "plan.json"), plan)
     run_state.save(path, run_state.new_state(run_id, plan))
     result = spawn_supervisor(root, run_id, path)

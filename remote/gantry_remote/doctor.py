@@ -122,15 +122,18 @@ def verdicts(report: Dict[str, Any]) -> List[Dict[str, str]]:
     if report["os"] != "Linux":
         add("error", "Training hosts must run Linux (found %s). Use a Linux GPU instance." % report["os"])
     if report["arch"] not in ("x86_64", "amd64"):
-        add("warning", "CPU architecture %s: EnvPool and most CUDA wheels exist only for x86_64; use backend ale or builtin." % report["arch"])
+        add("warning", "CPU architecture %s: EnvPool and most CUDA wheels exist only for x86_64; use backend ale or builtin."
+            % report["arch"])
     if report["disk"]["free_gb"] < MIN_FREE_GB:
         add("warning", "Only %.1f GB free under %s; checkpoints and models need ~%d GB. Free space or attach a bigger disk."
             % (report["disk"]["free_gb"], report["disk"]["path"], MIN_FREE_GB))
     g = report["gpu"]
     if not g["nvidia_smi"]:
-        add("warning", "No nvidia-smi: no NVIDIA GPU or driver found. Training will run on CPU (slow); install the NVIDIA driver or pick a GPU instance.")
+        add("warning", "No nvidia-smi: no NVIDIA GPU or driver found. Training will run on CPU (slow); "
+            "install the NVIDIA driver or pick a GPU instance.")
     elif not g["gpus"]:
-        add("error", "nvidia-smi is present but lists no GPUs (%s). Check the driver with `nvidia-smi` and reboot if it was just installed." % (g.get("error") or "empty list"))
+        add("error", "nvidia-smi is present but lists no GPUs (%s). Check the driver with `nvidia-smi` and reboot if it "
+            "was just installed." % (g.get("error") or "empty list"))
     probe = report["imports"]
     py = _version_tuple(probe.get("python"))
     if probe.get("error"):

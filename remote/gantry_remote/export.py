@@ -10,26 +10,20 @@ import copy
 import io
 import json
 import os
-import time
 import warnings
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence
 
 import torch
 
-from . import __version__, atomic
+from . import __version__, atomic, manifests
 from .digest import sha256_bytes
 from .nets import ActorCritic, PolicyLogits
 
-MANIFEST = "manifest.json"
+KEY = "models"
 OPSET = 17
 INPUT_NAME = "obs"
 OUTPUT_NAME = "logits"
 KEEP = 3
-
-
-def read_manifest(models_dir: str) -> List[Dict[str, Any]]:
-    manifest = atomic.read_json(os.path.join(models_dir, MANIFEST), default=None) or {}
-    return list(manifest.get("models", []))
 
 
 def onnx_bytes(agent: ActorCritic, example_obs: torch.Tensor, metadata: Dict[str, str]) -> bytes:
@@ -103,25 +97,11 @@ def export_policy(
     probe_name = name + ".probe.json"
     atomic.write_bytes(os.path.join(models_dir, name), model_data)
     atomic.write_bytes(os.path.join(models_dir, probe_name), probe_data)
-    entry = {
-        "file": name,
-        "sha256": sha256_bytes(model_data),
-        "size": len(model_data),
-        "global_step": int(global_step),
-        "episodes": int(episodes),
-        "mean_return": mean_return,
-        "ts": time.time(),
-        "probe": probe_name,
-        "probe_sha256": sha256_bytes(probe_data),
-    }
-    entries = [e for e in read_manifest(models_dir) if e.get("file") != name] + [entry]
+    entry = manifests.entry(name, model_data, global_step, episodes, mean_return=mean_return, probe=probe_name,
+                            probe_sha256=sha256_bytes(probe_data))
+    # A damaged manifest starts over: the files it named are still there for the user.
+    entries = [e for e in manifests.read(models_dir, KEY) or [] if e["file"] != name] + [entry]
     kept, dropped = entries[-KEEP:], entries[:-KEEP]
-    atomic.write_json(os.path.join(models_dir, MANIFEST), {"models": kept})
-    for old in dropped:
-        for stale in (old.get("file"), old.get("probe")):
-            if stale:
-                try:
-                    os.unlink(os.path.join(models_dir, stale))
-                except FileNotFoundError:
-                    pass
+    manifests.write(models_dir, KEY, kept)
+    manifests.remove_files(models_dir, [n for e in dropped for n in (e["file"], e.get("probe")) if isinstance(n, str)])
     return entry

@@ -25,7 +25,7 @@ from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
 import torch
 
-from .envs.fused import clone_tree, copy_tree
+from .tensor_tree import clone_tree, copy_tree
 
 Tensor = torch.Tensor
 

@@ -60,7 +60,7 @@ def sample(timeout_s: float = 10.0) -> List[Dict[str, Any]]:
             stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout_s,
         )
     except (OSError, subprocess.TimeoutExpired) as e:
-        raise GpuUnavailable("nvidia-smi failed to run: %s" % e)
+        raise GpuUnavailable("nvidia-smi failed to run: %s" % e) from e
     if proc.returncode != 0:
         detail = (proc.stderr or proc.stdout).decode("utf-8", "replace").strip()[-300:]
         raise GpuUnavailable("nvidia-smi exited with %d: %s" % (proc.returncode, detail))

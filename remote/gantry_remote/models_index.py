@@ -8,7 +8,6 @@ import re
 from typing import Any, Dict, List, Optional
 
 from . import trainer_files
-from .atomic import read_json
 from .digest import sha256_file
 from .paths import game_dir, list_run_ids, run_dir
 

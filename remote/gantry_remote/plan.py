@@ -4,7 +4,7 @@ import math
 import os
 import re
 import sys
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, TypedDict, Union
 
 from .paths import UserError, package_parent, venv_python
 
@@ -22,6 +22,37 @@ _OWNED_ARGS = frozenset(SUPERVISOR_FLAGS + tuple("no_" + f for f in SUPERVISOR_F
 TRAINER_COMMAND_ENV = "GANTRY_TRAINER_COMMAND"
 
 
+TrainerArg = Union[str, int, float, bool, None]
+
+
+class _PlanGameEstimate(TypedDict, total=False):
+    est_hours: float
+
+
+class PlanGame(_PlanGameEstimate):
+    game: str
+    backend: str
+    target_episodes: int
+    trainer_args: Dict[str, TrainerArg]
+
+
+class RestartPolicy(TypedDict):
+    max_restarts: int
+    backoff_s: List[float]
+
+
+class Plan(TypedDict):
+    """A validated plan (validate_plan fills in the defaults), as stored in plan.json."""
+    name: str
+    slots: int
+    games: List[PlanGame]
+    restart: RestartPolicy
+    heartbeat_timeout_s: float
+    gpu_sample_s: float
+    gpus: Union[str, List[int]]     # "all" or GPU indices
+    mps: str                        # "auto" | "off"
+
+
 def _bad(message: str) -> UserError:
     return UserError("bad_plan", message + " Fix the plan file and start again.")
 
@@ -35,23 +66,23 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def load_plan_file(path: str) -> Dict[str, Any]:
+def load_plan_file(path: str) -> Plan:
     try:
         with open(path, "rb") as f:
             raw = f.read()
     except OSError as e:
-        raise UserError("plan_not_found", "Cannot read plan file %s: %s. Check the path." % (path, e.strerror))
+        raise UserError("plan_not_found", "Cannot read plan file %s: %s. Check the path." % (path, e.strerror)) from None
     try:
         data = json.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as e:
-        raise _bad("Plan file %s is not valid JSON (%s)." % (path, e))
+        raise _bad("Plan file %s is not valid JSON (%s)." % (path, e)) from None
     try:
         return validate_plan(data)
     except UserError as e:
-        raise UserError(e.code, "Plan file %s: %s" % (path, e.message))
+        raise UserError(e.code, "Plan file %s: %s" % (path, e.message)) from None
 
 
-def _validate_game(index: int, entry: Any) -> Dict[str, Any]:
+def _validate_game(index: int, entry: Any) -> PlanGame:
     where = "games[%d]" % index
     if not isinstance(entry, dict):
         raise _bad("%s must be an object like {\"game\": \"Pong\", \"backend\": \"envpool\", \"target_episodes\": 3000}." % where)
@@ -67,7 +98,7 @@ def _validate_game(index: int, entry: Any) -> Dict[str, Any]:
     target = entry.get("target_episodes")
     if not _is_int(target) or target <= 0:
         raise _bad("%s: target_episodes must be a positive whole number (got %r)." % (where, target))
-    out: Dict[str, Any] = {"game": game, "backend": backend, "target_episodes": target}
+    out: PlanGame = {"game": game, "backend": backend, "target_episodes": target, "trainer_args": {}}
     if entry.get("est_hours") is not None:
         est = entry["est_hours"]
         if not _is_number(est) or est < 0:
@@ -92,7 +123,7 @@ def _validate_game(index: int, entry: Any) -> Dict[str, Any]:
     return out
 
 
-def validate_plan(data: Any) -> Dict[str, Any]:
+def validate_plan(data: Any) -> Plan:
     """Return a normalised copy (defaults filled in) or raise UserError naming the problem."""
     if not isinstance(data, dict):
         raise _bad("A plan must be a JSON object with \"name\" and \"games\".")
@@ -129,26 +160,29 @@ def validate_plan(data: Any) -> Dict[str, Any]:
     backoff = restart_in.get("backoff_s", DEFAULT_RESTART["backoff_s"])
     if not isinstance(backoff, list) or not backoff or not all(_is_number(b) and b >= 0 for b in backoff):
         raise _bad("restart.backoff_s must be a non-empty list of seconds >= 0 (got %r)." % (backoff,))
-    plan: Dict[str, Any] = {
-        "name": name,
-        "slots": slots,
-        "games": games,
-        "restart": {"max_restarts": max_restarts, "backoff_s": list(backoff)},
-    }
+    seconds: Dict[str, float] = {}
     for key, default in (("heartbeat_timeout_s", 300), ("gpu_sample_s", 10)):
         value = data.get(key, default)
         if not _is_number(value) or value <= 0:
             raise _bad("\"%s\" must be a number of seconds > 0 (got %r)." % (key, value))
-        plan[key] = value
-    plan["gpus"] = _validate_gpus(data.get("gpus", "all"))
+        seconds[key] = value
+    gpus = _validate_gpus(data.get("gpus", "all"))
     mps = data.get("mps", "auto")
     if mps not in ("auto", "off"):
         raise _bad("\"mps\" must be \"auto\" (share each GPU through CUDA MPS where the host allows) or \"off\" (got %r)." % (mps,))
-    plan["mps"] = mps
-    return plan
+    return {
+        "name": name,
+        "slots": slots,
+        "games": games,
+        "restart": {"max_restarts": max_restarts, "backoff_s": list(backoff)},
+        "heartbeat_timeout_s": seconds["heartbeat_timeout_s"],
+        "gpu_sample_s": seconds["gpu_sample_s"],
+        "gpus": gpus,
+        "mps": mps,
+    }
 
 
-def _validate_gpus(gpus: Any) -> Any:
+def _validate_gpus(gpus: Any) -> Union[str, List[int]]:
     """"all" (every GPU the host has) or a list of distinct GPU indices (`slots` trainers on each)."""
     if gpus == "all":
         return gpus
@@ -158,9 +192,9 @@ def _validate_gpus(gpus: Any) -> Any:
     return list(gpus)
 
 
-def queue_order(plan: Dict[str, Any]) -> List[str]:
+def queue_order(plan: Plan) -> List[str]:
     """Longest estimated game first, so the long tail does not start last."""
-    def length(g: Dict[str, Any]) -> float:
+    def length(g: PlanGame) -> float:
         return float(g["est_hours"]) if "est_hours" in g else float(g["target_episodes"])
 
     indexed = list(enumerate(plan["games"]))
@@ -170,7 +204,7 @@ def queue_order(plan: Dict[str, Any]) -> List[str]:
     return [g["game"] for _, g in indexed]
 
 
-def trainer_flags(args: Dict[str, Any]) -> List[str]:
+def trainer_flags(args: Dict[str, TrainerArg]) -> List[str]:
     flags: List[str] = []
     for key, value in args.items():
         flag = "--" + key.replace("_", "-")
@@ -200,7 +234,7 @@ def trainer_command(root: str) -> List[str]:
     return command
 
 
-def trainer_argv(command: List[str], game: Dict[str, Any], run_dir_for_game: str, resume: bool) -> List[str]:
+def trainer_argv(command: List[str], game: PlanGame, run_dir_for_game: str, resume: bool) -> List[str]:
     """command: trainer_command(root), checked once when the supervisor starts."""
     argv = list(command) + [
         "--game", game["game"],
@@ -222,7 +256,7 @@ def trainer_env(base: Optional[Dict[str, str]] = None) -> Dict[str, str]:
     return env
 
 
-def game_by_name(plan: Dict[str, Any], name: str) -> Optional[Dict[str, Any]]:
+def game_by_name(plan: Plan, name: str) -> Optional[PlanGame]:
     for g in plan["games"]:
         if g["game"] == name:
             return g

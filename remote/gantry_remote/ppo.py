@@ -38,8 +38,19 @@ from . import atomic
 from .backends import BACKENDS, make_env
 from .checkpoint import load_latest_checkpoint, prepare_checkpoints, save_checkpoint
 from .export import export_policy
-from .fast_path import GraphedPPO, can_use_graphs, learning_rate, load_optimizer_state, portable_optimizer_state, set_learning_rate
+from .fast_path import (
+    GraphedPPO,
+    RolloutBuffers,
+    can_use_graphs,
+    compute_gae,
+    learning_rate,
+    load_optimizer_state,
+    portable_optimizer_state,
+    set_learning_rate,
+    update_epoch,
+)
 from .nets import make_agent
+from .tensor_tree import clone_tree
 
 CHECKPOINT_FORMAT = 1
 
@@ -148,7 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
         if field.type in (bool, "bool", Optional[bool]):
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=field.default, help=help_text)
         else:
-            kind = hints.get(field.name) or {"int": int, "float": float, "str": str}.get(str(getattr(field.type, "__name__", field.type)), str)
+            type_name = str(getattr(field.type, "__name__", field.type))
+            kind = hints.get(field.name) or {"int": int, "float": float, "str": str}.get(type_name, str)
             parser.add_argument(flag, type=kind, default=field.default, help=help_text + " (default: %(default)s)")
     return parser
 
@@ -205,17 +217,6 @@ def evaluate_actions(logits: torch.Tensor, actions: torch.Tensor):
     log_probs = F.log_softmax(logits.float(), dim=-1)
     entropy = -(log_probs.exp() * log_probs).sum(-1)
     return log_probs.gather(-1, actions.unsqueeze(-1)).squeeze(-1), entropy
-
-
-def clone_tree(tree: Any) -> Any:
-    """Deep copy of a (nested) dict of tensors, on the CPU, for snapshots and checkpoints."""
-    if isinstance(tree, torch.Tensor):
-        return tree.detach().to("cpu", copy=True)
-    if isinstance(tree, dict):
-        return {k: clone_tree(v) for k, v in tree.items()}
-    if isinstance(tree, (list, tuple)):
-        return type(tree)(clone_tree(v) for v in tree)
-    return tree
 
 
 def rng_state(device: torch.device) -> Dict[str, Any]:
@@ -343,14 +344,7 @@ def train(args: Args, stop: StopFlag) -> int:
 
     # --- rollout storage, on the training device ----------------------------------------------------
     T, N = args.num_steps, args.num_envs
-    obs_buf = torch.zeros((T, N) + tuple(env.obs_shape), dtype=next_obs.dtype, device=device)
-    actions_buf = torch.zeros((T, N), dtype=torch.long, device=device)
-    logprobs_buf = torch.zeros((T, N), device=device)
-    rewards_buf = torch.zeros((T, N), device=device)
-    dones_buf = torch.zeros((T, N), device=device)
-    values_buf = torch.zeros((T, N), device=device)
-    ended_buf = torch.zeros((T, N), dtype=torch.bool, device=device)
-    ep_return_buf = torch.zeros((T, N), device=device)
+    buf = RolloutBuffers.allocate(T, N, env.obs_shape, next_obs.dtype, device)
     batch_size = T * N
     minibatch_size = min(args.minibatch_size, batch_size)
     # No autocast weight cache: it would hand a captured graph tensors freed after capture.
@@ -401,7 +395,7 @@ def train(args: Args, stop: StopFlag) -> int:
                             bootstrap_value=bootstrap_value, minibatch_loss=minibatch_loss,
                             next_obs=next_obs, next_done=next_done)
         next_obs, next_done = graphs.next_obs, graphs.next_done  # every replay updates them in place
-        ended_buf, ep_return_buf = graphs.buffers.ended, graphs.buffers.ep_return  # read for the episode statistics
+        buf = graphs.buffers  # read for the episode statistics
         log("captured CUDA graphs for the rollout and the update in %.1f s" % (time.time() - captured))
 
     # --- bookkeeping for files -------------------------------------------------------------------
@@ -412,8 +406,8 @@ def train(args: Args, stop: StopFlag) -> int:
             "backend": args.backend,
             "num_envs": args.num_envs,
             "args": dataclasses.asdict(args),
-            "agent": clone_tree(agent.state_dict()),
-            "optimizer": portable_optimizer_state(clone_tree(optimizer.state_dict())),
+            "agent": clone_tree(agent.state_dict(), "cpu"),
+            "optimizer": portable_optimizer_state(clone_tree(optimizer.state_dict(), "cpu")),
             **snapshot,
         }
 
@@ -425,9 +419,9 @@ def train(args: Args, stop: StopFlag) -> int:
             "update": update,
             "recent_returns": [float(r) for r in recent_returns],
             "max_return": max_return,
-            "env": clone_tree(env.state_dict()),
-            "next_obs": clone_tree(next_obs),
-            "next_done": clone_tree(next_done),
+            "env": clone_tree(env.state_dict(), "cpu"),
+            "next_obs": clone_tree(next_obs, "cpu"),
+            "next_done": clone_tree(next_done, "cpu"),
             "rng": rng_state(device),
         }
 
@@ -492,27 +486,27 @@ def train(args: Args, stop: StopFlag) -> int:
                 if stop.requested:
                     aborted = True
                     break
-                obs_buf[t] = next_obs
-                dones_buf[t] = next_done
+                buf.obs[t] = next_obs
+                buf.dones[t] = next_done
                 action, logprob, value = policy_step(next_obs)
-                values_buf[t] = value
-                actions_buf[t] = action
-                logprobs_buf[t] = logprob
+                buf.values[t] = value
+                buf.actions[t] = action
+                buf.logprobs[t] = logprob
                 result = env.step(action)
                 next_obs = result.obs
                 ended = result.terminated | result.truncated
                 life_lost = getattr(env, "life_lost", None)  # Atari: bootstrap cut on a lost life
                 next_done = ended | life_lost if life_lost is not None else ended
-                rewards_buf[t] = result.reward
-                ended_buf[t] = ended
-                ep_return_buf[t] = result.episode_return
+                buf.rewards[t] = result.reward
+                buf.ended[t] = ended
+                buf.ep_return[t] = result.episode_return
             if aborted:
                 log("%s received during a rollout: checkpointing the state before it" % stop.signal_name)
                 write_checkpoint(snapshot)
                 return 0
 
         # Episode statistics: one copy to the host per rollout.
-        finished = ep_return_buf[ended_buf].cpu()
+        finished = buf.ep_return[buf.ended].cpu()
         if finished.numel():
             episodes += int(finished.numel())
             recent_returns.extend(finished.tolist())
@@ -521,36 +515,18 @@ def train(args: Args, stop: StopFlag) -> int:
         global_step += batch_size
 
         if graphs is None:
-            # Generalised advantage estimation.
-            next_value = bootstrap_value(next_obs)
-            advantages = torch.zeros_like(rewards_buf)
-            last_gae = torch.zeros(N, device=device)
-            next_nonterminal = 1.0 - next_done.float()
-            for t in reversed(range(T)):
-                bootstrap = next_value if t == T - 1 else values_buf[t + 1]
-                nonterminal = next_nonterminal if t == T - 1 else 1.0 - dones_buf[t + 1]
-                delta = rewards_buf[t] + args.gamma * bootstrap * nonterminal - values_buf[t]
-                last_gae = delta + args.gamma * args.gae_lambda * nonterminal * last_gae
-                advantages[t] = last_gae
-            returns = advantages + values_buf
-            b_obs = obs_buf.reshape((batch_size,) + tuple(env.obs_shape))
-            b_actions, b_logprobs = actions_buf.reshape(-1), logprobs_buf.reshape(-1)
-            b_advantages, b_returns, b_values = advantages.reshape(-1), returns.reshape(-1), values_buf.reshape(-1)
+            # Generalised advantage estimation: the function the rollout graph runs.
+            _, returns = compute_gae(buf.rewards, buf.values, buf.dones, bootstrap_value(next_obs), next_done,
+                                     args.gamma, args.gae_lambda, out=buf.advantages)
+            buf.returns.copy_(returns)
 
         # PPO update.
         for _epoch in range(args.update_epochs):
             if graphs is not None:
-                last_losses = graphs.update_epoch()  # the loop below, as one graph launch
+                last_losses = graphs.update_epoch()  # update_epoch below, as one graph launch
             else:
-                order = torch.randperm(batch_size, device=device)
-                for start in range(0, batch_size, minibatch_size):
-                    idx = order[start:start + minibatch_size]
-                    loss, last_losses = minibatch_loss(b_obs[idx], b_actions[idx], b_logprobs[idx], b_advantages[idx],
-                                                       b_returns[idx], b_values[idx])
-                    optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
-                    torch.nn.utils.clip_grad_norm_(agent.parameters(), args.max_grad_norm)
-                    optimizer.step()
+                last_losses = update_epoch(agent, optimizer, minibatch_loss, buf.flat_batch(),
+                                           torch.randperm(batch_size, device=device), minibatch_size, args.max_grad_norm)
             if args.target_kl is not None and float(last_losses[3]) > args.target_kl:
                 break  # one sync per epoch, only when early stopping is on
         update += 1

@@ -1,18 +1,75 @@
 """state.json: the supervisor's view of a run, written atomically, read by the CLI."""
 import os
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, TypedDict
 
 from . import atomic, runlock
 from .paths import UserError, list_run_ids, run_dir
-from .plan import queue_order
+from .plan import Plan, PlanGame, queue_order
 
 RUN_STATES = ("running", "completed", "stopped", "failed")
+
+
+class _GameNotes(TypedDict, total=False):
+    """Kept between ticks but not always present."""
+    _last_metrics: Dict[str, Any]   # sps and episodes_per_hour of the newest metrics line
+    unrecorded: Dict[str, Any]      # a trainer adopted before its game_started reached the journal
+
+
+class GameRecord(_GameNotes):
+    """One game in state.json."""
+    game: str
+    backend: str
+    state: str                      # queued | running | restarting | paused | completed | failed | stopped
+    episodes: int
+    target_episodes: int
+    restarts: int
+    attempt: int
+    pid: Optional[int]
+    pid_start: Optional[int]        # the pid's start time, so a reused pid is never mistaken for it
+    started_ts: Optional[float]
+    last_progress_ts: Optional[float]
+    mean_return: Optional[float]
+    global_step: int
+    next_start_ts: Optional[float]
+    pending: Optional[str]          # "pause" | "stop" | "requeue" | "frozen" while a SIGTERM/SIGKILL is in flight
+    signal_ts: Optional[float]
+    cause: Optional[str]
+    detail: Optional[str]
+    last_ckpt_step: Optional[int]
+    models_seen: List[str]
+
+
+class RunState(TypedDict):
+    """state.json."""
+    v: int
+    run_id: str
+    plan_name: str
+    state: str                      # one of RUN_STATES
+    slots: int
+    started_ts: float
+    updated_ts: float
+    supervisor_pid: Optional[int]
+    last_seq: int                   # the last journal seq written and fsynced
+    unwritten_events: List[Dict[str, Any]]  # events the disk refused, oldest first; the next writer writes them
+    order: List[str]
+    games: Dict[str, GameRecord]
 ACTIVE_GAME_STATES = ("running", "restarting")
 FINAL_GAME_STATES = ("completed", "failed", "stopped")
 
 
-def new_game(game: Dict[str, Any]) -> Dict[str, Any]:
+def final_run_state(game_states: Iterable[str]) -> str:
+    """A finished run's state from its games' final states: any stopped game makes it stopped,
+    else any failed one failed, else completed."""
+    states = set(game_states)
+    if "stopped" in states:
+        return "stopped"
+    if "failed" in states:
+        return "failed"
+    return "completed"
+
+
+def new_game(game: PlanGame) -> GameRecord:
     return {
         "game": game["game"],
         "backend": game["backend"],
@@ -28,7 +85,7 @@ def new_game(game: Dict[str, Any]) -> Dict[str, Any]:
         "mean_return": None,
         "global_step": 0,
         "next_start_ts": None,
-        "pending": None,          # "pause" | "stop" | "requeue" | "frozen" while a SIGTERM/SIGKILL is in flight
+        "pending": None,
         "signal_ts": None,
         "cause": None,
         "detail": None,
@@ -37,7 +94,7 @@ def new_game(game: Dict[str, Any]) -> Dict[str, Any]:
     }
 
 
-def new_state(run_id: str, plan: Dict[str, Any]) -> Dict[str, Any]:
+def new_state(run_id: str, plan: Plan) -> RunState:
     by_name = {g["game"]: g for g in plan["games"]}
     order = queue_order(plan)
     return {
@@ -49,8 +106,8 @@ def new_state(run_id: str, plan: Dict[str, Any]) -> Dict[str, Any]:
         "started_ts": round(time.time(), 3),
         "updated_ts": round(time.time(), 3),
         "supervisor_pid": None,
-        "last_seq": 0,            # the last journal seq written and fsynced
-        "unwritten_events": [],   # events the disk refused, oldest first; written by the next writer
+        "last_seq": 0,
+        "unwritten_events": [],
         "order": order,
         "games": {name: new_game(by_name[name]) for name in order},
     }
@@ -60,7 +117,7 @@ def path_of(run_path: str) -> str:
     return os.path.join(run_path, "state.json")
 
 
-def load(run_path: str) -> Optional[Dict[str, Any]]:
+def load(run_path: str) -> Optional[RunState]:
     try:
         data = atomic.read_json(path_of(run_path))
     except ValueError:
@@ -68,7 +125,7 @@ def load(run_path: str) -> Optional[Dict[str, Any]]:
     return data if isinstance(data, dict) else None
 
 
-def save(run_path: str, state: Dict[str, Any]) -> None:
+def save(run_path: str, state: RunState) -> None:
     state["updated_ts"] = round(time.time(), 3)
     atomic.write_json(path_of(run_path), state)
 
@@ -98,7 +155,7 @@ def resolve_run(root: str, run_id: Optional[str]) -> str:
     return run_id
 
 
-def game_view(g: Dict[str, Any]) -> Dict[str, Any]:
+def game_view(g: GameRecord) -> Dict[str, Any]:
     return {
         "game": g["game"],
         "backend": g.get("backend"),
@@ -117,7 +174,7 @@ def game_view(g: Dict[str, Any]) -> Dict[str, Any]:
     }
 
 
-def status_view(state: Dict[str, Any], alive: bool) -> Dict[str, Any]:
+def status_view(state: RunState, alive: bool) -> Dict[str, Any]:
     games: List[Dict[str, Any]] = [game_view(state["games"][name]) for name in state["order"]]
     return {
         "run_id": state["run_id"],

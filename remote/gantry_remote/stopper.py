@@ -64,8 +64,7 @@ def stop_without_supervisor(run_path: str, grace_s: float) -> Dict[str, Any]:
                 g["state"] = "stopped"
                 stopped.append(name)
                 emit("game_stopped", game=name)
-        states = [g["state"] for g in st["games"].values()]
-        st["state"] = "stopped" if "stopped" in states else ("failed" if "failed" in states else "completed")
+        st["state"] = run_state.final_run_state(g["state"] for g in st["games"].values())
         emit("run_completed", state=st["state"])
         st["last_seq"] = journal.last_seq
         st["unwritten_events"] = journal.unwritten()

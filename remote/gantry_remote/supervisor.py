@@ -16,7 +16,8 @@ from . import control, failure, gpu, procs, runlock, trainer_files
 from . import state as run_state
 from .journal import Journal
 from .paths import game_dir, run_dir
-from .plan import game_by_name, load_plan_file, trainer_argv, trainer_command, trainer_env
+from .plan import Plan, game_by_name, load_plan_file, trainer_argv, trainer_command, trainer_env
+from .state import GameRecord
 
 
 def _env_float(name: str, default: float) -> float:
@@ -32,7 +33,7 @@ class Supervisor:
         self.run_id = run_id
         self.run_path = run_dir(root, run_id)
         # plan.json sits on a disk anyone with the account can edit: validated again on every start.
-        self.plan: Dict[str, Any] = load_plan_file(os.path.join(self.run_path, "plan.json"))
+        self.plan: Plan = load_plan_file(os.path.join(self.run_path, "plan.json"))
         self.trainer_command = trainer_command(root)
         # Intervals are env-tunable so tests run in seconds; defaults suit multi-day runs.
         self.tick_s = _env_float("GANTRY_TICK_S", 1.0)
@@ -49,7 +50,7 @@ class Supervisor:
         self.next_gpu_sample = 0.0
         self.next_heartbeat = time.monotonic() + self.heartbeat_interval_s
         self._last_save_error: Optional[str] = None
-        self.state: Dict[str, Any] = {}
+        self.state: run_state.RunState
         self.journal: Journal
 
     # ---- small helpers -------------------------------------------------------------------
@@ -85,7 +86,7 @@ class Supervisor:
         self._last_save_error = None
         return True
 
-    def games(self) -> List[Dict[str, Any]]:
+    def games(self) -> List[GameRecord]:
         return [self.state["games"][name] for name in self.state["order"]]
 
     def game_path(self, name: str) -> str:
@@ -144,7 +145,7 @@ class Supervisor:
         resumed = self.journal.last_seq > 0 or self.journal.pending_count > 0
         adopted: List[str] = []
         requeued: List[str] = []
-        gone: List[Dict[str, Any]] = []
+        gone: List[GameRecord] = []
         if resumed:
             adopted, requeued, gone = self._recover()
         self.state["state"] = "running"
@@ -165,7 +166,7 @@ class Supervisor:
         self.log("started (pid %d, resumed=%s, adopted=%s)" % (os.getpid(), resumed, adopted))
         self.save_state()
 
-    def _recover(self) -> "tuple[List[str], List[str], List[Dict[str, Any]]]":
+    def _recover(self) -> "tuple[List[str], List[str], List[GameRecord]]":
         """After a supervisor restart: which trainers live on (adopt) and which ended meanwhile."""
         adopted, requeued, gone = [], [], []
         if self.state["state"] in ("stopped", "failed"):
@@ -282,7 +283,7 @@ class Supervisor:
 
     # ---- running trainers ----------------------------------------------------------------
 
-    def _read_trainer_files(self, g: Dict[str, Any]) -> None:
+    def _read_trainer_files(self, g: GameRecord) -> None:
         name = g["game"]
         tail = self.tails.get(name)
         if tail is not None:
@@ -306,14 +307,14 @@ class Supervisor:
                 self.emit("model_exported", game=name, file=model["file"], sha256=model.get("sha256"),
                           size=model.get("size"), global_step=model.get("global_step"))
 
-    def _emit_progress(self, g: Dict[str, Any]) -> None:
+    def _emit_progress(self, g: GameRecord) -> None:
         extra = g.get("_last_metrics") or {}
         self.last_progress_emit[g["game"]] = time.monotonic()
         self.emit("progress", game=g["game"], episodes=g["episodes"], target_episodes=g["target_episodes"],
                   mean_return=g.get("mean_return"), global_step=g.get("global_step", 0),
                   sps=extra.get("sps"), episodes_per_hour=extra.get("episodes_per_hour"))
 
-    def _exit_status(self, g: Dict[str, Any]) -> "tuple[bool, Optional[int]]":
+    def _exit_status(self, g: GameRecord) -> "tuple[bool, Optional[int]]":
         """(gone, returncode). Adopted trainers are not our children: no exit code then."""
         child = self.children.get(g["game"])
         if child is not None:
@@ -321,7 +322,7 @@ class Supervisor:
             return rc is not None, rc
         return not procs.is_same_process(g.get("pid"), g.get("pid_start")), None
 
-    def _watch_running(self, g: Dict[str, Any]) -> None:
+    def _watch_running(self, g: GameRecord) -> None:
         name = g["game"]
         self._read_trainer_files(g)
         gone, rc = self._exit_status(g)
@@ -343,7 +344,7 @@ class Supervisor:
                 g.update(pending="frozen", signal_ts=now, detail="no new metrics line for %.0f s" % idle)
                 procs.kill_group(g["pid"])
 
-    def _on_trainer_gone(self, g: Dict[str, Any], returncode: Optional[int]) -> None:
+    def _on_trainer_gone(self, g: GameRecord, returncode: Optional[int]) -> None:
         name = g["game"]
         pending = g.get("pending")
         g.update(pid=None, pid_start=None, pending=None, signal_ts=None)
@@ -370,7 +371,7 @@ class Supervisor:
             cause, detail = failure.classify(returncode, failure.log_tail(os.path.join(self.game_path(name), "train.log")))
             self._failed_attempt(g, cause, detail, returncode)
 
-    def _failed_attempt(self, g: Dict[str, Any], cause: str, detail: str, returncode: Optional[int]) -> None:
+    def _failed_attempt(self, g: GameRecord, cause: str, detail: str, returncode: Optional[int]) -> None:
         restart = self.plan["restart"]
         g.update(cause=cause, detail=detail)
         if self.stopping:
@@ -407,7 +408,7 @@ class Supervisor:
             if g["state"] == "running":
                 running += 1
 
-    def _start_trainer(self, g: Dict[str, Any]) -> None:
+    def _start_trainer(self, g: GameRecord) -> None:
         name = g["game"]
         path = self.game_path(name)
         os.makedirs(path, exist_ok=True)
@@ -459,19 +460,14 @@ class Supervisor:
         states = [g["state"] for g in self.games()]
         if not all(s in run_state.FINAL_GAME_STATES for s in states):
             return False
-        if "stopped" in states:
-            final = "stopped"
-        elif "failed" in states:
-            final = "failed"
-        else:
-            final = "completed"
+        final = run_state.final_run_state(states)
         self.state["state"] = final
         self.emit("run_completed", state=final)
         self.log("run %s" % final)
         return True
 
 
-def _mark_running(g: Dict[str, Any], pid: int, pid_start: Optional[int]) -> None:
+def _mark_running(g: GameRecord, pid: int, pid_start: Optional[int]) -> None:
     g.update(state="running", pid=pid, pid_start=pid_start, pending=None, signal_ts=None, next_start_ts=None,
              started_ts=round(time.time(), 3))
 

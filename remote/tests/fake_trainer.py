@@ -3,7 +3,8 @@
 Same CLI as `gantry_remote train` (unknown flags ignored) and the same files (PROTOCOL.md):
 metrics.jsonl, ckpt/ + manifest, models/ + probe + manifest, completed.json. Its checkpoints (JSON
 instead of torch state) go through the real gantry_remote.ckpt_store, so recovery from kills and
-damaged manifests is the trainer's own code. It honours --resume and SIGTERM (checkpoint, exit 0). Knobs, as flags (plan trainer_args) or env vars:
+damaged manifests is the trainer's own code. It honours --resume and SIGTERM (checkpoint, exit 0).
+Knobs, as flags (plan trainer_args) or env vars:
   --fake-episodes-per-sec F  (GANTRY_FAKE_EPS, default 40)   episodes per second
   --fake-metrics-s F         (GANTRY_FAKE_METRICS_S, 0.2)    seconds between metrics lines
   --fake-ckpt-every N        (default 25)                    episodes between checkpoints

@@ -62,8 +62,9 @@ class SshdRig:
         raise RuntimeError("sshd did not listen on port %d" % self.port)
 
     def ssh_argv(self, command: str, tty: bool = False) -> List[str]:
-        return [SSH] + (["-tt"] if tty else []) + ["-i", self.client_key, "-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=" + self.known_hosts,
-                "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-p", str(self.port), "root@127.0.0.1", command]
+        options = ["-i", self.client_key, "-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=" + self.known_hosts,
+                   "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-p", str(self.port)]
+        return [SSH] + (["-tt"] if tty else []) + options + ["root@127.0.0.1", command]
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

@@ -1,11 +1,10 @@
 """`attach` replay/follow and the journal's seq guarantees."""
 import json
-import os
 import subprocess
 import sys
-import time
 
-from conftest import REMOTE, assert_journal_sound, fake_game, wait_until
+from conftest import REMOTE, fake_game, wait_until
+
 from gantry_remote.journal import Journal, JournalReader
 
 
@@ -26,7 +25,7 @@ def test_follow_streams_live_events_heartbeats_and_exits_when_done(rig):
                              "--from-seq", "3", "--follow"], stdout=subprocess.PIPE, env=rig.env, cwd=REMOTE)
     out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0
-    lines = [json.loads(l) for l in out.decode().splitlines()]
+    lines = [json.loads(line) for line in out.decode().splitlines()]
     journaled = [e for e in lines if not e.get("transient")]
     assert journaled == [e for e in rig.events(run_id) if e["seq"] >= 3]
     assert journaled[-1]["type"] == "run_completed"
@@ -77,5 +76,5 @@ def test_journal_drops_torn_line_and_never_reuses_seq(tmp_path):
     # state.json said 7 was used (the file tail was lost in an OS crash): continue above it.
     j3 = Journal(path, "r1", seq_floor=7)
     j3.append("heartbeat")
-    seqs = [json.loads(l)["seq"] for l in open(path, "rb").read().splitlines()]
+    seqs = [json.loads(line)["seq"] for line in open(path, "rb").read().splitlines()]
     assert seqs == [1, 2, 3, 4, 8]

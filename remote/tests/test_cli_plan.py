@@ -5,8 +5,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import REPO, fake_game
+
 from gantry_remote.paths import UserError
 from gantry_remote.plan import load_plan_file, queue_order, trainer_argv, trainer_command, validate_plan
 

@@ -3,6 +3,7 @@ import json
 import os
 
 from conftest import TESTS, assert_journal_sound, fake_game
+
 from gantry_remote.protocol import EVENT_FIELDS, problems
 
 FIXTURE = os.path.join(TESTS, "fixtures", "events.v1.jsonl")

@@ -16,7 +16,7 @@ def metrics_size(rig, run_id, game):
         return 0
 
 
-def test_training_survives_the_ssh_connection_dying(rig, sshd):
+def test_training_survives_the_ssh_connection_dying(rig, sshd):  # noqa: F811 (the imported fixture)
     plan = rig.plan([fake_game("breakout", 400, fake_episodes_per_sec=10), fake_game("freeway", 400, fake_episodes_per_sec=10)], slots=2)
     env = " ".join("%s=%s" % (k, shlex.quote(v)) for k, v in sorted(rig.env.items()) if k.startswith("GANTRY_") or k == "PYTHONPATH")
     # Like the desktop: start, then keep the session open (here: sleeping) until the link drops.

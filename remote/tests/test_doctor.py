@@ -1,9 +1,9 @@
 """`doctor --json` on this host (real probes) and its verdicts for hosts we cannot be."""
 import os
 import stat
-import sys
 
 from conftest import REPO
+
 from gantry_remote.doctor import verdicts
 
 FAKE_SMI = """#!/bin/sh

@@ -1,7 +1,8 @@
 """Breakout rules (MinAtar): walls and ceiling reflect, paddle bounces, bricks pay +1 and
 come back as a new wall, missing the ball ends the game."""
-from gantry_remote.envs.breakout import FULL_WALL
 from test_envs_support import act, cell, get, put, scenario
+
+from gantry_remote.envs.breakout import FULL_WALL
 
 UP_LEFT, UP_RIGHT, DOWN_RIGHT, DOWN_LEFT = range(4)
 

@@ -5,9 +5,9 @@ import io
 import numpy as np
 import pytest
 import torch
+from test_envs_support import act, scenario
 
 from gantry_remote.envs import BUILTIN_GAMES, make_builtin
-from test_envs_support import act, scenario
 
 GAMES = sorted(BUILTIN_GAMES)
 CHANNELS = {"breakout": 4, "freeway": 7, "space_invaders": 6, "seaquest": 10, "asterix": 4}

@@ -1,7 +1,6 @@
 """Space Invaders rules (MinAtar): cannon fire with cool-down, aliens march and step down,
 the nearest alien shoots, kills pay +1, waves return faster, bullets and aliens kill."""
 import torch
-
 from test_envs_support import act, cell, get, put, scenario
 
 QUIET = dict(move_timer=5, shot_timer_aliens=5)  # no march and no alien shot this frame

@@ -15,8 +15,17 @@ sys.path.insert(0, str(REMOTE))
 
 from gantry_remote.envs import make_builtin  # noqa: E402
 from gantry_remote.fast_path import (  # noqa: E402
-    GraphedPPO, RolloutBuffers, collect_rollout, compute_gae, device_permutation, learning_rate,
-    load_optimizer_state, portable_optimizer_state, set_learning_rate, update_epoch)
+    GraphedPPO,
+    RolloutBuffers,
+    collect_rollout,
+    compute_gae,
+    device_permutation,
+    learning_rate,
+    load_optimizer_state,
+    portable_optimizer_state,
+    set_learning_rate,
+    update_epoch,
+)
 from gantry_remote.nets import make_agent  # noqa: E402
 from gantry_remote.ppo import evaluate_actions, sample_actions  # noqa: E402
 

@@ -66,7 +66,8 @@ def test_kill_9_supervisor_then_resume_adopts_trainers(rig):
 
 
 def test_trainer_that_finished_while_supervisor_was_down_counts_as_completed(rig):
-    run_id = rig.start(rig.plan([fake_game("seaquest", 25, fake_episodes_per_sec=25), fake_game("breakout", 500, fake_episodes_per_sec=5)], slots=2))
+    run_id = rig.start(rig.plan([fake_game("seaquest", 25, fake_episodes_per_sec=25),
+                                 fake_game("breakout", 500, fake_episodes_per_sec=5)], slots=2))
     wait_until(lambda: rig.of_type(run_id, "progress", game="seaquest"), what="progress")
     os.kill(supervisor_pid(rig, run_id), signal.SIGKILL)
     # seaquest completes unobserved; breakout is killed unobserved (no exit code for the next supervisor).

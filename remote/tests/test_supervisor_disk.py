@@ -7,8 +7,8 @@ import sys
 import textwrap
 
 import pytest
-
 from conftest import REMOTE, assert_journal_sound, fake_game, wait_until
+
 from gantry_remote import state as run_state
 from gantry_remote.plan import validate_plan
 

@@ -1,8 +1,8 @@
 """GPU sampling through a stand-in nvidia-smi, and a host without one."""
-import os
 import stat
 
-from conftest import assert_journal_sound, fake_game, wait_until
+from conftest import assert_journal_sound, fake_game
+
 from gantry_remote.gpu import parse_query_csv
 
 FAKE_SMI = """#!/bin/sh

@@ -18,7 +18,7 @@ def test_kill_9_trainer_restarts_from_checkpoint(rig):
     status = rig.wait_finished(run_id)
     assert status["state"] == "completed" and status["games"][0]["restarts"] == 1
     log = open(os.path.join(rig.run_path(run_id), "games", "breakout", "train.log")).read()
-    resumed_line = [l for l in log.splitlines() if "resumed from ckpt-" in l]
+    resumed_line = [line for line in log.splitlines() if "resumed from ckpt-" in line]
     assert resumed_line and not resumed_line[0].endswith(" at 0 episodes")
     assert_journal_sound(rig.events(run_id))
 
@@ -46,7 +46,8 @@ def test_always_crashing_trainer_fails_after_max_restarts_with_backoff(rig):
 
 def test_oom_and_nan_are_classified_from_the_log(rig):
     games = [
-        fake_game("breakout", 10, fake_crash_at=3, fake_crash_message="torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB"),
+        fake_game("breakout", 10, fake_crash_at=3,
+                  fake_crash_message="torch.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB"),
         fake_game("seaquest", 10, fake_crash_at=3, fake_crash_message="ValueError: loss is nan at update 12"),
     ]
     run_id = rig.start(rig.plan(games, slots=2))

@@ -4,8 +4,8 @@
 """
 from typing import Dict
 
-from .base import BuiltinGame, StepResult, VecEnv
 from .asterix import Asterix
+from .base import BuiltinGame, StepResult, VecEnv
 from .breakout import Breakout
 from .freeway import Freeway
 from .seaquest import Seaquest

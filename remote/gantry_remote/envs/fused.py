@@ -9,10 +9,11 @@ env-only throughput measurement, and a template for capturing a rollout.
 Buffers are static: `run()` overwrites the state and the last StepResult in place, so copy
 anything you keep across calls.
 """
-from typing import Callable, Dict, Optional
+from typing import Callable, Optional
 
 import torch
 
+from ..tensor_tree import clone_tree, copy_tree
 from .base import BuiltinGame, Draws, State, StepResult
 
 ACTION_STREAMS = 300
@@ -58,14 +59,6 @@ def eager_random_step(env: BuiltinGame) -> Callable:
     return random_step
 
 
-def copy_tree(dst: Dict, src: Dict) -> None:
-    for key, value in src.items():
-        if isinstance(value, dict):
-            copy_tree(dst[key], value)
-        else:
-            dst[key].copy_(value)
-
-
 class FusedRandomRollout:
     def __init__(
         self,
@@ -108,7 +101,3 @@ class FusedRandomRollout:
     def sync_back(self) -> None:
         """Write the rollout's state back into the env (so state_dict() sees it)."""
         self.env._state = clone_tree(self._state)
-
-
-def clone_tree(tree: Dict) -> Dict:
-    return {k: (clone_tree(v) if isinstance(v, dict) else v.clone()) for k, v in tree.items()}
