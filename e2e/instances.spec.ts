@@ -37,7 +37,7 @@ test('add an SSH instance with the wizard, trust its host key, see it connected'
   await wizard.getByTestId('instance-port').fill(String(host.port))
   await wizard.getByTestId('instance-user').fill(host.user)
   await wizard.getByTestId('instance-key-path').fill(host.clientKeyPath)
-  await wizard.getByTestId('instance-remote-root').fill(path.join(host.dir, 'gantry-root'))
+  await wizard.getByTestId('instance-gantry-root').fill(path.join(host.dir, 'gantry-root'))
   await wizard.getByRole('button', { name: 'Add and test connection' }).click()
 
   const prompt = page.getByRole('dialog', { name: 'Trust this host key?' })
@@ -84,7 +84,7 @@ test('a window opened while a host-key question waits still shows it, and answer
   await wizard.getByTestId('instance-port').fill(String(host.port))
   await wizard.getByTestId('instance-user').fill(host.user)
   await wizard.getByTestId('instance-key-path').fill(host.clientKeyPath)
-  await wizard.getByTestId('instance-remote-root').fill(path.join(host.dir, 'gantry-root-late'))
+  await wizard.getByTestId('instance-gantry-root').fill(path.join(host.dir, 'gantry-root-late'))
   await wizard.getByRole('button', { name: 'Add and test connection' }).click()
   await expect(page.getByRole('dialog', { name: 'Trust this host key?' })).toBeVisible()
 

@@ -52,9 +52,9 @@ async function watchRunStart(page: Page, app: AppHandle, games: string[], label:
   await app.screenshot(`${label}-game-log`)
 }
 
-async function killTrainerAndSeeItRecover(page: Page, app: AppHandle, game: string, remoteRoot: string, label: string): Promise<void> {
+async function killTrainerAndSeeItRecover(page: Page, app: AppHandle, game: string, gantryRoot: string, label: string): Promise<void> {
   // What a user would type: kill this run's trainer for one game (scoped to this root only).
-  const pattern = `gantry_remote train --game ${game} --backend builtin --run-dir ${remoteRoot}/runs/`
+  const pattern = `gantry_remote train --game ${game} --backend builtin --run-dir ${gantryRoot}/runs/`
   await openShellAndRun(page, `pkill -9 -f -- '${pattern}' && echo "trainer killed, code $((40+2))" || echo "no trainer matched, code $((40+3))"`)
   await page.getByRole('tab', { name: 'Training' }).click()
   const card = page.getByRole('article', { name: `${game} card` })
@@ -129,15 +129,15 @@ test('journey on an SSH host: add with the wizard, trust the key, set up, train,
   requireTorch()
   requirePrerequisite(sshdUnavailableReason() === null, 'OpenSSH server', sshdUnavailableReason() ?? '')
   sshd = await startSshd()
-  const remoteRoot = path.join(sshd.dir, 'gantry-root')
+  const gantryRoot = path.join(sshd.dir, 'gantry-root')
   try {
-    await sshJourney(page, app, sshd, remoteRoot)
+    await sshJourney(page, app, sshd, gantryRoot)
   } finally {
-    stopRuns(remoteRoot)
+    stopRuns(gantryRoot)
   }
 })
 
-async function sshJourney(page: Page, app: AppHandle, host: SshdHandle, remoteRoot: string): Promise<void> {
+async function sshJourney(page: Page, app: AppHandle, host: SshdHandle, gantryRoot: string): Promise<void> {
   await page.getByRole('region', { name: 'Welcome' }).getByRole('button', { name: 'Add a GPU instance' }).click()
   const wizard = page.getByRole('dialog', { name: 'Add an instance' })
   await wizard.getByTestId('instance-name').fill('gpu-journey')
@@ -145,7 +145,7 @@ async function sshJourney(page: Page, app: AppHandle, host: SshdHandle, remoteRo
   await wizard.getByTestId('instance-port').fill(String(host.port))
   await wizard.getByTestId('instance-user').fill(host.user)
   await wizard.getByTestId('instance-key-path').fill(host.clientKeyPath)
-  await wizard.getByTestId('instance-remote-root').fill(remoteRoot)
+  await wizard.getByTestId('instance-gantry-root').fill(gantryRoot)
   await wizard.getByRole('button', { name: 'Add and test connection' }).click()
   const prompt = page.getByRole('dialog', { name: 'Trust this host key?' })
   await expect(prompt.getByTestId('host-key-fingerprint')).toHaveText(host.hostKeyFingerprint)
@@ -171,7 +171,7 @@ async function sshJourney(page: Page, app: AppHandle, host: SshdHandle, remoteRo
   await dialog.getByRole('button', { name: 'Start training' }).click()
 
   await watchRunStart(page, app, ['breakout', 'freeway'], 'ssh')
-  await killTrainerAndSeeItRecover(page, app, 'breakout', remoteRoot, 'ssh')
+  await killTrainerAndSeeItRecover(page, app, 'breakout', gantryRoot, 'ssh')
   await waitForCompletion(page, app, kept, 'ssh')
   await downloadAllAndValidate(page, app, kept, 'ssh')
 }

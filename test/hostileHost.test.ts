@@ -16,9 +16,10 @@ import type { RunEvent } from '../src/shared/remoteProtocol'
 import type { ResponseEnvelope } from '../src/shared/rpc'
 import { createServices, type Services } from '../src/main/services/index'
 import { createWebPlatform } from '../src/web/webPlatform'
-import { havePython, REPO } from './support/localRig'
+import { havePython } from './support/localRig'
+import { REPO_ROOT } from './support/prerequisites'
 
-const FAKE_HOST = path.join(REPO, 'test', 'support', 'hostileHost.py')
+const FAKE_HOST = path.join(REPO_ROOT, 'test', 'support', 'hostileHost.py')
 const SECRET = 'TOP-SECRET-private-key-material'
 
 function walk(dir: string, out: string[] = []): string[] {
@@ -60,7 +61,7 @@ describe.skipIf(!havePython())('the desktop against a hostile host', () => {
     process.env.HOME = home
     process.env.GANTRY_PYTHON = FAKE_HOST
     process.env.HOSTILE_SECRET_DIR = secretDir
-    services = createServices(createWebPlatform({ dataDir, bundleDir: REPO, appVersion: '0.0.0-test', secretsFile: null, notify: () => {} }), { backupCheckIntervalMs: 200, backupDebounceMs: 50 })
+    services = createServices(createWebPlatform({ dataDir, bundleDir: REPO_ROOT, appVersion: '0.0.0-test', secretsFile: null }), { backupCheckIntervalMs: 200, backupDebounceMs: 50 })
     services.bus.listen('runs.events', (batch) => void events.push(...batch.events))
     services.bus.listen('models.backup', (h) => void backups.push(h))
     services.bus.listen('terminals.data', ({ terminalId, data }) => void terminalText.set(terminalId, (terminalText.get(terminalId) ?? '') + data))

@@ -10,6 +10,7 @@ import * as app from './api/app'
 import * as instances from './api/instances'
 import * as models from './api/models'
 import * as runs from './api/runs'
+import * as setup from './api/setup'
 import * as terminals from './api/terminals'
 
 export const contract = {
@@ -18,6 +19,7 @@ export const contract = {
     ...instances.methods,
     ...models.methods,
     ...runs.methods,
+    ...setup.methods,
     ...terminals.methods,
   },
   events: {
@@ -25,6 +27,7 @@ export const contract = {
     ...instances.events,
     ...models.events,
     ...runs.events,
+    ...setup.events,
     ...terminals.events,
   },
 } as const

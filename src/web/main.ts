@@ -5,7 +5,7 @@
 import os from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
-import { createServices, type Services } from '../main/services/index'
+import { createServices } from '../main/services/index'
 import { startWebHost } from './server'
 import { createWebPlatform } from './webPlatform'
 
@@ -28,15 +28,14 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2)
 }
 
-let services: Services | null = null
-const platform = createWebPlatform({
-  dataDir,
-  bundleDir,
-  appVersion: (require(path.join(bundleDir, 'package.json')) as { version: string }).version,
-  secretsFile: values['secrets-file'] ?? null,
-  notify: (title, body) => services?.bus.emit('app.notification', { level: 'info', title, body }),
-})
-services = createServices(platform)
+const services = createServices(
+  createWebPlatform({
+    dataDir,
+    bundleDir,
+    appVersion: (require(path.join(bundleDir, 'package.json')) as { version: string }).version,
+    secretsFile: values['secrets-file'] ?? null,
+  }),
+)
 
 startWebHost({ services, staticDir: path.join(bundleDir, 'out', 'renderer'), port })
   .then((host) => {
@@ -49,7 +48,7 @@ startWebHost({ services, staticDir: path.join(bundleDir, 'out', 'renderer'), por
       if (stopping) process.exit(130)
       stopping = true
       setTimeout(() => process.exit(0), 5000).unref()
-      void Promise.all([host.close(), services?.dispose()]).finally(() => process.exit(0))
+      void Promise.all([host.close(), services.dispose()]).finally(() => process.exit(0))
     }
     process.on('SIGINT', shutdown)
     process.on('SIGTERM', shutdown)

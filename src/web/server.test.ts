@@ -16,7 +16,7 @@ beforeAll(async () => {
   const staticDir = path.join(tmp, 'static')
   mkdirSync(staticDir)
   writeFileSync(path.join(staticDir, 'index.html'), '<!doctype html><title>Gantry</title>')
-  const services = createServices(createWebPlatform({ dataDir: path.join(tmp, 'data'), bundleDir: process.cwd(), appVersion: '0.0.0-test', secretsFile: null, notify: () => {} }))
+  const services = createServices(createWebPlatform({ dataDir: path.join(tmp, 'data'), bundleDir: process.cwd(), appVersion: '0.0.0-test', secretsFile: null }))
   host = await startWebHost({ services, staticDir })
 })
 afterAll(() => host.close())

@@ -1,5 +1,7 @@
 /**
- * The web host's Platform: honest equivalents of the Electron-only abilities.
+ * The web host's Platform: honest equivalents of the Electron-only abilities (none for OS
+ * notifications, a folder picker or drag-out: the page shows notifications itself, asks for a
+ * typed path and offers a browser download).
  * Secrets stay in memory unless the user starts the host with --secrets-file, which keeps them
  * in a 0600 file and says so.
  */
@@ -41,17 +43,15 @@ export interface WebPlatformOptions {
   bundleDir: string
   appVersion: string
   secretsFile: string | null
-  notify(title: string, body: string): void
 }
 
 export function createWebPlatform(options: WebPlatformOptions): Platform {
   return {
-    kind: 'web',
     appVersion: options.appVersion,
     dataDir: options.dataDir,
     bundleDir: options.bundleDir,
     secrets: options.secretsFile ? fileSecrets(path.resolve(options.secretsFile)) : memorySecrets(),
-    notify: options.notify,
+    notify: null,
     chooseFolder: null,
     startDrag: null,
     log: (line) => process.stderr.write(`${line}\n`),

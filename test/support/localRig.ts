@@ -10,25 +10,16 @@ import path from 'node:path'
 import type { Plan } from '../../src/shared/remoteProtocol'
 import { createLocalSession } from '../../src/main/services/local/localSession'
 import type { HostSession } from '../../src/main/services/host/hostSession'
+import { REPO_ROOT, requirePrerequisite } from './prerequisites'
 
-export const REPO = path.resolve(__dirname, '..', '..')
 export const PYTHON = process.env.GANTRY_PYTHON ?? 'python3'
-export const FAKE_TRAINER = path.join(REPO, 'remote', 'tests', 'fake_trainer.py')
+export const FAKE_TRAINER = path.join(REPO_ROOT, 'remote', 'tests', 'fake_trainer.py')
 /** The supervisor's knob for the trainer program (a plan cannot choose it): the fake trainer. */
 export const FAKE_TRAINER_ENV = { GANTRY_TRAINER_COMMAND: JSON.stringify([PYTHON, FAKE_TRAINER]) }
 
 /** Sessions created after this (they copy process.env) run the fake trainer. */
 export function useFakeTrainer(): void {
   Object.assign(process.env, FAKE_TRAINER_ENV)
-}
-
-/** True when `ok`; otherwise false (skip) locally, or throws under CI=true so nothing is silently skipped. */
-export function requirePrerequisite(ok: boolean, what: string, install: string): boolean {
-  if (ok) return true
-  const message = `${what} is missing: ${install}`
-  if (process.env.CI === 'true') throw new Error(message)
-  console.warn(`skipping: ${message}`)
-  return false
 }
 
 export function havePython(): boolean {
@@ -44,13 +35,13 @@ export interface LocalRig {
 export function createLocalRig(): LocalRig {
   const root = mkdtempSync(path.join(os.tmpdir(), 'gantry-rig-'))
   useFakeTrainer()
-  const session = createLocalSession({ root, remoteCodeDir: path.join(REPO, 'remote'), python: PYTHON })
+  const session = createLocalSession({ root, remoteCodeDir: path.join(REPO_ROOT, 'remote'), python: PYTHON })
   return {
     root,
     session,
     cleanup() {
       // Stop any supervisor still running under this root (by the CLI, never by process name).
-      spawnSync(PYTHON, ['-m', 'gantry_remote', 'stop', '--root', root, '--wait', '--grace', '2'], { cwd: path.join(REPO, 'remote'), timeout: 30_000 })
+      spawnSync(PYTHON, ['-m', 'gantry_remote', 'stop', '--root', root, '--wait', '--grace', '2'], { cwd: path.join(REPO_ROOT, 'remote'), timeout: 30_000 })
       rmSync(root, { recursive: true, force: true })
     },
   }

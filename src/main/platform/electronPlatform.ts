@@ -3,7 +3,7 @@
  * notifications. On Linux without a keyring safeStorage silently uses a hard-coded key
  * ("basic_text"): we say so, and services refuse to store secrets unless the user agrees.
  */
-import { app, BrowserWindow, dialog, nativeImage, Notification, safeStorage, type WebContents } from 'electron'
+import { app, BrowserWindow, dialog, nativeImage, Notification as OsNotification, safeStorage, type WebContents } from 'electron'
 import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { writeFileAtomic } from '../services/atomicFile'
@@ -40,13 +40,12 @@ function safeStorageSecrets(file: string): SecretStore {
 export function createElectronPlatform(bundleDir: string): Platform {
   const dataDir = app.getPath('userData')
   return {
-    kind: 'electron',
     appVersion: app.getVersion(),
     dataDir,
     bundleDir,
     secrets: safeStorageSecrets(path.join(dataDir, 'secrets.json')),
-    notify(title, body) {
-      if (Notification.isSupported()) new Notification({ title, body }).show()
+    notify({ title, body }) {
+      if (OsNotification.isSupported()) new OsNotification({ title, body }).show()
     },
     async chooseFolder(title) {
       const win = BrowserWindow.getFocusedWindow()

@@ -11,12 +11,13 @@ import { createWebPlatform } from '../../web/webPlatform'
 import { createServices, type Services } from './index'
 import { createLocalSession } from './local/localSession'
 import { startRun } from './runs/supervisorControl'
-import { fakePlan, havePython, PYTHON, REPO, useFakeTrainer } from '../../../test/support/localRig'
+import { fakePlan, havePython, PYTHON, useFakeTrainer } from '../../../test/support/localRig'
+import { REPO_ROOT } from '../../../test/support/prerequisites'
 
 describe.skipIf(!havePython())('services at start-up', () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gantry-services-'))
   useFakeTrainer()
-  const session = createLocalSession({ root: path.join(dataDir, 'this-computer'), remoteCodeDir: path.join(REPO, 'remote'), python: PYTHON })
+  const session = createLocalSession({ root: path.join(dataDir, 'this-computer'), remoteCodeDir: path.join(REPO_ROOT, 'remote'), python: PYTHON })
   let services: Services | null = null
   beforeAll(() => {
     process.env.GANTRY_PYTHON = PYTHON
@@ -28,7 +29,7 @@ describe.skipIf(!havePython())('services at start-up', () => {
 
   it('follow the live runs of This computer without being asked', async () => {
     const runId = await startRun(session, fakePlan([{ game: 'freeway', target: 200, eps: 40 }]))
-    services = createServices(createWebPlatform({ dataDir, bundleDir: REPO, appVersion: '0.0.0-test', secretsFile: null, notify: () => {} }))
+    services = createServices(createWebPlatform({ dataDir, bundleDir: REPO_ROOT, appVersion: '0.0.0-test', secretsFile: null }))
     const delivered: RunEvent[] = []
     services.bus.listen('runs.events', (batch) => {
       if (batch.runId === runId) delivered.push(...batch.events)

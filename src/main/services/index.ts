@@ -1,65 +1,113 @@
 /**
  * The composition root: every service, wired once, typed against the contract. A method the
- * contract declares but no service implements is a compile error here.
+ * contract declares but no service implements is a compile error here. Dependencies point one
+ * way: the SSH connector is built from the instance store and handed to the host registry;
+ * services reach a host only through the registry.
  */
 import os from 'node:os'
 import path from 'node:path'
+import type { Notification } from '../../shared/api/app'
 import type { InstanceSummary } from '../../shared/api/instances'
 import type { ApiImpl } from '../../shared/contract'
 import { hostHasGantry } from '../../shared/hostReady'
 import { createEventBus, type EventBus } from './eventBus'
 import { createHostRegistry, type HostRegistry } from './host/hostRegistry'
+import { createInstanceSecrets } from './instances/instanceSecrets'
 import { createInstancesService } from './instances/instancesService'
+import { createSshConfigService } from './instances/sshConfigService'
+import { createInstanceStore } from './instances/store'
 import { createLocalSession } from './local/localSession'
 import { createModelsService } from './models/modelsService'
 import type { Platform } from './platform'
 import { makePrivateFolder } from './privateFolder'
 import { createRouter, type Router } from './router'
 import { createRunsService } from './runs/runsService'
+import { createSetupService } from './setup/setupService'
+import { createInstanceConnector, type InstanceConnector, type SshTimings } from './ssh/instanceConnector'
+import { createKnownHostsMirror } from './ssh/knownHostsMirror'
+import { createPromptBroker } from './ssh/prompts'
+import { createSshService } from './ssh/sshService'
 import { createTerminalsService } from './terminals/terminalsService'
+
+/** Knobs the app reads from the environment (or leaves at their defaults); tests set them directly. */
+export interface ServicesOptions {
+  /** Python for "This computer" and its setup — env GANTRY_PYTHON. */
+  localPython?: string | null
+  /** Python for setup.sh on SSH hosts (default: its own choice) — env GANTRY_SETUP_PYTHON. */
+  setupPython?: string | null
+  /** Extra pip arguments for setup.sh — env GANTRY_SETUP_PIP_ARGS. */
+  setupPipArgs?: string | null
+  /** ~/.ssh/config by default. */
+  sshConfigFile?: string
+  /** How long a host-key or passphrase question waits for an answer (default 2 min). */
+  promptTimeoutMs?: number
+  sshTimings?: SshTimings
+  /** How long an unused SSH connection stays open (default 5 min). */
+  poolIdleMs?: number
+  reconnectBackoffMs?: number[]
+  /** How often the backup schedule is checked, and the quiet time before an event-triggered backup. */
+  backupCheckIntervalMs?: number
+  backupDebounceMs?: number
+}
+
+export function servicesOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ServicesOptions {
+  return { localPython: env.GANTRY_PYTHON || null, setupPython: env.GANTRY_SETUP_PYTHON || null, setupPipArgs: env.GANTRY_SETUP_PIP_ARGS || null }
+}
 
 export interface Services {
   api: ApiImpl
   bus: EventBus
   router: Router
   hosts: HostRegistry
+  /** SSH connections by instance (tests drop one to force a fresh connect). */
+  connector: InstanceConnector
   dispose(): Promise<void>
 }
 
-/** Timings tests shorten; the app uses the defaults. */
-export interface ServicesTuning {
-  backupCheckIntervalMs?: number
-  backupDebounceMs?: number
-}
-
-export function createServices(platform: Platform, tuning: ServicesTuning = {}): Services {
+export function createServices(platform: Platform, given: ServicesOptions = {}): Services {
+  const options = { ...servicesOptionsFromEnv(), ...given }
   makePrivateFolder(platform.dataDir)
   const bus = createEventBus()
+  /** Every window shows it; the OS shows it too where there is one. */
+  const notify = (notification: Notification) => {
+    bus.emit('app.notification', notification)
+    platform.notify?.(notification)
+  }
+
+  const store = createInstanceStore(platform.dataDir)
+  const loaded = store.load()
+  const secrets = createInstanceSecrets(platform.secrets, store)
+  const prompts = createPromptBroker(bus, options.promptTimeoutMs)
+  const knownHosts = createKnownHostsMirror(platform.dataDir, store)
+  const connector = createInstanceConnector({ store, loaded, secrets, prompts, knownHosts, timings: options.sshTimings, idleMs: options.poolIdleMs, reconnectBackoffMs: options.reconnectBackoffMs })
   const hosts = createHostRegistry(
     createLocalSession({
       root: path.join(platform.dataDir, 'this-computer'),
       remoteCodeDir: path.join(platform.bundleDir, 'remote'),
-      python: process.env.GANTRY_PYTHON || 'python3',
+      python: options.localPython || 'python3',
     }),
+    connector,
   )
-  const instances = createInstancesService({
+
+  const instances = createInstancesService({ bus, store, loaded, secrets, connector, knownHosts, log: platform.log, notifyOs: platform.notify })
+  const sshConfig = createSshConfigService({ instances, store, knownHosts, sshConfigFile: options.sshConfigFile })
+  const ssh = createSshService({ instances, store, connector, prompts, knownHosts })
+  const setup = createSetupService({
     bus,
-    platform,
     hosts,
-    localPython: process.env.GANTRY_PYTHON || null,
-    setupPython: process.env.GANTRY_SETUP_PYTHON || null,
-    setupPipArgs: process.env.GANTRY_SETUP_PIP_ARGS || null,
+    connector,
+    bundleDir: platform.bundleDir,
+    recordSetup: instances.recordSetup,
+    localPython: options.localPython,
+    setupPython: options.setupPython,
+    setupPipArgs: options.setupPipArgs,
   })
   const runs = createRunsService({
     bus,
     hosts,
     bundleDir: platform.bundleDir,
     instanceName: (id) => instances.summaries().find((i) => i.id === id)?.name ?? id,
-    notify(notice) {
-      bus.emit('app.notification', notice)
-      // The web platform's notify() re-emits app.notification; only Electron adds an OS notification.
-      if (platform.kind === 'electron') platform.notify(notice.title, notice.body)
-    },
+    notify,
     log: platform.log,
   })
   const terminals = createTerminalsService({ bus, hosts, log: platform.log })
@@ -67,8 +115,8 @@ export function createServices(platform: Platform, tuning: ServicesTuning = {}):
     platform,
     bus,
     hosts,
-    backupCheckIntervalMs: tuning.backupCheckIntervalMs,
-    backupDebounceMs: tuning.backupDebounceMs,
+    backupCheckIntervalMs: options.backupCheckIntervalMs,
+    backupDebounceMs: options.backupDebounceMs,
     // Scheduled backups visit "This computer" and the SSH instances that are connected now.
     listInstanceIds: async () => {
       await instances.ready
@@ -98,9 +146,13 @@ export function createServices(platform: Platform, tuning: ServicesTuning = {}):
       platform: `${os.platform()} ${os.arch()}`,
       transport: ctx.transport,
       dataDir: platform.dataDir,
+      capabilities: { dragOut: platform.startDrag !== null && ctx.sender !== undefined, chooseFolder: platform.chooseFolder !== null },
       secretStorage: platform.secrets.info(),
     }),
     ...instances.api,
+    ...sshConfig.api,
+    ...ssh.api,
+    ...setup.api,
     ...runs.api,
     ...terminals.api,
     ...models.api,
@@ -111,8 +163,10 @@ export function createServices(platform: Platform, tuning: ServicesTuning = {}):
     bus,
     router: createRouter(api, platform.log),
     hosts,
+    connector,
     async dispose() {
       instances.dispose()
+      connector.closeAll()
       runs.dispose()
       terminals.dispose()
       stopBackupListener()

@@ -1,7 +1,10 @@
 /**
  * What differs between the Electron app and the web host, behind one small interface.
  * Services never import electron; src/main/platform and src/web provide implementations.
+ * An ability one platform lacks is null there, and app.info reports it as a capability.
  */
+import type { Notification } from '../../shared/api/app'
+
 export interface SecretStoreInfo {
   /** e.g. "keychain", "gnome_libsecret", "basic_text", "memory", "file". */
   backend: string
@@ -19,15 +22,17 @@ export interface SecretStore {
 }
 
 export interface Platform {
-  kind: 'electron' | 'web'
   appVersion: string
   /** The app's data folder (instances, local runs, backups by default). */
   dataDir: string
   /** Folder holding `remote/` (the Python uploaded to hosts) and `resources/` (plans, icons). */
   bundleDir: string
   secrets: SecretStore
-  /** OS notification; the web host forwards it to the page instead. */
-  notify(title: string, body: string): void
+  /**
+   * An OS notification, besides the app.notification every window shows; null where there is
+   * no OS to notify (the web host: its page raises a browser notification from the event).
+   */
+  notify: ((notification: Notification) => void) | null
   /** Native folder picker; null where the platform has none (the UI then asks for a path). */
   chooseFolder: ((title: string) => Promise<string | null>) | null
   /** Start dragging a local file out of the calling window; null where unsupported. */

@@ -7,7 +7,7 @@ const ctx: CallContext = { connectionId: 't', transport: 'ws', signal: new Abort
 
 function implWith(overrides: Partial<ApiImpl>): ApiImpl {
   const base = {
-    'app.info': async () => ({ name: 'Gantry', version: '1', platform: 'linux', transport: 'ws' as const, dataDir: '/d', secretStorage: { backend: 'memory', persistent: false, warning: null } }),
+    'app.info': async () => ({ name: 'Gantry', version: '1', platform: 'linux', transport: 'ws' as const, dataDir: '/d', capabilities: { dragOut: false, chooseFolder: false }, secretStorage: { backend: 'memory', persistent: false, warning: null } }),
     'instances.list': async () => [],
   }
   return { ...(base as unknown as ApiImpl), ...overrides }

@@ -81,7 +81,7 @@ export type AuthInfo = z.infer<typeof AuthInfo>
 export const JumpHostInput = z.object({ host: HostName, port: Port.default(22), user: UserName, auth: AuthInput })
 export const JumpHostInfo = z.object({ host: z.string(), port: z.number(), user: z.string(), auth: AuthInfo })
 
-export const RemoteRoot = z
+export const GantryRoot = z
   .string()
   .trim()
   .min(1)
@@ -98,7 +98,7 @@ export const InstanceInput = z.object({
   hourlyPrice: z.number().nonnegative().max(10_000).nullable().default(null),
   notes: z.string().max(2000).default(''),
   /** Gantry's folder on the host (default ~/.gantry): runs, venv and the uploaded code. */
-  remoteRoot: RemoteRoot.default('~/.gantry'),
+  gantryRoot: GantryRoot.default('~/.gantry'),
 })
 export type InstanceInput = z.input<typeof InstanceInput>
 
@@ -115,7 +115,7 @@ export const InstanceDetails = z.object({
   jump: JumpHostInfo.nullable(),
   hourlyPrice: z.number().nullable(),
   notes: z.string(),
-  remoteRoot: z.string(),
+  gantryRoot: z.string(),
   hostKey: PinnedHostKey.nullable(),
   jumpHostKey: PinnedHostKey.nullable(),
 })
@@ -132,37 +132,6 @@ export const SshConfigHost = z.object({
   problem: z.string().nullable(),
 })
 export type SshConfigHost = z.infer<typeof SshConfigHost>
-
-export const DoctorVerdict = z.object({ level: z.enum(['ok', 'info', 'warning', 'error']), message: z.string() })
-/** `gantry_remote doctor --json`; unknown fields are kept for display. */
-export const DoctorReport = z.looseObject({
-  os: z.string(),
-  arch: z.string(),
-  disk: z.looseObject({ path: z.string(), free_gb: z.number(), total_gb: z.number() }),
-  gpu: z.looseObject({ nvidia_smi: z.string().nullable(), gpus: z.array(z.looseObject({})), driver: z.string().nullable().optional(), cuda: z.string().nullable().optional() }),
-  imports: z.looseObject({ python: z.string().optional() }),
-  verdicts: z.array(DoctorVerdict),
-})
-export type DoctorReport = z.infer<typeof DoctorReport>
-
-export const SetupStep = z.object({
-  id: z.string(),
-  label: z.string(),
-  status: z.enum(['pending', 'running', 'ok', 'skip', 'warn', 'fail']),
-  /** The result sentence, or the failing output line. */
-  message: z.string(),
-})
-export type SetupStep = z.infer<typeof SetupStep>
-
-export const SetupResult = z.object({
-  ok: z.boolean(),
-  uploaded: z.boolean(),
-  remoteHash: z.string(),
-  steps: z.array(SetupStep),
-  durationMs: z.number(),
-  message: z.string(),
-})
-export type SetupResult = z.infer<typeof SetupResult>
 
 const ById = z.object({ id: InstanceId }).strict()
 
@@ -222,9 +191,6 @@ export const methods = {
     input: ById,
     output: z.object({ path: z.string(), backupPath: z.string().nullable(), alias: z.string() }),
   },
-  'instances.doctor': { input: ById, output: DoctorReport },
-  /** The one-click bootstrap: upload remote/ (when new), run setup.sh, stream its output. */
-  'instances.setup': { input: ById, output: SetupResult },
 } as const
 
 export const events = {
@@ -234,8 +200,4 @@ export const events = {
   'instances.prompt': PromptEvent,
   /** A prompt was answered or timed out (so other windows close it). */
   'instances.promptClosed': z.object({ promptId: z.string() }),
-  /** Live setup output, batched; keyed by instance id. */
-  'instances.bootstrapOutput': z.object({ instanceId: z.string(), data: z.string() }),
-  /** The setup checklist, whole, each time a step changes; keyed by instance id. */
-  'instances.bootstrapSteps': z.object({ instanceId: z.string(), steps: z.array(SetupStep), running: z.boolean() }),
 } as const

@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { REPO_ROOT } from './onnxFixtures'
+import { REPO_ROOT } from '../prerequisites'
 
 const FAKE_TRAINER = path.join(REPO_ROOT, 'remote', 'tests', 'fake_trainer.py')
 

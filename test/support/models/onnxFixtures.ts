@@ -2,8 +2,8 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
+import { REPO_ROOT } from '../prerequisites'
 
-export const REPO_ROOT = path.resolve(__dirname, '../../..')
 export const VENV_PYTHON = process.env.GANTRY_TEST_PYTHON ?? path.join(REPO_ROOT, '.venv', 'bin', 'python')
 
 export function torchAvailable(): boolean {

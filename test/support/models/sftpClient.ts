@@ -31,12 +31,3 @@ export function connectSftp(options: { port: number; privateKeyPath: string; hos
     })
   })
 }
-
-/** vitest counterpart of e2e's requirePrerequisite: fail under CI=true, else skip with a reason. */
-export function requirePrerequisite(ok: boolean, what: string, install: string): boolean {
-  if (ok) return true
-  const message = `${what} is missing: ${install}`
-  if (process.env.CI === 'true') throw new Error(message)
-  console.warn(`[skip] ${message}`)
-  return false
-}

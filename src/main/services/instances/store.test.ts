@@ -8,18 +8,18 @@ import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { LOCAL_INSTANCE_ID } from '../../../shared/api/instances'
 import { createInstanceStore } from './store'
-import { createTestInstances, waitFor } from '../../../../test/support/instances'
+import { createServicesRig, waitFor } from '../../../../test/support/servicesRig'
 
 describe('instance store', () => {
   it('survives a restart, written with 0600 and a schema version', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'gantry-store-'))
-    const rig = createTestInstances({ dataDir: dir })
+    const rig = createServicesRig({ dataDir: dir })
     await rig.api['instances.add']({ instance: { name: 'GPU 1 (A100)', host: 'gpu1.example.com', user: 'ubuntu', auth: { kind: 'agent' }, hourlyPrice: 1.29 } })
     await rig.api['instances.add']({ instance: { name: 'GPU 1 (A100)', host: 'gpu2.example.com', user: 'ubuntu', auth: { kind: 'agent' } } })
     rig.dispose()
     const file = path.join(dir, 'instances.json')
     expect(JSON.parse(readFileSync(file, 'utf8')).version).toBe(1)
-    const reopened = createTestInstances({ dataDir: dir })
+    const reopened = createServicesRig({ dataDir: dir })
     const list = await reopened.api['instances.list']({})
     expect(list.map((i) => [i.id, i.address, i.hourlyPrice])).toEqual([
       [LOCAL_INSTANCE_ID, 'this computer', null],
@@ -36,7 +36,7 @@ describe('instance store', () => {
     for (const bad of ['{"version": 1, "instances": [ {"id": "x"', JSON.stringify({ version: 7, instances: [] })]) {
       const dir = mkdtempSync(path.join(os.tmpdir(), 'gantry-store-'))
       writeFileSync(path.join(dir, 'instances.json'), bad)
-      const rig = createTestInstances({ dataDir: dir })
+      const rig = createServicesRig({ dataDir: dir })
       const list = await rig.api['instances.list']({})
       expect(list.map((i) => i.id)).toEqual([LOCAL_INSTANCE_ID])
       const aside = readdirSync(dir).filter((n) => /^instances\.corrupt-.*\.json$/.test(n))
@@ -47,6 +47,44 @@ describe('instance store', () => {
       expect(note.body).toMatch(new RegExp(`could not be read .*It was kept as .*${aside[0].replace(/\./g, '\\.')}`))
       rig.dispose()
     }
+  })
+
+  it('loads a file written before the Gantry folder was called gantryRoot, and saves it with the new name', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'gantry-store-'))
+    const file = path.join(dir, 'instances.json')
+    const old = {
+      version: 1,
+      instances: [
+        {
+          id: 'gpu-1',
+          name: 'gpu-1',
+          host: 'gpu1.example.com',
+          port: 2222,
+          user: 'ubuntu',
+          auth: { kind: 'agent' },
+          jump: null,
+          hourlyPrice: 0.5,
+          notes: 'old file',
+          remoteRoot: '/data/gantry',
+          hostKey: { keyType: 'ssh-ed25519', fingerprint: 'SHA256:abc', publicKey: 'AAAA', pinnedAt: 1 },
+          jumpHostKey: null,
+          setup: { status: 'ready', remoteHash: 'h1', checkedAt: 2, message: null },
+          createdAt: 3,
+        },
+      ],
+      localSetup: { status: 'unknown', remoteHash: null, checkedAt: null, message: null },
+    }
+    writeFileSync(file, JSON.stringify(old))
+    const rig = createServicesRig({ dataDir: dir })
+    const details = await rig.api['instances.get']({ id: 'gpu-1' })
+    expect(details).toMatchObject({ gantryRoot: '/data/gantry', notes: 'old file', hourlyPrice: 0.5, hostKey: { fingerprint: 'SHA256:abc' } })
+    expect((await rig.api['instances.list']({})).find((i) => i.id === 'gpu-1')?.setup.status).toBe('ready')
+    expect(readdirSync(dir).filter((n) => n.includes('corrupt'))).toEqual([])
+    await rig.api['instances.update']({ id: 'gpu-1', instance: { name: 'gpu-1', host: 'gpu1.example.com', port: 2222, user: 'ubuntu', auth: { kind: 'agent' }, hourlyPrice: 0.5, notes: 'edited', gantryRoot: '/data/gantry' } })
+    const saved = JSON.parse(readFileSync(file, 'utf8')).instances[0]
+    expect(saved).toMatchObject({ gantryRoot: '/data/gantry', notes: 'edited', setup: { status: 'ready' }, hostKey: { fingerprint: 'SHA256:abc' } })
+    expect(saved).not.toHaveProperty('remoteRoot')
+    await rig.dispose()
   })
 
   it('refuses a store file write that would not validate', async () => {

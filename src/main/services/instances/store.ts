@@ -8,11 +8,12 @@ import { readFile, rename } from 'node:fs/promises'
 import path from 'node:path'
 import { z } from 'zod'
 import { AuthInfo, InstanceId, JumpHostInfo, SetupState } from '../../../shared/api/instances'
+import { RpcError } from '../../../shared/rpc'
 import { writeFileAtomic } from '../atomicFile'
 
 export const StoredPin = z.object({ keyType: z.string(), fingerprint: z.string(), publicKey: z.string(), pinnedAt: z.number() })
 
-export const StoredInstance = z.object({
+const StoredInstanceFields = z.object({
   id: InstanceId,
   name: z.string().min(1),
   host: z.string().min(1),
@@ -22,12 +23,21 @@ export const StoredInstance = z.object({
   jump: JumpHostInfo.nullable(),
   hourlyPrice: z.number().nonnegative().nullable(),
   notes: z.string(),
-  remoteRoot: z.string().min(1),
+  /** Gantry's folder on the host, as entered ("~/.gantry" or an absolute path). */
+  gantryRoot: z.string().min(1),
   hostKey: StoredPin.nullable(),
   jumpHostKey: StoredPin.nullable(),
   setup: SetupState,
   createdAt: z.number(),
 })
+/** Files written before the folder was called gantryRoot name it remoteRoot; they load unchanged and are saved with the new name. */
+function renameRemoteRoot(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || !('remoteRoot' in value) || 'gantryRoot' in value) return value
+  const { remoteRoot, ...rest } = value as Record<string, unknown>
+  return { ...rest, gantryRoot: remoteRoot }
+}
+
+export const StoredInstance = z.preprocess(renameRemoteRoot, StoredInstanceFields)
 export type StoredInstance = z.infer<typeof StoredInstance>
 
 export const InstancesFile = z.object({
@@ -45,6 +55,8 @@ export interface InstanceStore {
   load(): Promise<string | null>
   all(): StoredInstance[]
   get(id: string): StoredInstance | undefined
+  /** The instance, or an RpcError "not_found" whose sentence tells the user what to do. */
+  require(id: string): StoredInstance
   put(instance: StoredInstance): Promise<void>
   remove(id: string): Promise<void>
   localSetup(): z.infer<typeof SetupState>
@@ -91,6 +103,11 @@ export function createInstanceStore(dataDir: string): InstanceStore {
     },
     all: () => data.instances,
     get: (id) => data.instances.find((i) => i.id === id),
+    require(id) {
+      const found = data.instances.find((i) => i.id === id)
+      if (!found) throw new RpcError('not_found', `There is no instance "${id}". It may have been removed; refresh the list.`)
+      return found
+    },
     async put(instance) {
       const checked = StoredInstance.parse(instance)
       const at = data.instances.findIndex((i) => i.id === checked.id)

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { z } from 'zod'
+import type { Notification } from '../../../shared/api/app'
 import { BackupRecord, type BackupHistory } from '../../../shared/api/models'
 import { RunsResult } from '../../../shared/remoteProtocol'
 import { writeFileAtomic } from '../atomicFile'
@@ -29,7 +30,7 @@ export interface BackupDeps {
   /** Instances a scheduled backup visits (connected ones). */
   listInstanceIds(): Promise<string[]>
   emit(history: BackupHistory): void
-  notify(level: 'success' | 'warning', title: string, body: string): void
+  notify(notification: Notification): void
   /** How often the schedule is checked (tests shorten it). */
   checkIntervalMs?: number
   /** Quiet time after a journal event before its backup starts, so bursts share one backup. */
@@ -133,7 +134,7 @@ export function createBackups(deps: BackupDeps): Backups {
       await save()
       deps.emit(await history())
       if (record.failures.length) {
-        deps.notify('warning', 'Backup incomplete', `${record.failures.length} file(s) from ${id} were not backed up: ${record.failures[0].message}`)
+        deps.notify({ level: 'warning', title: 'Backup incomplete', body: `${record.failures.length} file(s) from ${id} were not backed up: ${record.failures[0].message}` })
       }
     }
     return records

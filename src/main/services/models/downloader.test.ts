@@ -13,7 +13,8 @@ import { requireSshd, startSshd, type SshdHandle } from '../../../../test/rig/ss
 import { startTcpProxy, type TcpProxy } from '../../../../test/rig/tcpProxy'
 import { downloadVerified, partPaths } from './downloader'
 import { createSftpSource } from '../ssh/sftpSource'
-import { connectSftp, requirePrerequisite } from '../../../../test/support/models/sftpClient'
+import { connectSftp } from '../../../../test/support/models/sftpClient'
+import { requirePrerequisite } from '../../../../test/support/prerequisites'
 
 const MB = 1024 * 1024
 

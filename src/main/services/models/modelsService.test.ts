@@ -15,7 +15,7 @@ import { createLocalSession } from '../local/localSession'
 import type { Platform } from '../platform'
 import { createLocalStore } from './localStore'
 import { createModelsService, type ModelsService } from './modelsService'
-import { REPO_ROOT } from '../../../../test/support/models/onnxFixtures'
+import { REPO_ROOT } from '../../../../test/support/prerequisites'
 import { finishedFakeRun } from '../../../../test/support/models/localRun'
 
 const ctx: CallContext = { connectionId: 't', transport: 'ws', signal: new AbortController().signal }
@@ -36,12 +36,11 @@ describe('models service on This computer', () => {
     root = path.join(dir, 'data', 'this-computer')
     runId = await finishedFakeRun(root)
     platform = {
-      kind: 'electron',
       appVersion: 'test',
       dataDir: path.join(dir, 'data'),
       bundleDir: REPO_ROOT,
       secrets: { info: () => ({ backend: 'memory', persistent: false, warning: null }), get: async () => null, set: async () => {}, delete: async () => {} },
-      notify: () => {},
+      notify: null,
       chooseFolder: null,
       startDrag: (sender, file) => void drags.push([sender, file]),
       log: () => {},

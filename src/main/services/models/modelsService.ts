@@ -58,7 +58,7 @@ export function createModelsService(deps: ModelsServiceDeps): ModelsService {
     queue,
     listInstanceIds: deps.listInstanceIds,
     emit: (h) => bus.emit('models.backup', h),
-    notify: (level, title, body) => bus.emit('app.notification', { level, title, body }),
+    notify: (notification) => bus.emit('app.notification', notification),
     checkIntervalMs: deps.backupCheckIntervalMs,
     debounceMs: deps.backupDebounceMs,
   })

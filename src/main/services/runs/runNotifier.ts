@@ -3,14 +3,9 @@
  * or failed, the run completed, the instance unreachable for over 2 minutes, the GPU idle while
  * games wait in the queue. Each fires once per cause.
  */
+import type { Notification } from '../../../shared/api/app'
 import type { StreamState } from '../../../shared/api/runs'
 import type { RunEvent } from '../../../shared/remoteProtocol'
-
-export interface RunNotice {
-  level: 'info' | 'success' | 'warning' | 'error'
-  title: string
-  body: string
-}
 
 export const UNREACHABLE_NOTICE_MS = 120_000
 const GPU_IDLE_UTIL = 10
@@ -18,22 +13,22 @@ const GPU_IDLE_SAMPLES = 3
 
 export interface RunNotifier {
   /** Events from the live stream (not history replays older than `liveSinceTs`). */
-  onEvents(events: RunEvent[]): RunNotice[]
-  onTick(stream: StreamState, nowMs: number): RunNotice[]
+  onEvents(events: RunEvent[]): Notification[]
+  onTick(stream: StreamState, nowMs: number): Notification[]
 }
 
 export function createRunNotifier(instanceName: string, runId: string, liveSinceTs: number): RunNotifier {
   const queued = new Set<string>()
   const fired = new Set<string>()
   let idleSamples = 0
-  const once = (key: string, notice: RunNotice, out: RunNotice[]) => {
+  const once = (key: string, notice: Notification, out: Notification[]) => {
     if (fired.has(key)) return
     fired.add(key)
     out.push(notice)
   }
   return {
     onEvents(events) {
-      const out: RunNotice[] = []
+      const out: Notification[] = []
       for (const e of events) {
         switch (e.type) {
           case 'game_queued':
@@ -63,7 +58,7 @@ export function createRunNotifier(instanceName: string, runId: string, liveSince
       return out
     },
     onTick(stream, nowMs) {
-      const out: RunNotice[] = []
+      const out: Notification[] = []
       const silentFor = stream.lastHeardAt === null ? 0 : nowMs - stream.lastHeardAt
       if ((stream.status === 'stale' || stream.status === 'reconnecting') && silentFor > UNREACHABLE_NOTICE_MS) {
         once(`unreachable:${stream.lastHeardAt}`, { level: 'warning', title: `${instanceName} unreachable`, body: `No word from ${instanceName} for ${Math.round(silentFor / 60000)} minutes. Training continues on the host; Gantry keeps re-attaching.` }, out)

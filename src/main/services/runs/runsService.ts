@@ -3,13 +3,14 @@
  * (one attach per run, shared by every window), keep a bounded backlog for back-fill, deliver
  * events to the renderer in batches (every 250 ms) and raise notifications.
  */
+import type { Notification } from '../../../shared/api/app'
 import * as runsApi from '../../../shared/api/runs'
 import type { DomainImpl } from '../../../shared/contract'
 import type { RunEvent } from '../../../shared/remoteProtocol'
 import { RpcError } from '../../../shared/rpc'
 import type { EventBus } from '../eventBus'
 import type { HostRegistry } from '../host/hostRegistry'
-import { createRunNotifier, type RunNotice, type RunNotifier } from './runNotifier'
+import { createRunNotifier, type RunNotifier } from './runNotifier'
 import type { HostSession } from '../host/hostSession'
 import { startJournalAttach, type JournalAttach } from './journalAttach'
 import { loadBuiltinPlans } from './plans'
@@ -23,7 +24,7 @@ export interface RunsServiceOptions {
   hosts: HostRegistry
   bundleDir: string
   instanceName(instanceId: string): string
-  notify(notice: RunNotice): void
+  notify(notification: Notification): void
   log(line: string): void
   staleAfterMs?: number
   historyLimit?: number

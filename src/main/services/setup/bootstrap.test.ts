@@ -9,7 +9,8 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { requireSshd, startSshd, type SshdHandle } from '../../../../test/rig/sshd'
 import { LOCAL_INSTANCE_ID } from '../../../shared/api/instances'
-import { createTestInstances, REPO_ROOT, snapshotBundleDir } from '../../../../test/support/instances'
+import { REPO_ROOT } from '../../../../test/support/prerequisites'
+import { createServicesRig, snapshotBundleDir } from '../../../../test/support/servicesRig'
 import { hashBundle } from './remoteBundle'
 
 const VENV_PYTHON = path.join(REPO_ROOT, '.venv', 'bin', 'python')
@@ -35,14 +36,14 @@ describe.skipIf(!requireSshd() || !requireVenv())('bootstrap over ssh', () => {
   })
 
   it('uploads once, installs once, and a second run of a ready host takes seconds', { timeout: 240_000 }, async () => {
-    const rig = createTestInstances({ bundleDir, setupPython: VENV_PYTHON, setupPipArgs: '--retries 0' })
+    const rig = createServicesRig({ bundleDir, setupPython: VENV_PYTHON, setupPipArgs: '--retries 0' })
     try {
       rig.answerWith(() => ({ accept: true }))
-      const root = path.join(sshd.dir, 'remote-root')
-      const { id } = await rig.api['instances.add']({ instance: { name: 'gpu-1', host: sshd.host, port: sshd.port, user: 'root', auth: { kind: 'key', keyPath: sshd.clientKeyPath }, remoteRoot: root } })
+      const root = path.join(sshd.dir, 'gantry-root')
+      const { id } = await rig.api['instances.add']({ instance: { name: 'gpu-1', host: sshd.host, port: sshd.port, user: 'root', auth: { kind: 'key', keyPath: sshd.clientKeyPath }, gantryRoot: root } })
 
       // Doctor first: uploads the bundle and reports before anything is installed.
-      const doctor = await rig.api['instances.doctor']({ id })
+      const doctor = await rig.api['setup.doctor']({ id })
       expect(doctor.os).toBe('Linux')
       expect(doctor.verdicts.length).toBeGreaterThan(0)
       const bundle = await hashBundle(path.join(bundleDir, 'remote'))
@@ -50,20 +51,20 @@ describe.skipIf(!requireSshd() || !requireVenv())('bootstrap over ssh', () => {
       expect(existsSync(path.join(root, 'remote', bundle.hash, 'tests'))).toBe(false)
       expect(existsSync(path.join(root, 'venv'))).toBe(false)
 
-      const first = await rig.api['instances.setup']({ id })
+      const first = await rig.api['setup.run']({ id })
       const status = Object.fromEntries(first.steps.map((s) => [s.id, s.status]))
       expect(first.ok, first.message).toBe(true)
       expect(first.uploaded).toBe(false) // the doctor already put this exact bundle there
       expect(status).toMatchObject({ upload: 'skip', python: 'ok', venv: 'ok', torch: 'ok', packages: 'ok', smoke_env: 'ok', smoke_train: 'ok' })
       expect(first.steps.find((s) => s.id === 'torch')!.message).toMatch(/reusing torch/)
       expect(readdirSync(path.join(root, 'remote')).filter((n) => !n.startsWith('.'))).toEqual([bundle.hash])
-      const output = rig.eventsOf('instances.bootstrapOutput').map((e) => e.data).join('')
+      const output = rig.eventsOf('setup.output').map((e) => e.data).join('')
       expect(output).toContain('GANTRY_STEP smoke_train ok')
       const summary = (await rig.api['instances.list']({})).find((i) => i.id === id)!
       expect(summary.setup).toMatchObject({ status: 'ready', remoteHash: bundle.hash })
 
       // The session now knows how to run the CLI from the uploaded code.
-      const lease = await rig.hosts.acquire(id)
+      const lease = await rig.services.hosts.acquire(id)
       try {
         const argv = lease.gantryCommand()
         expect(argv).toEqual(['env', `PYTHONPATH=${root}/remote/${bundle.hash}`, 'python3', '-m', 'gantry_remote'])
@@ -73,7 +74,7 @@ describe.skipIf(!requireSshd() || !requireVenv())('bootstrap over ssh', () => {
         lease.release()
       }
 
-      const second = await rig.api['instances.setup']({ id })
+      const second = await rig.api['setup.run']({ id })
       expect(second.ok).toBe(true)
       expect(second.uploaded).toBe(false)
       expect(second.steps.filter((s) => ['venv', 'torch', 'packages', 'smoke_train'].includes(s.id)).map((s) => s.status)).toEqual(['skip', 'skip', 'skip', 'skip'])
@@ -85,18 +86,18 @@ describe.skipIf(!requireSshd() || !requireVenv())('bootstrap over ssh', () => {
   })
 
   it('reports the failing step with its message and keeps the state as failed', { timeout: 120_000 }, async () => {
-    const rig = createTestInstances({ bundleDir, setupPython: '/nonexistent/python3', setupPipArgs: '--retries 0' })
+    const rig = createServicesRig({ bundleDir, setupPython: '/nonexistent/python3', setupPipArgs: '--retries 0' })
     try {
       rig.answerWith(() => ({ accept: true }))
-      const { id } = await rig.api['instances.add']({ instance: { name: 'broken', host: sshd.host, port: sshd.port, user: 'root', auth: { kind: 'key', keyPath: sshd.clientKeyPath }, remoteRoot: path.join(sshd.dir, 'broken-root') } })
-      const result = await rig.api['instances.setup']({ id })
+      const { id } = await rig.api['instances.add']({ instance: { name: 'broken', host: sshd.host, port: sshd.port, user: 'root', auth: { kind: 'key', keyPath: sshd.clientKeyPath }, gantryRoot: path.join(sshd.dir, 'broken-root') } })
+      const result = await rig.api['setup.run']({ id })
       expect(result.ok).toBe(false)
       expect(result.uploaded).toBe(true)
       const python = result.steps.find((s) => s.id === 'python')!
       expect(python.status).toBe('fail')
       expect(python.message).toMatch(/no Python 3\.8\+ found \(tried \/nonexistent\/python3\)/)
       expect(result.message).toMatch(/^Setup failed at "Python": no Python/)
-      const steps = rig.eventsOf('instances.bootstrapSteps')
+      const steps = rig.eventsOf('setup.steps')
       expect(steps.at(-1)).toMatchObject({ instanceId: id, running: false })
       const summary = (await rig.api['instances.list']({})).find((i) => i.id === id)!
       expect(summary.setup.status).toBe('failed')
@@ -106,11 +107,11 @@ describe.skipIf(!requireSshd() || !requireVenv())('bootstrap over ssh', () => {
   })
 
   it('sets up "This computer" from the app bundle in place (no upload), reusing GANTRY_PYTHON', { timeout: 180_000 }, async () => {
-    const rig = createTestInstances({ bundleDir, localPython: VENV_PYTHON, setupPipArgs: '--retries 0' })
+    const rig = createServicesRig({ bundleDir, localPython: VENV_PYTHON, setupPipArgs: '--retries 0' })
     try {
-      const doctor = await rig.api['instances.doctor']({ id: LOCAL_INSTANCE_ID })
+      const doctor = await rig.api['setup.doctor']({ id: LOCAL_INSTANCE_ID })
       expect(doctor.os).toBe('Linux')
-      const result = await rig.api['instances.setup']({ id: LOCAL_INSTANCE_ID })
+      const result = await rig.api['setup.run']({ id: LOCAL_INSTANCE_ID })
       expect(result.ok, result.message).toBe(true)
       expect(result.steps[0]).toMatchObject({ id: 'upload', status: 'skip', message: 'not needed on this computer' })
       expect(existsSync(path.join(rig.dataDir, 'this-computer', 'venv', 'bin', 'python'))).toBe(true)

@@ -5,7 +5,7 @@
  */
 import { StringDecoder } from 'node:string_decoder'
 import type { SFTPWrapper } from 'ssh2'
-import { DoctorReport, type SetupResult, type SetupStep } from '../../../shared/api/instances'
+import { DoctorReport, type SetupResult, type SetupStep } from '../../../shared/api/setup'
 import { RpcError } from '../../../shared/rpc'
 import type { HostSession } from '../host/hostSession'
 import { createOutputBatcher, SetupChecklist } from './bootstrapOutput'

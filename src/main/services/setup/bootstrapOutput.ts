@@ -3,7 +3,7 @@
  * not one per pip line); `GANTRY_STEP` / `GANTRY_RESULT` lines from setup.sh drive the checklist.
  */
 import { z } from 'zod'
-import type { SetupStep } from '../../../shared/api/instances'
+import type { SetupStep } from '../../../shared/api/setup'
 
 export const SETUP_STEPS: Array<Pick<SetupStep, 'id' | 'label'>> = [
   { id: 'upload', label: "Upload Gantry's host code" },

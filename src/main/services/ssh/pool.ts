@@ -16,7 +16,7 @@ export interface PoolTarget {
   host: HopTarget
   jump: HopTarget | null
   /** As entered: "~/.gantry" or an absolute path. */
-  remoteRoot: string
+  gantryRoot: string
 }
 
 export interface SshPoolOptions {
@@ -76,8 +76,8 @@ function readHome(client: Client): Promise<string> {
   })
 }
 
-export function expandRemoteRoot(remoteRoot: string, home: string): string {
-  const root = remoteRoot === '~' ? home : remoteRoot.startsWith('~/') ? `${home}/${remoteRoot.slice(2)}` : remoteRoot
+export function expandGantryRoot(gantryRoot: string, home: string): string {
+  const root = gantryRoot === '~' ? home : gantryRoot.startsWith('~/') ? `${home}/${gantryRoot.slice(2)}` : gantryRoot
   return root.replace(/\/+$/, '') || '/'
 }
 
@@ -128,7 +128,7 @@ export function createSshPool(options: SshPoolOptions): SshPool {
         entry.attempt = 0
         if (!entry.session) {
           const link = { client: () => liveClient(entry), sftp: () => liveSftp(entry) }
-          entry.session = createSshSession(link, { instanceId: entry.id, root: expandRemoteRoot(target.remoteRoot, entry.home), home: entry.home, remoteHash: () => options.remoteHash(entry.id) })
+          entry.session = createSshSession(link, { instanceId: entry.id, root: expandGantryRoot(target.gantryRoot, entry.home), home: entry.home, remoteHash: () => options.remoteHash(entry.id) })
         }
         conn.client.on('close', () => onDrop(entry, conn))
         conn.client.on('error', () => {})

@@ -11,13 +11,13 @@ import { PASSWORD_USER, requirePasswordUser, requireSshd, startAgent, startSshd,
 import { startTcpProxy } from '../../../../test/rig/tcpProxy'
 import type { InstanceInput } from '../../../shared/api/instances'
 import { RpcError } from '../../../shared/rpc'
-import { createTestInstances, waitFor } from '../../../../test/support/instances'
+import { createServicesRig, waitFor, type ServicesRig } from '../../../../test/support/servicesRig'
 
-type Rig = ReturnType<typeof createTestInstances>
+type Rig = ServicesRig
 
 function input(sshd: SshdHandle, over: Partial<InstanceInput> = {}): { instance: InstanceInput; allowInsecureSecretStorage: boolean } {
   return {
-    instance: { name: 'gpu-1', host: sshd.host, port: sshd.port, user: sshd.user, auth: { kind: 'key', keyPath: sshd.clientKeyPath }, remoteRoot: path.join(sshd.dir, 'gantry-root'), ...over },
+    instance: { name: 'gpu-1', host: sshd.host, port: sshd.port, user: sshd.user, auth: { kind: 'key', keyPath: sshd.clientKeyPath }, gantryRoot: path.join(sshd.dir, 'gantry-root'), ...over },
     allowInsecureSecretStorage: false,
   }
 }
@@ -43,7 +43,7 @@ describe.skipIf(!requireSshd())('ssh instances', () => {
   afterEach(() => rig?.dispose())
 
   it('connects with a key after the user trusts the fingerprint, pins it and mirrors it to known_hosts', async () => {
-    rig = createTestInstances()
+    rig = createServicesRig()
     rig.answerWith((p) => (p.kind === 'host_key' ? { accept: true } : null))
     const added = await rig.api['instances.add'](input(sshd))
     const result = await rig.api['instances.testConnection']({ id: added.id })
@@ -60,16 +60,16 @@ describe.skipIf(!requireSshd())('ssh instances', () => {
     expect(rig.eventsOf('instances.changed').at(-1)!.instances[1].connection.status).toBe('connected')
 
     // The second connection (after the pool let go) does not ask again.
-    rig.service.pool.drop(added.id)
+    rig.services.connector.drop(added.id)
     await rig.api['instances.testConnection']({ id: added.id })
     expect(rig.prompts).toHaveLength(1)
   })
 
   it('runs argv literally, streams, opens PTYs and reads file ranges over SFTP', async () => {
-    rig = createTestInstances()
+    rig = createServicesRig()
     rig.answerWith(() => ({ accept: true }))
     const { id } = await rig.api['instances.add'](input(sshd))
-    const lease = await rig.hosts.acquire(id)
+    const lease = await rig.services.hosts.acquire(id)
     try {
       expect(lease.kind).toBe('ssh')
       expect(lease.root).toBe(path.join(sshd.dir, 'gantry-root'))
@@ -107,7 +107,7 @@ describe.skipIf(!requireSshd())('ssh instances', () => {
   })
 
   it('refuses a host key the user does not trust, and times out an unanswered prompt', async () => {
-    rig = createTestInstances({ promptTimeoutMs: 400 })
+    rig = createServicesRig({ promptTimeoutMs: 400 })
     rig.answerWith(() => ({ accept: false }))
     const { id } = await rig.api['instances.add'](input(sshd))
     const refused = await rejection(rig.api['instances.testConnection']({ id }))
@@ -122,7 +122,7 @@ describe.skipIf(!requireSshd())('ssh instances', () => {
   })
 
   it('asks for the passphrase of an encrypted key, and keeps a stored one out of every file', async () => {
-    rig = createTestInstances()
+    rig = createServicesRig()
     const locked = sshd.keys.locked
     rig.answerWith((p) => (p.kind === 'host_key' ? { accept: true } : p.kind === 'passphrase' ? { accept: true, value: rig.prompts.filter((x) => x.kind === 'passphrase').length === 1 ? 'wrong' : locked.passphrase } : null))
     const { id } = await rig.api['instances.add'](input(sshd, { auth: { kind: 'key', keyPath: locked.path } }))
@@ -132,7 +132,7 @@ describe.skipIf(!requireSshd())('ssh instances', () => {
     expect(asked[1].message).toMatch(/did not unlock/)
 
     // Stored through Platform.secrets when the store is safe: no prompt, nothing in the files or events.
-    const rig2 = createTestInstances()
+    const rig2 = createServicesRig()
     try {
       rig2.answerWith((p) => (p.kind === 'host_key' ? { accept: true } : null))
       const added = await rig2.api['instances.add']({ ...input(sshd, { name: 'gpu-2', auth: { kind: 'key', keyPath: locked.path, passphrase: locked.passphrase } }) })
@@ -147,7 +147,7 @@ describe.skipIf(!requireSshd())('ssh instances', () => {
     }
 
     // An unsafe secret store refuses unless the user agrees.
-    const rig3 = createTestInstances({ secretsWarning: 'Secrets would be stored with a fixed key.' })
+    const rig3 = createServicesRig({ secretsWarning: 'Secrets would be stored with a fixed key.' })
     try {
       const refused = await rejection(rig3.api['instances.add'](input(sshd, { auth: { kind: 'key', keyPath: locked.path, passphrase: 'x' } })))
       expect(refused.message).toMatch(/cannot keep secrets safely: Secrets would be stored with a fixed key\. Leave the passphrase empty/)
@@ -165,12 +165,12 @@ describe.skipIf(!requireSshd())('ssh instances', () => {
     try {
       agent.add(sshd.clientKeyPath)
       process.env.SSH_AUTH_SOCK = agent.socketPath
-      rig = createTestInstances()
+      rig = createServicesRig()
       rig.answerWith(() => ({ accept: true }))
       const { id } = await rig.api['instances.add'](input(sshd, { auth: { kind: 'agent' } }))
       expect((await rig.api['instances.testConnection']({ id })).system).toMatch(/Linux/)
       delete process.env.SSH_AUTH_SOCK
-      rig.service.pool.drop(id)
+      rig.services.connector.drop(id)
       const noAgent = await rejection(rig.api['instances.testConnection']({ id }))
       expect(noAgent.message).toMatch(/No SSH agent is running/)
     } finally {
@@ -183,11 +183,11 @@ describe.skipIf(!requireSshd())('ssh instances', () => {
   it.skipIf(!requirePasswordUser())('logs in with a password: asks, keeps a working one for the session only, asks again after a refusal', async () => {
     const pw = await startSshd({ passwordAuthentication: true })
     try {
-      rig = createTestInstances()
+      rig = createServicesRig()
       const typed = ['not the password', PASSWORD_USER.password]
       rig.answerWith((p) => (p.kind === 'host_key' ? { accept: true } : p.kind === 'password' ? { accept: true, value: typed.shift() } : null))
       const asked = () => rig.prompts.filter((p) => p.kind === 'password').length
-      const { id } = await rig.api['instances.add'](input(pw, { user: PASSWORD_USER.name, auth: { kind: 'password' }, remoteRoot: '~/.gantry' }))
+      const { id } = await rig.api['instances.add'](input(pw, { user: PASSWORD_USER.name, auth: { kind: 'password' }, gantryRoot: '~/.gantry' }))
       const refused = await rejection(rig.api['instances.testConnection']({ id }))
       expect(refused.code).toBe('auth_failed')
       expect(refused.message).toMatch(/refused the login as gantry-pw: the password was not accepted\. Check the user name and the password, then connect again/)
@@ -195,17 +195,17 @@ describe.skipIf(!requireSshd())('ssh instances', () => {
       expect((await rig.api['instances.testConnection']({ id })).home).toBe(`/home/${PASSWORD_USER.name}`)
       expect(asked()).toBe(2)
       // Kept in memory for this session only: a new connection does not ask, no file holds it.
-      rig.service.pool.drop(id)
+      rig.services.connector.drop(id)
       await rig.api['instances.testConnection']({ id })
       expect(asked()).toBe(2)
       expect(readFileSync(path.join(rig.dataDir, 'instances.json'), 'utf8')).not.toContain(PASSWORD_USER.password)
       expect(JSON.stringify(rig.events)).not.toContain(PASSWORD_USER.password)
 
       // A saved password that no longer works: the error says where to fix it, and nothing prompts.
-      const rig2 = createTestInstances()
+      const rig2 = createServicesRig()
       try {
         rig2.answerWith((p) => (p.kind === 'host_key' ? { accept: true } : null))
-        const saved = await rig2.api['instances.add'](input(pw, { user: PASSWORD_USER.name, auth: { kind: 'password', password: 'an old password' }, remoteRoot: '~/.gantry' }))
+        const saved = await rig2.api['instances.add'](input(pw, { user: PASSWORD_USER.name, auth: { kind: 'password', password: 'an old password' }, gantryRoot: '~/.gantry' }))
         const stale = await rejection(rig2.api['instances.testConnection']({ id: saved.id }))
         expect(stale.message).toMatch(/the saved password was not accepted\. Enter the current one in the instance settings/)
         expect(rig2.prompts.filter((p) => p.kind === 'password')).toHaveLength(0)
@@ -218,7 +218,7 @@ describe.skipIf(!requireSshd())('ssh instances', () => {
   })
 
   it('says clearly when the key is not accepted or nothing listens', async () => {
-    rig = createTestInstances()
+    rig = createServicesRig()
     rig.answerWith(() => ({ accept: true }))
     const { id } = await rig.api['instances.add'](input(sshd, { auth: { kind: 'key', keyPath: sshd.keys.stranger.path } }))
     const denied = await rejection(rig.api['instances.testConnection']({ id }))
@@ -236,12 +236,12 @@ describe.skipIf(!requireSshd())('ssh instances', () => {
   it('refuses a changed host key until the user re-pins it', async () => {
     const other = await startSshd()
     try {
-      rig = createTestInstances()
+      rig = createServicesRig()
       rig.answerWith(() => ({ accept: true }))
       const { id } = await rig.api['instances.add'](input(other, { name: 'gpu-9' }))
       await rig.api['instances.testConnection']({ id })
       const first = other.hostKeyFingerprint
-      rig.service.pool.drop(id)
+      rig.services.connector.drop(id)
       await other.restart({ newHostKey: true })
       const changed = await rejection(rig.api['instances.testConnection']({ id }))
       expect(changed.code).toBe('host_key_changed')
@@ -262,7 +262,7 @@ describe.skipIf(!requireSshd())('ssh instances', () => {
   it('goes through a jump host, verifying both hops', async () => {
     const jump = await startSshd({ allowTcpForwarding: true })
     try {
-      rig = createTestInstances()
+      rig = createServicesRig()
       rig.answerWith(() => ({ accept: true }))
       // The target is only addressed from the jump host's side (127.0.0.1 there = here).
       const { id } = await rig.api['instances.add'](input(sshd, { jump: { host: jump.host, port: jump.port, user: 'root', auth: { kind: 'key', keyPath: jump.clientKeyPath } } }))
@@ -285,10 +285,10 @@ describe.skipIf(!requireSshd())('ssh instances', () => {
   it('reconnects after the TCP connection is reset, showing "reconnecting" then "connected"', async () => {
     const proxy = await startTcpProxy({ targetPort: sshd.port })
     try {
-      rig = createTestInstances()
+      rig = createServicesRig()
       rig.answerWith(() => ({ accept: true }))
       const { id } = await rig.api['instances.add'](input(sshd, { host: '127.0.0.1', port: proxy.port }))
-      const lease = await rig.hosts.acquire(id)
+      const lease = await rig.services.hosts.acquire(id)
       try {
         expect((await lease.run(['echo', 'before'])).stdout).toBe('before\n')
         const seen = () => rig.eventsOf('instances.changed').map((e) => e.instances.find((i) => i.id === id)!.connection)
@@ -312,10 +312,10 @@ describe.skipIf(!requireSshd())('ssh instances', () => {
   it('notices a silent network (blackhole) through keepalives and reconnects once it passes again', async () => {
     const proxy = await startTcpProxy({ targetPort: sshd.port })
     try {
-      rig = createTestInstances({ sshTimings: { keepaliveIntervalMs: 300, keepaliveCountMax: 2, readyTimeoutMs: 1500 } })
+      rig = createServicesRig({ sshTimings: { keepaliveIntervalMs: 300, keepaliveCountMax: 2, readyTimeoutMs: 1500 } })
       rig.answerWith(() => ({ accept: true }))
       const { id } = await rig.api['instances.add'](input(sshd, { host: '127.0.0.1', port: proxy.port }))
-      const lease = await rig.hosts.acquire(id)
+      const lease = await rig.services.hosts.acquire(id)
       try {
         const seen = () => rig.eventsOf('instances.changed').map((e) => e.instances.find((i) => i.id === id)!.connection.status)
         await lease.run(['true'])

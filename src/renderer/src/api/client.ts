@@ -7,7 +7,6 @@ import { RpcError, type ErrorCode } from '../../../shared/rpc'
 
 /** What a wire must provide. Implemented only by transports/ipc.ts and transports/ws.ts. */
 export interface Transport {
-  readonly kind: 'ipc' | 'ws'
   call(method: string, input: unknown, signal?: AbortSignal): Promise<{ ok: true; output: unknown } | { ok: false; error: { code: string; message: string } }>
   subscribe(topic: string, key: string | undefined, listener: (payload: unknown, key?: string) => void): () => void
   /** Connection status for the UI ("reconnecting to the Gantry backend…"). */
@@ -17,7 +16,6 @@ export interface Transport {
 }
 
 export type Client = ApiClient & {
-  readonly transport: 'ipc' | 'ws'
   on<T extends EventTopic>(topic: T, listener: (payload: EventMap[T], key?: string) => void, key?: string): () => void
   onStatus: Transport['onStatus']
   pathOf: Transport['pathOf']
@@ -38,7 +36,6 @@ export function createClient(transport: Transport): Client {
   }
   const events = contract.events as Record<string, { safeParse(v: unknown): { success: boolean; data?: unknown } }>
   return Object.assign(make(), {
-    transport: transport.kind,
     on<T extends EventTopic>(topic: T, listener: (payload: EventMap[T], key?: string) => void, key?: string) {
       return transport.subscribe(topic, key, (payload, k) => {
         const parsed = events[topic].safeParse(payload)

@@ -4,7 +4,8 @@
  * live outside the store (setupOutput).
  */
 import type { StateCreator } from 'zustand'
-import type { DoctorReport, PromptEvent, SetupResult, SetupStep } from '../../../shared/api/instances'
+import type { PromptEvent } from '../../../shared/api/instances'
+import type { DoctorReport, SetupResult, SetupStep } from '../../../shared/api/setup'
 import { api } from '../api'
 import { reportError } from './errors'
 import { setupOutput } from './setupOutput'
@@ -52,7 +53,7 @@ export const createSetupSlice: StateCreator<SetupSlice, [], [], SetupSlice> = (s
     setupOutput.clear(id)
     get().patchSetup(id, { running: true, result: null, steps: [] })
     try {
-      const result = await api['instances.setup']({ id })
+      const result = await api['setup.run']({ id })
       get().patchSetup(id, { running: false, result, steps: result.steps })
       return result
     } catch (error) {
@@ -64,7 +65,7 @@ export const createSetupSlice: StateCreator<SetupSlice, [], [], SetupSlice> = (s
   async runDoctor(id) {
     get().patchSetup(id, { doctorRunning: true })
     try {
-      const doctor = await api['instances.doctor']({ id })
+      const doctor = await api['setup.doctor']({ id })
       get().patchSetup(id, { doctor, doctorRunning: false })
       return doctor
     } catch (error) {

@@ -6,7 +6,7 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { requirePrerequisite } from '../../../../../test/support/models/sftpClient'
+import { requirePrerequisite } from '../../../../../test/support/prerequisites'
 import { makeOnnxFixture, torchAvailable, type FixtureEntry } from '../../../../../test/support/models/onnxFixtures'
 import { validateModel } from './validate'
 

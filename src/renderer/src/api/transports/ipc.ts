@@ -17,7 +17,6 @@ export function createIpcTransport(): Transport {
   const bridge = (globalThis as unknown as { gantry: Bridge }).gantry
   let tagCounter = 0
   return {
-    kind: 'ipc',
     async call(method, input, signal) {
       const fn = bridge[method] as ((input: unknown, tag?: string) => Promise<BridgeResponse>) | undefined
       if (typeof fn !== 'function') return { ok: false, error: { code: 'unknown_method', message: `Unknown method "${method}".` } }

@@ -70,7 +70,6 @@ export function createWsTransport(url = `${location.protocol === 'https:' ? 'wss
   connect()
 
   return {
-    kind: 'ws',
     call(method, input, signal) {
       const id = nextId++
       return new Promise((resolve) => {

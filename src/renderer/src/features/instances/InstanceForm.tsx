@@ -77,8 +77,8 @@ export function InstanceForm({ fields, errors, onChange }: { fields: FormFields;
         <Field label="Hourly price (optional)" error={errors.hourlyPrice} hint="Shows the cost so far while training.">
           <input value={fields.hourlyPrice} inputMode="decimal" placeholder="1.29" onChange={(ev) => set({ hourlyPrice: ev.target.value })} />
         </Field>
-        <Field label="Gantry folder on the host" error={errors.remoteRoot} hint="Runs, venv and code live here.">
-          <input data-testid="instance-remote-root" value={fields.remoteRoot} onChange={(ev) => set({ remoteRoot: ev.target.value })} />
+        <Field label="Gantry folder on the host" error={errors.gantryRoot} hint="Runs, venv and code live here.">
+          <input data-testid="instance-gantry-root" value={fields.gantryRoot} onChange={(ev) => set({ gantryRoot: ev.target.value })} />
         </Field>
       </div>
       <Field label="Notes (optional)">

@@ -81,7 +81,7 @@ export function InstanceSettings({ instance, onEdit }: { instance: InstanceSumma
           </>
         )}
         <dt>Gantry folder</dt>
-        <dd>{details.remoteRoot}</dd>
+        <dd>{details.gantryRoot}</dd>
         <Pin label="Host key" pin={details.hostKey} />
         {details.jump && <Pin label="Jump host key" pin={details.jumpHostKey} />}
         {details.notes && (

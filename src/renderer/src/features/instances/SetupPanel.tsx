@@ -1,5 +1,5 @@
 /** The setup checklist (rows turn green/red with the failing line) and the live output. */
-import type { DoctorReport as Doctor, SetupStep } from '../../../../shared/api/instances'
+import type { DoctorReport as Doctor, SetupStep } from '../../../../shared/api/setup'
 import { Suspense } from 'react'
 import { lazyNamed } from '../../lib/lazyNamed'
 import { useSetupProgress } from './useSetupProgress'

@@ -21,14 +21,14 @@ export interface FormFields {
   jump: HopFields
   hourlyPrice: string
   notes: string
-  remoteRoot: string
+  gantryRoot: string
   allowInsecureSecretStorage: boolean
 }
 
 const emptyHop = (): HopFields => ({ host: '', port: '22', user: 'root', authKind: 'key', keyPath: '~/.ssh/id_ed25519', secret: '', hasStoredSecret: false })
 
 export function emptyForm(): FormFields {
-  return { name: '', hop: emptyHop(), useJump: false, jump: emptyHop(), hourlyPrice: '', notes: '', remoteRoot: '~/.gantry', allowInsecureSecretStorage: false }
+  return { name: '', hop: emptyHop(), useJump: false, jump: emptyHop(), hourlyPrice: '', notes: '', gantryRoot: '~/.gantry', allowInsecureSecretStorage: false }
 }
 
 export function formFromDetails(d: InstanceDetails): FormFields {
@@ -48,7 +48,7 @@ export function formFromDetails(d: InstanceDetails): FormFields {
     jump: d.jump ? hop(d.jump) : emptyHop(),
     hourlyPrice: d.hourlyPrice === null ? '' : String(d.hourlyPrice),
     notes: d.notes,
-    remoteRoot: d.remoteRoot,
+    gantryRoot: d.gantryRoot,
     allowInsecureSecretStorage: false,
   }
 }
@@ -77,7 +77,7 @@ export function validate(f: FormFields): { input: InstanceInput | null; errors: 
     jump: f.useJump ? { host: f.jump.host, port: f.jump.port, user: f.jump.user, auth: auth(f.jump) } : null,
     hourlyPrice: price === '' ? null : Number(price.replace(',', '.')),
     notes: f.notes,
-    remoteRoot: f.remoteRoot,
+    gantryRoot: f.gantryRoot,
   }
   const errors: FieldErrors = {}
   if (price !== '' && !Number.isFinite(candidate.hourlyPrice)) errors.hourlyPrice = 'The price is a number, e.g. 1.29.'

@@ -15,6 +15,7 @@ const SCHEDULES = [
 export function BackupPanel({ instanceId }: { instanceId: string }) {
   const settings = useStore((s) => s.modelsSettings)
   const history = useStore((s) => s.backupHistory)
+  const canChooseFolder = useStore((s) => s.info?.capabilities.chooseFolder === true)
   const [folder, setFolder] = useState('')
 
   useEffect(() => {
@@ -82,7 +83,7 @@ export function BackupPanel({ instanceId }: { instanceId: string }) {
         <button className="button" disabled={folder === settings.backupFolder || !folder} onClick={() => update({ backupFolder: folder })}>
           Save
         </button>
-        {api.transport === 'ipc' && (
+        {canChooseFolder && (
           <button className="button" onClick={choose}>
             Choose folder…
           </button>

@@ -17,7 +17,8 @@ interface Props {
 
 function ModelRowView({ instanceId, runId, row, onValidated, onValidating }: Omit<Props, 'rows'> & { row: ModelRow }) {
   const live = useStore((s) => s.modelProgress[progressKey(instanceId, runId, row.path)])
-  const transport = api.transport
+  // Undefined until app.info answers: neither drag nor the browser download is offered before.
+  const dragOut = useStore((s) => s.info?.capabilities.dragOut)
   const view = statusView(row, live)
   const busy = view.label === 'Queued' || view.label.startsWith('Downloading')
   const ref = { instanceId, runId, path: row.path }
@@ -34,15 +35,15 @@ function ModelRowView({ instanceId, runId, row, onValidated, onValidating }: Omi
       onValidating(null)
     }
   }
-  // Electron: the main process starts a native drag of the verified file (downloading it first).
+  // Where the platform can drag out (Electron): the main process starts a native drag of the verified file (downloading it first).
   const onDragStart = (e: React.DragEvent) => {
-    if (transport !== 'ipc') return
+    if (dragOut !== true) return
     e.preventDefault()
     api['models.startDrag'](ref).catch(reportError)
   }
 
   return (
-    <tr draggable={transport === 'ipc'} onDragStart={onDragStart} data-testid={`model-row-${row.file}`} title={transport === 'ipc' ? 'Drag to your desktop or file manager' : undefined}>
+    <tr draggable={dragOut === true} onDragStart={onDragStart} data-testid={`model-row-${row.file}`} title={dragOut ? 'Drag to your desktop or file manager' : undefined}>
       <td>{row.game}</td>
       <td>
         <span className={`kind kind-${row.kind}`}>{row.kind}</span>
@@ -76,7 +77,7 @@ function ModelRowView({ instanceId, runId, row, onValidated, onValidating }: Omi
             Validate
           </button>
         )}
-        {transport === 'ws' && view.label === 'Verified' && (
+        {dragOut === false && view.label === 'Verified' && (
           <button className="button" onClick={() => saveCopy(ref, row.file).catch(reportError)}>
             Save a copy
           </button>

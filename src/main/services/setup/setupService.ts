@@ -1,0 +1,76 @@
+/**
+ * The setup domain: the pre-flight doctor and the one-click setup of an instance, on This
+ * computer or over SSH, with the live output and checklist streamed as setup.* events and the
+ * outcome recorded on the instance.
+ */
+import path from 'node:path'
+import { LOCAL_INSTANCE_ID, type SetupState } from '../../../shared/api/instances'
+import type * as setupApi from '../../../shared/api/setup'
+import type { DomainImpl } from '../../../shared/contract'
+import { RpcError } from '../../../shared/rpc'
+import type { EventBus } from '../eventBus'
+import type { HostRegistry } from '../host/hostRegistry'
+import type { InstanceConnector } from '../ssh/instanceConnector'
+import { runDoctor, runSetup, type BootstrapTarget } from './bootstrap'
+import { hashBundle } from './remoteBundle'
+
+export interface SetupServiceOptions {
+  bus: EventBus
+  hosts: HostRegistry
+  /** SFTP for the bundle upload to an SSH instance. */
+  connector: Pick<InstanceConnector, 'sftp'>
+  /** Folder holding `remote/`, the code that is uploaded. */
+  bundleDir: string
+  /** Where the outcome of a setup is kept (the instance list). */
+  recordSetup(instanceId: string, setup: SetupState): Promise<void>
+  /** Python reused for "This computer" — env GANTRY_PYTHON. */
+  localPython?: string | null
+  /** Python for setup.sh on SSH hosts (default: its own choice) — env GANTRY_SETUP_PYTHON. */
+  setupPython?: string | null
+  /** Extra pip arguments for setup.sh — env GANTRY_SETUP_PIP_ARGS. */
+  setupPipArgs?: string | null
+}
+
+export function createSetupService(options: SetupServiceOptions) {
+  const { bus, hosts, connector } = options
+  const settingUp = new Set<string>()
+
+  /** Runs `fn` with a bootstrap target for the instance (local or ssh). */
+  const withTarget = async <T>(id: string, fn: (target: BootstrapTarget) => Promise<T>, signal?: AbortSignal): Promise<T> => {
+    const bundle = await hashBundle(path.join(options.bundleDir, 'remote'))
+    const lease = await hosts.acquire(id, signal)
+    try {
+      return await fn({ session: lease, sftp: id === LOCAL_INSTANCE_ID ? null : () => connector.sftp(id), bundle })
+    } finally {
+      lease.release()
+    }
+  }
+
+  const api: DomainImpl<typeof setupApi.methods> = {
+    'setup.doctor': async ({ id }, ctx) =>
+      withTarget(id, (target) => runDoctor(target, id === LOCAL_INSTANCE_ID ? (options.localPython ?? 'python3') : 'python3'), ctx.signal),
+    'setup.run': async ({ id }, ctx) => {
+      if (settingUp.has(id)) throw new RpcError('conflict', 'This instance is already being set up; watch the Setup tab for its progress.')
+      settingUp.add(id)
+      try {
+        const result = await withTarget(
+          id,
+          (target) =>
+            runSetup(target, {
+              python: id === LOCAL_INSTANCE_ID ? options.localPython : options.setupPython,
+              pipArgs: options.setupPipArgs,
+              signal: ctx.signal,
+              onOutput: (data) => bus.emit('setup.output', { instanceId: id, data }, id),
+              onSteps: (steps, running) => bus.emit('setup.steps', { instanceId: id, steps, running }, id),
+            }),
+          ctx.signal,
+        )
+        await options.recordSetup(id, { status: result.ok ? 'ready' : 'failed', remoteHash: result.remoteHash, checkedAt: Date.now(), message: result.ok ? null : result.message })
+        return result
+      } finally {
+        settingUp.delete(id)
+      }
+    },
+  }
+  return { api }
+}
