@@ -24,6 +24,20 @@ def start_time(pid: int) -> Optional[int]:
     return int(fields[19])
 
 
+def environ_value(pid: int, name: str) -> Optional[str]:
+    """One variable of a live process's environment as it was started, or None."""
+    try:
+        with open("/proc/%d/environ" % pid, "rb") as f:
+            entries = f.read().split(b"\0")
+    except OSError:
+        return None
+    prefix = name.encode() + b"="
+    for entry in entries:
+        if entry.startswith(prefix):
+            return entry[len(prefix):].decode("utf-8", "replace")
+    return None
+
+
 def is_same_process(pid: Optional[int], recorded_start: Optional[int]) -> bool:
     if not pid or pid <= 0 or recorded_start is None:
         return False

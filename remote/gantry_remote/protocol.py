@@ -26,6 +26,7 @@ EVENT_FIELDS: Dict[str, tuple] = {
     "slots_changed": ("slots",),
     "gpu": ("gpus",),
     "gpu_unavailable": ("reason",),
+    "mps_unavailable": ("reason",),
     "heartbeat": (),
     "run_completed": ("state",),
 }

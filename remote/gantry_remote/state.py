@@ -14,6 +14,7 @@ class _GameNotes(TypedDict, total=False):
     """Kept between ticks but not always present."""
     _last_metrics: Dict[str, Any]   # sps and episodes_per_hour of the newest metrics line
     unrecorded: Dict[str, Any]      # a trainer adopted before its game_started reached the journal
+    gpu: Optional[int]              # the GPU its trainer is pinned to (CUDA_VISIBLE_DEVICES); None without GPUs
 
 
 class GameRecord(_GameNotes):
@@ -40,7 +41,11 @@ class GameRecord(_GameNotes):
     models_seen: List[str]
 
 
-class RunState(TypedDict):
+class _RunNotes(TypedDict, total=False):
+    gpus: List[int]                 # the GPUs trainers are placed on, fixed when the run first starts
+
+
+class RunState(_RunNotes):
     """state.json."""
     v: int
     run_id: str
@@ -165,6 +170,7 @@ def game_view(g: GameRecord) -> Dict[str, Any]:
         "restarts": g.get("restarts", 0),
         "attempt": g.get("attempt", 0),
         "pid": g.get("pid") if g["state"] == "running" else None,
+        "gpu": g.get("gpu"),
         "last_progress_ts": g.get("last_progress_ts"),
         "mean_return": g.get("mean_return"),
         "global_step": g.get("global_step", 0),

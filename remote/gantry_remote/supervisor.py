@@ -12,9 +12,10 @@ import sys
 import time
 from typing import Any, Dict, List, Optional
 
-from . import control, failure, gpu, procs, runlock, trainer_files
+from . import control, failure, gpu, gpu_placement, procs, runlock, trainer_files
 from . import state as run_state
 from .journal import Journal
+from .mps import Mps
 from .paths import game_dir, run_dir
 from .plan import Plan, game_by_name, load_plan_file, trainer_argv, trainer_command, trainer_env
 from .state import GameRecord
@@ -48,6 +49,8 @@ class Supervisor:
         self.exit_requested = False
         self.gpu_state = "unknown"  # unknown | ok | failing | absent
         self.next_gpu_sample = 0.0
+        self.mps = Mps(self.run_path)
+        self.mps_tried = False
         self.next_heartbeat = time.monotonic() + self.heartbeat_interval_s
         self._last_save_error: Optional[str] = None
         self.state: run_state.RunState
@@ -149,14 +152,17 @@ class Supervisor:
         if resumed:
             adopted, requeued, gone = self._recover()
         self.state["state"] = "running"
+        if "gpus" not in self.state:  # kept across supervisor restarts, like each game's GPU
+            self.state["gpus"] = self._gpus_for_run()
         self.emit("run_started", plan_name=self.plan["name"], slots=self.state["slots"],
-                  games=list(self.state["order"]), resumed=resumed)
+                  games=list(self.state["order"]), resumed=resumed, gpus=self.state["gpus"])
+        self._share_gpus_if_needed()
         self.emit("supervisor_started", pid=os.getpid(), adopted=adopted)
         for g in self.games():
             unrecorded = g.pop("unrecorded", None)
             if unrecorded:  # its game_started never reached the journal
                 self.emit("game_started", game=g["game"], pid=g["pid"], attempt=g["attempt"],
-                          resumed_from_checkpoint=unrecorded["resumed"])
+                          resumed_from_checkpoint=unrecorded["resumed"], gpu=g.get("gpu"))
         for g in self.games():
             if g["state"] == "queued" and (not resumed or g["game"] in requeued):
                 self.emit("game_queued", game=g["game"])
@@ -165,6 +171,34 @@ class Supervisor:
             self._on_trainer_gone(g, returncode=None)
         self.log("started (pid %d, resumed=%s, adopted=%s)" % (os.getpid(), resumed, adopted))
         self.save_state()
+
+    def _gpus_for_run(self) -> List[int]:
+        """The GPUs this run places trainers on: the plan's choice among those the host has."""
+        host: List[int] = []
+        if gpu.nvidia_smi_path() is not None:
+            try:
+                host = [g["index"] for g in gpu.sample() if isinstance(g["index"], int)]
+            except gpu.GpuUnavailable as e:
+                self.log("cannot list GPUs (%s); trainers are not pinned to a GPU" % e)
+        used, missing = gpu_placement.gpus_to_use(self.plan.get("gpus", "all"), host)
+        if missing:
+            self.log("the plan lists GPU(s) %s, which this host does not have; using %s" % (
+                ", ".join(map(str, missing)), ", ".join(map(str, used)) or "none"))
+            self.emit("gpu_unavailable", reason="The plan lists GPU %s, which this host does not have (it has %s)." % (
+                ", ".join(map(str, missing)), ", ".join(map(str, host)) or "none"))
+        return used
+
+    def _share_gpus_if_needed(self) -> None:
+        """Start the run's MPS daemon once two or more trainers may share a GPU (plan "mps": "auto")."""
+        if self.mps_tried or self.plan.get("mps", "auto") != "auto" or not self.state["gpus"] or self.state["slots"] < 2:
+            return
+        self.mps_tried = True
+        reason = self.mps.start()
+        if reason:
+            self.log("trainers sharing a GPU will time-slice: %s" % reason)
+            self.emit("mps_unavailable", reason=reason)
+        else:
+            self.log("CUDA MPS on: trainers sharing a GPU run side by side (pipe %s)" % self.mps.pipe_dir)
 
     def _recover(self) -> "tuple[List[str], List[str], List[GameRecord]]":
         """After a supervisor restart: which trainers live on (adopt) and which ended meanwhile."""
@@ -182,6 +216,7 @@ class Supervisor:
                 found = procs.find_trainer(self.game_path(name))
                 if found:
                     _mark_running(g, found.pid, found.start)
+                    g["gpu"] = gpu_placement.parse_visible_devices(procs.environ_value(found.pid, "CUDA_VISIBLE_DEVICES"))
                     g.update(attempt=g["attempt"] + 1, unrecorded={"resumed": found.resumed})
             if g["state"] != "running":
                 continue
@@ -266,6 +301,7 @@ class Supervisor:
             return
         self.state["slots"] = slots
         self.emit("slots_changed", slots=slots)
+        self._share_gpus_if_needed()
 
     def _stop(self, grace_s: Any) -> None:
         if isinstance(grace_s, (int, float)) and not isinstance(grace_s, bool) and grace_s >= 0:
@@ -369,7 +405,20 @@ class Supervisor:
             self._failed_attempt(g, "frozen", g.get("detail") or "no new metrics", returncode)
         else:
             cause, detail = failure.classify(returncode, failure.log_tail(os.path.join(self.game_path(name), "train.log")))
+            self._mend_mps()
             self._failed_attempt(g, cause, detail, returncode)
+
+    def _mend_mps(self) -> None:
+        """A fatal fault in one MPS client can end the daemon and every trainer on it: before any
+        of them restarts (from its checkpoint), make sure the daemon answers again."""
+        if not self.mps.active or self.mps.healthy():
+            return
+        reason = self.mps.restart()
+        if reason:
+            self.log("MPS daemon died and could not be restarted; trainers now time-slice: %s" % reason)
+            self.emit("mps_unavailable", reason=reason)
+        else:
+            self.log("MPS daemon died with a trainer; restarted it")
 
     def _failed_attempt(self, g: GameRecord, cause: str, detail: str, returncode: Optional[int]) -> None:
         restart = self.plan["restart"]
@@ -402,11 +451,16 @@ class Supervisor:
         due = [g for g in self.games() if g["state"] == "restarting" and (g.get("next_start_ts") or 0) <= now]
         due += [g for g in self.games() if g["state"] == "queued"]
         for g in due:
-            if running >= self.state["slots"]:
+            if running >= gpu_placement.capacity(self.state["gpus"], self.state["slots"]):
                 break
             self._start_trainer(g)
             if g["state"] == "running":
                 running += 1
+
+    def _choose_gpu(self, g: GameRecord) -> Optional[int]:
+        gpus = self.state["gpus"]
+        per_gpu = gpu_placement.load((x.get("gpu") for x in self.games() if x["state"] == "running"), gpus)
+        return gpu_placement.choose_gpu(gpus, per_gpu, self.state["slots"], previous=g.get("gpu"))
 
     def _start_trainer(self, g: GameRecord) -> None:
         name = g["game"]
@@ -414,6 +468,13 @@ class Supervisor:
         os.makedirs(path, exist_ok=True)
         resume = trainer_files.has_checkpoint(path)
         argv = trainer_argv(self.trainer_command, game_by_name(self.plan, name), path, resume)
+        env = trainer_env()
+        if self.state["gpus"]:
+            index = self._choose_gpu(g)
+            if index is None:  # every GPU's slots are taken (slots were lowered meanwhile)
+                return
+            g["gpu"] = index
+            env.update(CUDA_VISIBLE_DEVICES=str(index), **self.mps.client_env())
         g["attempt"] += 1
         try:
             with open(os.path.join(path, "train.log"), "ab") as log:
@@ -421,7 +482,7 @@ class Supervisor:
                     g["attempt"], time.strftime("%Y-%m-%d %H:%M:%S"), " ".join(argv))).encode())
                 log.flush()
                 child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                         cwd=path, env=trainer_env(), start_new_session=True, close_fds=True)
+                                         cwd=path, env=env, start_new_session=True, close_fds=True)
         except OSError as e:
             self._failed_attempt(g, "crash", "cannot start trainer %r: %s" % (argv[0], e), None)
             return
@@ -430,11 +491,12 @@ class Supervisor:
         if name not in self.tails:
             self.tails[name] = trainer_files.MetricsTail(os.path.join(path, "metrics.jsonl"), from_end=True)
         self.last_activity[name] = time.monotonic()
-        self.log("started %s attempt %d (pid %d, resume=%s)" % (name, g["attempt"], child.pid, resume))
+        self.log("started %s attempt %d (pid %d, resume=%s, gpu %s)" % (name, g["attempt"], child.pid, resume, g.get("gpu")))
         # The pid goes to state.json before anyone hears of the start: a supervisor killed after
         # this point is replaced by one that adopts this trainer instead of starting a second.
         self.save_state()
-        self.emit("game_started", game=name, pid=child.pid, attempt=g["attempt"], resumed_from_checkpoint=resume)
+        self.emit("game_started", game=name, pid=child.pid, attempt=g["attempt"], resumed_from_checkpoint=resume,
+                  gpu=g.get("gpu"))
 
     # ---- GPU and completion --------------------------------------------------------------
 
@@ -462,6 +524,7 @@ class Supervisor:
             return False
         final = run_state.final_run_state(states)
         self.state["state"] = final
+        self.mps.stop()  # no trainer of this run is left to use it
         self.emit("run_completed", state=final)
         self.log("run %s" % final)
         return True

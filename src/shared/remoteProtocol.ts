@@ -32,13 +32,16 @@ export const GpuSample = z.object({
 })
 export type GpuSample = z.infer<typeof GpuSample>
 
+/** A GPU's index on its host (what CUDA_VISIBLE_DEVICES names). */
+const GpuIndex = z.number().int().min(0).max(63)
+
 const ev = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) => z.object({ ...common, type: z.literal(type), ...shape })
 
 export const RunEvent = z.discriminatedUnion('type', [
-  ev('run_started', { plan_name: z.string(), slots: z.number().int(), games: z.array(game), resumed: z.boolean() }),
+  ev('run_started', { plan_name: z.string(), slots: z.number().int(), games: z.array(game), resumed: z.boolean(), gpus: z.array(GpuIndex).optional() }),
   ev('supervisor_started', { pid: z.number().int(), adopted: z.array(game) }),
   ev('game_queued', { game }),
-  ev('game_started', { game, pid: z.number().int(), attempt: z.number().int(), resumed_from_checkpoint: z.boolean() }),
+  ev('game_started', { game, pid: z.number().int(), attempt: z.number().int(), resumed_from_checkpoint: z.boolean(), gpu: GpuIndex.nullable().optional() }),
   ev('progress', {
     game,
     episodes: z.number().int().nonnegative(),
@@ -59,6 +62,7 @@ export const RunEvent = z.discriminatedUnion('type', [
   ev('slots_changed', { slots: z.number().int() }),
   ev('gpu', { gpus: z.array(GpuSample) }),
   ev('gpu_unavailable', { reason: z.string() }),
+  ev('mps_unavailable', { reason: z.string() }),
   ev('heartbeat', { transient: z.boolean().optional(), supervisor_alive: z.boolean().optional() }),
   ev('run_completed', { state: z.enum(['completed', 'stopped', 'failed']) }),
 ])
@@ -130,6 +134,7 @@ export const GameStatus = z.object({
   global_step: z.number().int(),
   cause: FailureCause.nullable(),
   detail: z.string().nullable(),
+  gpu: GpuIndex.nullable().optional(),
 })
 export const StatusResult = z.object({
   run_id: RunId,
