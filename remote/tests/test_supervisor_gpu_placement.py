@@ -9,6 +9,7 @@ import signal
 import stat
 
 from conftest import assert_journal_sound, fake_game, wait_until
+
 from gantry_remote.procs import environ_value
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
