@@ -102,7 +102,8 @@ export const InstanceInput = z.object({
 })
 export type InstanceInput = z.input<typeof InstanceInput>
 
-export const PinnedHostKey = z.object({ keyType: z.string(), fingerprint: z.string(), pinnedAt: z.number() })
+/** A host key the user trusted. The public key is what the known_hosts mirror writes; a public key is no secret. */
+export const PinnedHostKey = z.object({ keyType: z.string(), fingerprint: z.string(), publicKey: z.string(), pinnedAt: z.number() })
 export type PinnedHostKey = z.infer<typeof PinnedHostKey>
 
 export const InstanceDetails = z.object({

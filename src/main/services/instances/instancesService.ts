@@ -136,8 +136,7 @@ export function createInstancesService(options: InstancesServiceOptions) {
     'instances.get': async ({ id }) => {
       await ready
       const i = store.require(id)
-      const pin = (p: StoredInstance['hostKey']) => (p ? { keyType: p.keyType, fingerprint: p.fingerprint, pinnedAt: p.pinnedAt } : null)
-      return { id: i.id, name: i.name, host: i.host, port: i.port, user: i.user, auth: i.auth, jump: i.jump, hourlyPrice: i.hourlyPrice, notes: i.notes, gantryRoot: i.gantryRoot, hostKey: pin(i.hostKey), jumpHostKey: pin(i.jumpHostKey) }
+      return { id: i.id, name: i.name, host: i.host, port: i.port, user: i.user, auth: i.auth, jump: i.jump, hourlyPrice: i.hourlyPrice, notes: i.notes, gantryRoot: i.gantryRoot, hostKey: i.hostKey, jumpHostKey: i.jumpHostKey }
     },
     'instances.add': async ({ instance, allowInsecureSecretStorage }) => add(instance, allowInsecureSecretStorage),
     'instances.update': async ({ id, instance, allowInsecureSecretStorage }) => {

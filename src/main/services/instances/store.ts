@@ -7,11 +7,9 @@
 import { readFile, rename } from 'node:fs/promises'
 import path from 'node:path'
 import { z } from 'zod'
-import { AuthInfo, InstanceId, JumpHostInfo, SetupState } from '../../../shared/api/instances'
+import { AuthInfo, InstanceId, JumpHostInfo, PinnedHostKey, SetupState } from '../../../shared/api/instances'
 import { RpcError } from '../../../shared/rpc'
 import { writeFileAtomic } from '../atomicFile'
-
-export const StoredPin = z.object({ keyType: z.string(), fingerprint: z.string(), publicKey: z.string(), pinnedAt: z.number() })
 
 const StoredInstanceFields = z.object({
   id: InstanceId,
@@ -25,8 +23,8 @@ const StoredInstanceFields = z.object({
   notes: z.string(),
   /** Gantry's folder on the host, as entered ("~/.gantry" or an absolute path). */
   gantryRoot: z.string().min(1),
-  hostKey: StoredPin.nullable(),
-  jumpHostKey: StoredPin.nullable(),
+  hostKey: PinnedHostKey.nullable(),
+  jumpHostKey: PinnedHostKey.nullable(),
   setup: SetupState,
   createdAt: z.number(),
 })

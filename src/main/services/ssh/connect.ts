@@ -16,9 +16,9 @@ import os from 'node:os'
 import path from 'node:path'
 import type { Readable } from 'node:stream'
 import { Client, utils, type ConnectConfig } from 'ssh2'
-import type { AuthInfo } from '../../../shared/api/instances'
+import type { AuthInfo, PinnedHostKey } from '../../../shared/api/instances'
 import { RpcError } from '../../../shared/rpc'
-import { dayLabel, pinFor, type HostKeyPin } from './hostKeys'
+import { dayLabel, pinFor } from './hostKeys'
 import type { PromptBroker } from './prompts'
 
 export type HopRole = 'host' | 'jump'
@@ -31,7 +31,7 @@ export interface HopTarget {
   port: number
   user: string
   auth: AuthInfo
-  pin: HostKeyPin | null
+  pin: PinnedHostKey | null
 }
 
 export interface ConnectDeps {
@@ -44,7 +44,7 @@ export interface ConnectDeps {
   /** Drops a remembered secret the host refused (a saved one stays until the user edits it). */
   forgetSecret(role: HopRole, kind: 'passphrase' | 'password'): void
   /** Called when the user trusted a new host key; resolves once the pin is saved. */
-  savePin(role: HopRole, pin: HostKeyPin): Promise<void>
+  savePin(role: HopRole, pin: PinnedHostKey): Promise<void>
   agentSocket: string | undefined
   signal?: AbortSignal
   readyTimeoutMs?: number
@@ -172,12 +172,12 @@ function describeError(target: HopTarget, error: Error & { level?: string; code?
 }
 
 /** Connects one hop. `sock` carries it through a jump host's forwarded channel. */
-export async function connectHop(target: HopTarget, deps: ConnectDeps, sock?: Readable): Promise<{ client: Client; pin: HostKeyPin }> {
+export async function connectHop(target: HopTarget, deps: ConnectDeps, sock?: Readable): Promise<{ client: Client; pin: PinnedHostKey }> {
   const { config: auth, typedPassword } = await authConfig(target, deps)
   const client = new Client()
   const readyTimeoutMs = deps.readyTimeoutMs ?? 20_000
   let verdict: RpcError | null = null
-  let seenPin: HostKeyPin | null = null
+  let seenPin: PinnedHostKey | null = null
   // The user may take a while to read a fingerprint: the ready timer must not run meanwhile.
   let prompting = false
 

@@ -4,15 +4,8 @@
  * Pins live with the instance (instances.json); this file only derives and formats.
  */
 import { createHash } from 'node:crypto'
+import type { PinnedHostKey } from '../../../shared/api/instances'
 import { writeFileAtomic } from '../atomicFile'
-
-export interface HostKeyPin {
-  keyType: string
-  fingerprint: string
-  /** base64 of the raw public key blob, for the known_hosts mirror. */
-  publicKey: string
-  pinnedAt: number
-}
 
 /** The key type is the first SSH string of the blob, e.g. "ssh-ed25519". */
 export function keyTypeOf(blob: Buffer): string {
@@ -26,7 +19,7 @@ export function fingerprintOf(blob: Buffer): string {
   return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`
 }
 
-export function pinFor(blob: Buffer, now = Date.now()): HostKeyPin {
+export function pinFor(blob: Buffer, now = Date.now()): PinnedHostKey {
   return { keyType: keyTypeOf(blob), fingerprint: fingerprintOf(blob), publicKey: blob.toString('base64'), pinnedAt: now }
 }
 
@@ -35,12 +28,12 @@ export function knownHostsName(host: string, port: number): string {
   return port === 22 ? host : `[${host}]:${port}`
 }
 
-export function knownHostsLine(host: string, port: number, pin: HostKeyPin): string {
+export function knownHostsLine(host: string, port: number, pin: PinnedHostKey): string {
   return `${knownHostsName(host, port)} ${pin.keyType} ${pin.publicKey}`
 }
 
 /** Rewrites the whole mirror from the pins (it is derived data, never edited by hand). */
-export async function writeKnownHosts(file: string, entries: Array<{ host: string; port: number; pin: HostKeyPin }>): Promise<void> {
+export async function writeKnownHosts(file: string, entries: Array<{ host: string; port: number; pin: PinnedHostKey }>): Promise<void> {
   const lines = ['# Written by Gantry from its pinned host keys; edits are overwritten.', ...entries.map((e) => knownHostsLine(e.host, e.port, e.pin))]
   await writeFileAtomic(file, `${lines.join('\n')}\n`, 0o600)
 }
