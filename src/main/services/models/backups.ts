@@ -15,7 +15,7 @@ import { writeFileAtomic } from '../atomicFile'
 import type { HostRegistry } from '../host/hostRegistry'
 import { runGantry } from '../host/gantryCli'
 import type { DownloadQueue } from './downloadQueue'
-import type { LocalStore } from './localStore'
+import type { BackupFolder } from './backupFolder'
 import { listRemoteModels } from './remoteModels'
 
 const KEEP_RECORDS = 50
@@ -25,7 +25,7 @@ const HistoryFile = z.object({ records: z.array(BackupRecord), lastScheduledAt: 
 export interface BackupDeps {
   dataDir: string
   hosts: HostRegistry
-  store: LocalStore
+  backupFolder: BackupFolder
   queue: DownloadQueue
   /** Instances a scheduled backup visits (connected ones). */
   listInstanceIds(): Promise<string[]>
@@ -69,7 +69,7 @@ export function createBackups(deps: BackupDeps): Backups {
 
   async function history(): Promise<BackupHistory> {
     const s = await load()
-    const { scheduleHours } = await deps.store.settings()
+    const { scheduleHours } = await deps.backupFolder.settings()
     const done = s.records.filter((r) => r.finishedAt !== null)
     const ok = done.filter((r) => r.failures.length === 0)
     const bad = done.filter((r) => r.failures.length > 0)
@@ -83,7 +83,7 @@ export function createBackups(deps: BackupDeps): Backups {
   }
 
   async function backupRun(record: BackupRecord, instanceId: string, runId: string): Promise<void> {
-    const { includeCheckpoints } = await deps.store.settings()
+    const { includeCheckpoints } = await deps.backupFolder.settings()
     const lease = await deps.hosts.acquire(instanceId)
     let models
     try {
@@ -94,7 +94,7 @@ export function createBackups(deps: BackupDeps): Backups {
     const wanted = models.filter((m) => includeCheckpoints || m.kind !== 'checkpoint')
     const outcomes = await Promise.all(
       wanted.map(async (m) => {
-        const copy = await deps.store.verifiedCopy(instanceId, runId, m.path)
+        const copy = await deps.backupFolder.verifiedCopy(instanceId, runId, m.path)
         if (copy && copy.sha256 === m.sha256) return { file: m.file, skipped: true as const }
         return { file: m.file, outcome: await deps.queue.enqueue({ instanceId, runId, record: m }) }
       }),
@@ -166,7 +166,7 @@ export function createBackups(deps: BackupDeps): Backups {
     run,
     onRunEvents(instanceId, runId, events) {
       if (!events.some((e) => TRIGGER_EVENTS.has(e.type))) return
-      void deps.store.settings().then((s) => {
+      void deps.backupFolder.settings().then((s) => {
         if (!s.backupOnEvents) return
         const key = `${instanceId}/${runId}`
         clearTimeout(debounced.get(key))

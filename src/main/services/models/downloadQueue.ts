@@ -7,7 +7,7 @@ import type { LocalStatus, ProgressEvent } from '../../../shared/api/models'
 import { hostPath } from '../host/hostPath'
 import type { HostRegistry } from '../host/hostRegistry'
 import { downloadVerified, VerificationError } from './downloader'
-import type { LocalStore } from './localStore'
+import type { BackupFolder } from './backupFolder'
 import type { RemoteModelRecord } from './remoteModels'
 
 export interface DownloadJob {
@@ -41,7 +41,7 @@ interface Entry {
 
 const keyOf = (instanceId: string, runId: string, path: string) => `${instanceId}\u0000${runId}\u0000${path}`
 
-export function createDownloadQueue(deps: { hosts: HostRegistry; store: LocalStore; emit(event: ProgressEvent): void; concurrency?: number }): DownloadQueue {
+export function createDownloadQueue(deps: { hosts: HostRegistry; backupFolder: BackupFolder; emit(event: ProgressEvent): void; concurrency?: number }): DownloadQueue {
   const concurrency = deps.concurrency ?? 2
   const waiting: Entry[] = []
   const active = new Map<string, Entry>()
@@ -57,7 +57,7 @@ export function createDownloadQueue(deps: { hosts: HostRegistry; store: LocalSto
     const { instanceId, runId, record } = entry.job
     const lease = await deps.hosts.acquire(instanceId)
     try {
-      const dest = await deps.store.destination(instanceId, runId, record.game, record.file)
+      const dest = await deps.backupFolder.destination(instanceId, runId, record.game, record.file)
       const remotePath = await hostPath(lease, ...record.path.split('/'))
       const result = await downloadVerified({
         source: lease,
@@ -71,7 +71,7 @@ export function createDownloadQueue(deps: { hosts: HostRegistry; store: LocalSto
           emit(entry, p.received, p.bytesPerSec)
         },
       })
-      await deps.store.recordVerified(instanceId, runId, {
+      await deps.backupFolder.recordVerified(instanceId, runId, {
         file: `${record.game}/${record.file}`,
         path: record.path,
         kind: record.kind,

@@ -13,7 +13,7 @@ import { createEventBus } from '../eventBus'
 import { createHostRegistry } from '../host/hostRegistry'
 import { createLocalSession } from '../local/localSession'
 import type { Platform } from '../platform'
-import { createLocalStore } from './localStore'
+import { createBackupFolder } from './backupFolder'
 import { createModelsService, type ModelsService } from './modelsService'
 import { REPO_ROOT } from '../../../../test/support/prerequisites'
 import { finishedFakeRun } from '../../../../test/support/models/localRun'
@@ -155,7 +155,7 @@ describe('models service on This computer', () => {
     const s = await service.api['models.updateSettings']({ backupFolder: folder, scheduleHours: 6 }, ctx)
     expect(s).toMatchObject({ backupFolder: folder, scheduleHours: 6 })
     expect(existsSync(folder)).toBe(true)
-    expect(await createLocalStore(path.join(dir, 'data')).settings()).toMatchObject({ backupFolder: folder, scheduleHours: 6 })
+    expect(await createBackupFolder(path.join(dir, 'data')).settings()).toMatchObject({ backupFolder: folder, scheduleHours: 6 })
     await expect(service.api['models.updateSettings']({ backupFolder: 'models' }, ctx)).rejects.toThrow(/not a full path/)
     const rows = await service.api['models.list']({ instanceId: 'local', runId }, ctx)
     expect(rows.some((r) => r.local.status === 'verified')).toBe(false) // the new folder is empty

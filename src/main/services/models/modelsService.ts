@@ -13,7 +13,7 @@ import type { Platform } from '../platform'
 import { createBackups, type Backups } from './backups'
 import { createDownloadQueue, type DownloadQueue } from './downloadQueue'
 import { checkBackupFolder } from './folderCheck'
-import { createLocalStore, type LocalStore } from './localStore'
+import { createBackupFolder, type BackupFolder } from './backupFolder'
 import { validateModel } from './onnx/validate'
 import { listRemoteModels, type RemoteModelRecord } from './remoteModels'
 import { createUploads } from './uploads'
@@ -32,7 +32,7 @@ export interface ModelsServiceDeps {
 
 export interface ModelsService {
   api: DomainImpl<typeof modelsApi.methods>
-  store: LocalStore
+  backupFolder: BackupFolder
   queue: DownloadQueue
   backups: Backups
   dispose(): Promise<void>
@@ -49,12 +49,12 @@ async function listFor(hosts: HostRegistry, instanceId: string, runId: string, l
 
 export function createModelsService(deps: ModelsServiceDeps): ModelsService {
   const { platform, bus, hosts } = deps
-  const store = createLocalStore(platform.dataDir)
-  const queue = createDownloadQueue({ hosts, store, concurrency: deps.concurrency, emit: (e) => bus.emit('models.progress', e, e.instanceId) })
+  const backupFolder = createBackupFolder(platform.dataDir)
+  const queue = createDownloadQueue({ hosts, backupFolder, concurrency: deps.concurrency, emit: (e) => bus.emit('models.progress', e, e.instanceId) })
   const backups = createBackups({
     dataDir: platform.dataDir,
     hosts,
-    store,
+    backupFolder,
     queue,
     listInstanceIds: deps.listInstanceIds,
     emit: (h) => bus.emit('models.backup', h),
@@ -79,7 +79,7 @@ export function createModelsService(deps: ModelsServiceDeps): ModelsService {
       createdTs: r.created_ts ?? null,
     }
     const job = queue.state(instanceId, runId, r.path)
-    const copy = await store.verifiedCopy(instanceId, runId, r.path)
+    const copy = await backupFolder.verifiedCopy(instanceId, runId, r.path)
     if (job && (job.status === 'queued' || job.status === 'downloading')) {
       return { ...base, local: { status: job.status, progress: job.progress, localPath: copy?.localPath ?? null, verifiedAt: copy?.verified_at ?? null, message: null } }
     }
@@ -96,10 +96,10 @@ export function createModelsService(deps: ModelsServiceDeps): ModelsService {
 
   /** The verified local copy of a file, downloading (and verifying) it first when needed. */
   async function ensureLocal(instanceId: string, runId: string, relPath: string, withProbe: boolean): Promise<string> {
-    const existing = await store.verifiedCopy(instanceId, runId, relPath)
+    const existing = await backupFolder.verifiedCopy(instanceId, runId, relPath)
     let records: RemoteModelRecord[] | null = null
     const fetchOne = async (p: string): Promise<string> => {
-      const copy = await store.verifiedCopy(instanceId, runId, p)
+      const copy = await backupFolder.verifiedCopy(instanceId, runId, p)
       if (copy) return copy.localPath
       records ??= await listFor(hosts, instanceId, runId, platform.log)
       const record = records.find((r) => r.path === p)
@@ -128,7 +128,7 @@ export function createModelsService(deps: ModelsServiceDeps): ModelsService {
       if (paths && wanted.length < paths.length) throw new RpcError('not_found', 'Some files are no longer on the host (trainers keep only their latest models). Refresh the list.')
       let queued = 0
       for (const record of wanted) {
-        const copy = await store.verifiedCopy(instanceId, runId, record.path)
+        const copy = await backupFolder.verifiedCopy(instanceId, runId, record.path)
         if (!paths && copy && copy.sha256 === record.sha256) continue
         queued++
         void queue.enqueue({ instanceId, runId, record }).then((outcome) => {
@@ -138,18 +138,18 @@ export function createModelsService(deps: ModelsServiceDeps): ModelsService {
       return { queued }
     },
     'models.cancel': async ({ instanceId, runId, path: p }) => ({ cancelled: queue.cancel(instanceId, runId, p) }),
-    'models.settings': async () => store.settings(),
+    'models.settings': async () => backupFolder.settings(),
     'models.updateSettings': async (patch) => {
       if (patch.backupFolder !== undefined) patch.backupFolder = await checkBackupFolder(patch.backupFolder)
-      const next = await store.updateSettings(patch)
+      const next = await backupFolder.updateSettings(patch)
       bus.emit('models.backup', await backups.history())
       return next
     },
     'models.chooseBackupFolder': async () => {
-      if (!platform.chooseFolder) return { supported: false, settings: await store.settings() }
+      if (!platform.chooseFolder) return { supported: false, settings: await backupFolder.settings() }
       const folder = await platform.chooseFolder('Choose the folder for model backups')
-      if (!folder) return { supported: true, settings: await store.settings() }
-      return { supported: true, settings: await store.updateSettings({ backupFolder: await checkBackupFolder(folder) }) }
+      if (!folder) return { supported: true, settings: await backupFolder.settings() }
+      return { supported: true, settings: await backupFolder.updateSettings({ backupFolder: await checkBackupFolder(folder) }) }
     },
     'models.backupNow': async ({ instanceId }) => backups.run('manual', instanceId ?? null, null),
     'models.backupHistory': async () => backups.history(),
@@ -164,7 +164,7 @@ export function createModelsService(deps: ModelsServiceDeps): ModelsService {
       return { started: true, localPath }
     },
     'models.readChunk': async ({ instanceId, runId, path: p, offset, length }) => {
-      const copy = await store.verifiedCopy(instanceId, runId, p)
+      const copy = await backupFolder.verifiedCopy(instanceId, runId, p)
       if (!copy) throw new RpcError('not_found', `${path.basename(p)} has no verified copy on this computer yet. Download it first.`)
       const handle = await open(copy.localPath, 'r')
       try {
@@ -190,7 +190,7 @@ export function createModelsService(deps: ModelsServiceDeps): ModelsService {
 
   return {
     api,
-    store,
+    backupFolder,
     queue,
     backups,
     async dispose() {

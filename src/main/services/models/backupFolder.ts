@@ -34,7 +34,7 @@ export function defaultSettings(dataDir: string): ModelsSettings {
   return { backupFolder: path.join(dataDir, 'models'), scheduleHours: 24, backupOnEvents: true, includeCheckpoints: false }
 }
 
-export interface LocalStore {
+export interface BackupFolder {
   settings(): Promise<ModelsSettings>
   updateSettings(patch: Partial<ModelsSettings>): Promise<ModelsSettings>
   runDir(instanceId: string, runId: string): Promise<string>
@@ -45,7 +45,7 @@ export interface LocalStore {
   verifiedCopy(instanceId: string, runId: string, relPath: string): Promise<(ManifestEntry & { localPath: string }) | null>
 }
 
-export function createLocalStore(dataDir: string): LocalStore {
+export function createBackupFolder(dataDir: string): BackupFolder {
   const settingsFile = path.join(dataDir, 'models-settings.json')
   let cached: ModelsSettings | null = null
   const chains = new Map<string, Promise<unknown>>()
