@@ -136,26 +136,39 @@ def verdicts(report: Dict[str, Any]) -> List[Dict[str, str]]:
             "was just installed." % (g.get("error") or "empty list"))
     probe = report["imports"]
     py = _version_tuple(probe.get("python"))
+    # Before the first Set up, missing packages are what Set up is about to install: pending, not errors.
+    set_up = report.get("set_up", True)
     if probe.get("error"):
-        add("error", "Could not check Python packages with %s: %s. Re-run the bootstrap." % (report["python_checked"], probe["error"]))
-    else:
-        torch = probe.get("torch", {})
-        if not torch.get("ok"):
-            add("error", "PyTorch is not importable (%s). Run the bootstrap (setup.sh) to install it." % torch.get("error"))
-        elif g["gpus"] and not torch.get("cuda_available"):
-            add("error", "PyTorch %s cannot use the GPU (CUDA build %s). Reinstall a CUDA build of torch matching driver CUDA %s."
-                % (torch.get("version"), torch.get("cuda_version"), g.get("cuda")))
-        if not probe.get("envpool", {}).get("ok"):
-            if py and py > ENVPOOL_MAX_PYTHON:
-                add("warning", "EnvPool ships wheels only for CPython <= 3.11 and this venv uses Python %s. "
-                    "Use backend \"ale\" in the plan, or recreate the venv with python3.11%s."
-                    % (probe.get("python"), " (found on this host)" if any(p["name"] == "python3.11" for p in report["pythons"]) else ""))
-            else:
-                add("warning", "EnvPool is not importable; Atari plans need it. Run the bootstrap, or use backend \"ale\".")
-        if not probe.get("ale_py", {}).get("ok") and not probe.get("envpool", {}).get("ok"):
-            add("warning", "Neither envpool nor ale-py is importable: only the builtin games can train. Run the bootstrap to install one.")
-    if not [v for v in out if v["level"] in ("error", "warning")]:
-        add("ok", "This host is ready to train.")
+        add("error", "Could not check Python packages with %s: %s. Click Set up again." % (report["python_checked"], probe["error"]))
+        return _with_ready(out)
+    torch = probe.get("torch", {})
+    if not torch.get("ok"):
+        if set_up:
+            add("error", "PyTorch is not importable in Gantry's environment (%s). Click Set up again to reinstall it." % torch.get("error"))
+        else:
+            add("pending", "PyTorch: not installed yet. Set up installs it (or reuses this host's).")
+    elif g["gpus"] and not torch.get("cuda_available"):
+        add("error", "PyTorch %s cannot use the GPU (CUDA build %s). Reinstall a CUDA build of torch matching driver CUDA %s."
+            % (torch.get("version"), torch.get("cuda_version"), g.get("cuda")))
+    envpool_ok = probe.get("envpool", {}).get("ok")
+    ale_ok = probe.get("ale_py", {}).get("ok")
+    envpool_why = ("EnvPool has wheels only for CPython <= 3.11 and this environment uses Python %s; "
+                   "use backend \"ale\" in the plan, or recreate the environment with python3.11%s"
+                   % (probe.get("python"), " (found on this host)" if any(p["name"] == "python3.11" for p in report["pythons"]) else "")
+                   if py and py > ENVPOOL_MAX_PYTHON else "EnvPool is not installed")
+    if not envpool_ok and not ale_ok:
+        if set_up:
+            add("warning", "No Atari backend (EnvPool or ale-py) is importable: only the built-in games can train. Click Set up again to install one.")
+        else:
+            add("pending", "Atari backends (EnvPool or ale-py): not installed yet. Set up installs them.")
+    elif not envpool_ok:
+        add("info", "Atari games train with ale-py; %s." % envpool_why)
+    return _with_ready(out)
+
+
+def _with_ready(out: List[Dict[str, str]]) -> List[Dict[str, str]]:
+    if not [v for v in out if v["level"] in ("error", "warning", "pending")]:
+        out.append({"level": "ok", "message": "This host is ready to train."})
     return out
 
 
@@ -172,6 +185,7 @@ def doctor(root: str) -> Dict[str, Any]:
         "disk": {"path": disk_path, "free_gb": round(usage.free / 1e9, 1), "total_gb": round(usage.total / 1e9, 1)},
         "gpu": gpus(),
         "python_checked": python,
+        "set_up": venv_python(root) is not None,
         "imports": import_probe(python, float(os.environ.get("GANTRY_DOCTOR_IMPORT_TIMEOUT_S", "120"))),
     }
     report["verdicts"] = verdicts(report)

@@ -31,7 +31,7 @@ def test_doctor_reports_this_host(rig, tmp_path):
     assert report["imports"]["torch"]["ok"] is True  # the test venv has CPU torch
     assert report["imports"]["envpool"]["ok"] is False
     levels = {v["level"] for v in report["verdicts"]}
-    assert levels <= {"error", "warning", "ok"}
+    assert levels <= {"error", "warning", "info", "pending", "ok"}
     # CPU torch with a GPU listed is a real problem, and the message says what to do.
     assert any(v["level"] == "error" and "Reinstall a CUDA build" in v["message"] for v in report["verdicts"])
 
@@ -53,8 +53,8 @@ def test_verdicts_ok_host():
 def test_verdicts_envpool_needs_python_311():
     imports = {"python": "3.12.3", "torch": {"ok": True, "cuda_available": True},
                "envpool": {"ok": False, "error": "ModuleNotFoundError"}, "ale_py": {"ok": True}}
-    [v] = verdicts(_report(imports=imports))
-    assert v["level"] == "warning" and "CPython <= 3.11" in v["message"]
+    v, ready = verdicts(_report(imports=imports))
+    assert v["level"] == "info" and "CPython <= 3.11" in v["message"] and ready["level"] == "ok"
     assert "backend \"ale\"" in v["message"] and "python3.11 (found on this host)" in v["message"]
 
 
@@ -63,5 +63,35 @@ def test_verdicts_no_gpu_no_torch_low_disk():
                      imports={"python": "3.11.2", "torch": {"ok": False, "error": "No module named 'torch'"},
                               "envpool": {"ok": False}, "ale_py": {"ok": False}})
     messages = " | ".join(v["message"] for v in verdicts(report))
-    assert "No nvidia-smi" in messages and "setup.sh" in messages and "3.2 GB free" in messages
-    assert "only the builtin games" in messages
+    assert "No nvidia-smi" in messages and "Set up again" in messages and "3.2 GB free" in messages
+    assert "only the built-in games" in messages
+
+
+def test_a_fresh_host_lists_what_set_up_installs_as_pending_not_as_errors():
+    """Right after "Nothing is installed yet" the doctor must not look like a failure."""
+    report = _report(set_up=False, gpu={"nvidia_smi": None, "gpus": [], "cuda": None},
+                     imports={"python": "3.11.2", "torch": {"ok": False, "error": "No module named 'torch'"},
+                              "envpool": {"ok": False}, "ale_py": {"ok": False}})
+    out = verdicts(report)
+    assert [v["level"] for v in out if v["level"] in ("error", "ok")] == []
+    pending = [v["message"] for v in out if v["level"] == "pending"]
+    assert len(pending) == 2 and all("Set up" in m for m in pending)
+    assert any("PyTorch" in m for m in pending) and any("EnvPool" in m and "ale-py" in m for m in pending)
+    assert not any("bootstrap" in v["message"] or "setup.sh" in v["message"] for v in out)
+
+
+def test_missing_atari_backends_are_one_line():
+    imports = {"python": "3.11.9", "torch": {"ok": True, "cuda_available": True},
+               "envpool": {"ok": False, "error": "ModuleNotFoundError"}, "ale_py": {"ok": False}}
+    out = verdicts(_report(imports=imports))
+    about_backends = [v for v in out if "EnvPool" in v["message"] or "ale-py" in v["message"] or "envpool" in v["message"]]
+    assert len(about_backends) == 1 and about_backends[0]["level"] == "warning"
+    assert "only the built-in games" in about_backends[0]["message"] and "Set up again" in about_backends[0]["message"]
+
+
+def test_ale_without_envpool_is_a_fact_not_a_warning():
+    imports = {"python": "3.11.9", "torch": {"ok": True, "cuda_available": True},
+               "envpool": {"ok": False, "error": "ModuleNotFoundError"}, "ale_py": {"ok": True}}
+    out = verdicts(_report(imports=imports))
+    assert [v["level"] for v in out] == ["info", "ok"]
+    assert "ale-py" in out[0]["message"] and "EnvPool" in out[0]["message"]

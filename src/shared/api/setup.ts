@@ -5,7 +5,8 @@
 import { z } from 'zod'
 import { InstanceId } from './instances'
 
-export const DoctorVerdict = z.object({ level: z.enum(['ok', 'info', 'warning', 'error']), message: z.string() })
+/** `pending`: not installed yet, which Set up will do (a fresh host is not a failing one). */
+export const DoctorVerdict = z.object({ level: z.enum(['ok', 'info', 'pending', 'warning', 'error']), message: z.string() })
 /** `gantry_remote doctor --json`; unknown fields are kept for display. */
 export const DoctorReport = z.looseObject({
   os: z.string(),
