@@ -3,15 +3,26 @@
  * metadata, and reproduce the probe output the trainer computed with torch (max |diff| ≤ 1e-4).
  * Every failure is reported as a sentence naming the cause.
  */
-import { readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
-import type { ValidationReport } from '../../../../shared/api/models'
+import { MAX_VALIDATE_BYTES, type ValidationReport } from '../../../../shared/api/models'
 import { readOnnxTopLevel } from './onnxMetadata'
 import { parseProbe, type ProbeFile } from './probeFile'
-import { runInference, type TensorInfo } from './inferenceWorker'
+import { runInference, type InferenceLimits, type TensorInfo } from './inferenceProcess'
 
 export const PROBE_TOLERANCE = 1e-4
 const REQUIRED_METADATA = ['game', 'obs_shape', 'action_names'] as const
+/** A probe is one frame and its logits: a few hundred KB at most. */
+const MAX_PROBE_BYTES = 16 * 1024 * 1024
+const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`
+
+/** The file's text, or null when it is missing or larger than `limit` (never read past it). */
+async function readCapped(file: string, limit: number): Promise<{ text: string } | { tooLarge: number } | null> {
+  const size = await stat(file).then((s) => s.size, () => null)
+  if (size === null) return null
+  if (size > limit) return { tooLarge: size }
+  return { text: await readFile(file, 'utf8') }
+}
 
 function softmax(logits: number[]): number[] {
   const max = Math.max(...logits)
@@ -50,11 +61,18 @@ export interface ValidateOptions {
   displayName?: string
   /** Probe JSON text; undefined: look for `<model>.probe.json` beside the model. */
   probeText?: string | null
+  /** Memory and time the ONNX Runtime process may use (tests lower them). */
+  limits?: InferenceLimits
 }
 
 export async function validateModel(options: ValidateOptions): Promise<ValidationReport> {
   const file = options.displayName ?? path.basename(options.modelPath)
   const report: ValidationReport = { file, validated: false, problems: [], inputs: [], outputs: [], metadata: {}, probe: null }
+  const size = (await stat(options.modelPath)).size
+  if (size > MAX_VALIDATE_BYTES) {
+    report.problems.push(`${file} is ${mb(size)}; Gantry validates models up to ${mb(MAX_VALIDATE_BYTES)} (its trainer's models are a few MB), so it was not opened. Check that this is the model you meant.`)
+    return report
+  }
   const bytes = await readFile(options.modelPath)
   const top = readOnnxTopLevel(bytes)
   if (!top.ok) {
@@ -70,16 +88,22 @@ export async function validateModel(options: ValidateOptions): Promise<Validatio
   else if (!actionNames || !obsShape) report.problems.push(`Missing metadata: action_names or obs_shape in ${file} is not a JSON list. Re-export the model from the run.`)
 
   let probeText = options.probeText
-  if (probeText === undefined) probeText = await readFile(`${options.modelPath}.probe.json`, 'utf8').catch(() => null)
+  let probeTooLarge: number | null = null
+  if (probeText === undefined) {
+    const read = await readCapped(`${options.modelPath}.probe.json`, MAX_PROBE_BYTES)
+    probeText = read && 'text' in read ? read.text : null
+    probeTooLarge = read && 'tooLarge' in read ? read.tooLarge : null
+  }
   let probe: ProbeFile | null = null
-  if (probeText === null) report.problems.push(`No probe file: ${file}.probe.json was not found, so the outputs could not be checked against the trainer's. Download the probe too (or drop it with the model).`)
+  if (probeTooLarge !== null) report.problems.push(`Bad probe file: ${file}.probe.json is ${mb(probeTooLarge)}, far more than one probe frame, so it was not read.`)
+  else if (probeText === null) report.problems.push(`No probe file: ${file}.probe.json was not found, so the outputs could not be checked against the trainer's. Download the probe too (or drop it with the model).`)
   else {
     const parsed = parseProbe(probeText)
     if (parsed.ok) probe = parsed.probe
     else report.problems.push(`Bad probe file: ${parsed.reason}.`)
   }
 
-  const first = await runInference({ modelPath: options.modelPath, feed: null, runs: 0 })
+  const first = await runInference({ modelPath: options.modelPath, feed: null, runs: 0 }, options.limits)
   report.inputs = first.inputs
   report.outputs = first.outputs
   if (!first.ok) {
@@ -93,7 +117,7 @@ export async function validateModel(options: ValidateOptions): Promise<Validatio
     return report
   }
 
-  const run = await runInference({ modelPath: options.modelPath, feed: { name: probe.input_name, shape: probe.input_shape, data: probe.input }, runs: 20 })
+  const run = await runInference({ modelPath: options.modelPath, feed: { name: probe.input_name, shape: probe.input_shape, data: probe.input }, runs: 20 }, options.limits)
   if (!run.ok) {
     report.problems.push(`Running the probe failed: ${run.message}.`)
     return report
