@@ -11,8 +11,8 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MAX_VALIDATE_BYTES } from '../../../../shared/api/models'
 import { pidsWhereArgv } from '../../../../../test/rig/procs'
-import { requirePrerequisite } from '../../../../../test/support/localRig'
-import { REPO_ROOT, torchAvailable, VENV_PYTHON } from '../../../../../test/support/models/onnxFixtures'
+import { REPO_ROOT, requirePrerequisite } from '../../../../../test/support/prerequisites'
+import { torchAvailable, VENV_PYTHON } from '../../../../../test/support/models/onnxFixtures'
 import { validateModel } from './validate'
 
 const HOSTILE = path.join(REPO_ROOT, 'test', 'support', 'models', 'hostile_onnx.py')
