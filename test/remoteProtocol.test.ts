@@ -46,7 +46,7 @@ describe('failure causes', () => {
   const failed = (cause: unknown) => JSON.stringify({ v: 1, type: 'game_failed', ts: 1, run: 'r', seq: 3, game: 'breakout', cause, detail: null })
 
   it('reads a cause this app does not know (a newer host) as other, and keeps the known ones', () => {
-    for (const [cause, expected] of [['preempted', 'other'], ['', 'other'], [42, 'other'], ['oom', 'oom'], ['frozen', 'frozen']] as const) {
+    for (const [cause, expected] of [['power_cut', 'other'], ['preempted', 'preempted'], ['', 'other'], [42, 'other'], ['oom', 'oom'], ['frozen', 'frozen']] as const) {
       const parsed = parseEventLine(failed(cause))
       expect(parsed.kind).toBe('event')
       if (parsed.kind === 'event' && parsed.event.type === 'game_failed') expect(parsed.event.cause).toBe(expected)

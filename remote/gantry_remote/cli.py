@@ -10,7 +10,7 @@ import sys
 import time
 from typing import Any, Dict, List, Optional
 
-from . import atomic, control, procs, runlock, trainer_files
+from . import atomic, control, procs, runlock, scheduler, trainer_files
 from . import state as run_state
 from .paths import UserError, default_root, game_dir, list_run_ids, new_run_id, run_dir, validate_run_id
 from .plan import game_by_name, load_plan_file
@@ -56,6 +56,9 @@ def cmd_start(args: argparse.Namespace) -> int:
     path = run_dir(root, run_id)
     existing = run_state.load(path)
     if existing is not None:
+        if scheduler.kind_of_run(path) == "slurm":
+            raise UserError("run_exists", "Run %s is a SLURM run; its jobs are requeued by SLURM itself. "
+                            "Use `sync`/`status --run %s`, or start a new run with --plan." % (run_id, run_id))
         if run_state.supervisor_alive(path):
             owner = runlock.holder_pid(os.path.join(path, "supervisor.lock"))
             raise UserError("run_running", "Run %s is already running (its supervisor, pid %s, is alive). "
@@ -78,6 +81,10 @@ def cmd_start(args: argparse.Namespace) -> int:
         raise UserError("run_exists", "Run directory %s exists but has no state.json; pick another --run-id." % path) from None
     atomic.write_json(os.path.join(path, "plan.json"), plan)
     run_state.save(path, run_state.new_state(run_id, plan))
+    if scheduler.kind_of_plan(plan) == "slurm":
+        from . import slurm_run
+        _print(slurm_run.start(root, run_id, path, plan))
+        return 0
     result = spawn_supervisor(root, run_id, path)
     result["resumed"] = False
     _print(result)
@@ -88,6 +95,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     root = _root(args)
     run_id = run_state.resolve_run(root, _run_arg(args))
     path = run_dir(root, run_id)
+    if scheduler.kind_of_run(path) == "slurm":
+        from . import slurm_run
+        _print(slurm_run.status(path))
+        return 0
     st = run_state.load(path)
     alive = run_state.supervisor_alive(path)
     view = run_state.status_view(st, alive)
@@ -142,6 +153,10 @@ def cmd_stop(args: argparse.Namespace) -> int:
         _print({"run_id": run_id, "state": st["state"], "supervisor_alive": run_state.supervisor_alive(path),
                 "note": "run is not running; nothing to stop"})
         return 0
+    if scheduler.kind_of_run(path) == "slurm":
+        from . import slurm_run
+        _print(slurm_run.stop(path))
+        return 0
     if not run_state.supervisor_alive(path):
         _print(stop_without_supervisor(path, args.grace))
         return 0
@@ -195,13 +210,31 @@ def cmd_pause_resume(args: argparse.Namespace) -> int:
     if game_by_name(plan, args.game) is None:
         raise UserError("unknown_game", "Game %s is not in this run's plan (games: %s)." % (
             args.game, ", ".join(g["game"] for g in plan["games"])))
+    if scheduler.kind_of_plan(plan) == "slurm":
+        from . import slurm_run
+        _print((slurm_run.pause if args.command == "pause" else slurm_run.resume)(path, args.game))
+        return 0
     return _submit(path, {"action": args.command, "game": args.game})
 
 
 def cmd_set_slots(args: argparse.Namespace) -> int:
     if args.slots < 1 or args.slots > 256:
         raise UserError("bad_arguments", "Slots must be from 1 to 256 (got %d)." % args.slots)
-    return _submit(_control_target(args), {"action": "set_slots", "slots": args.slots})
+    path = _control_target(args)
+    if scheduler.kind_of_run(path) == "slurm":
+        from . import slurm_run
+        _print(slurm_run.set_slots(path, args.slots))
+        return 0
+    return _submit(path, {"action": "set_slots", "slots": args.slots})
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from .slurm_sync import sync
+    path = _control_target(args)
+    st = sync(path)
+    _print({"run_id": st["run_id"], "state": st["state"], "last_seq": st.get("last_seq", 0),
+            "slurm_reachable": st.get("slurm_reachable")})
+    return 0
 
 
 def cmd_supervise(args: argparse.Namespace) -> int:
@@ -246,6 +279,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("set-slots", cmd_set_slots, "change how many games train at once")
     p.add_argument("--run", required=True)
     p.add_argument("slots", type=int)
+    p = command("sync", cmd_sync, "SLURM runs: journal what the jobs and SLURM report, then exit")
+    p.add_argument("--run", required=True)
     p = command("supervise", cmd_supervise, argparse.SUPPRESS)
     p.add_argument("--run-id", dest="run_id", required=True)
     return parser
@@ -256,7 +291,7 @@ def main(argv: List[str]) -> int:
         args = build_parser().parse_args(argv)
         if not getattr(args, "func", None):
             raise UserError("bad_arguments", "Missing command. Commands: doctor, start, status, runs, attach, "
-                            "stop, models, pause, resume, set-slots.")
+                            "stop, models, pause, resume, set-slots, sync.")
         return int(args.func(args) or 0)
     except UserError as e:
         _print({"error": {"code": e.code, "message": e.message}})

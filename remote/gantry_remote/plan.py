@@ -41,7 +41,11 @@ class RestartPolicy(TypedDict):
     backoff_s: List[float]
 
 
-class Plan(TypedDict):
+class _PlanScheduler(TypedDict, total=False):
+    scheduler: Dict[str, Any]       # absent: the local supervisor; {"kind": "slurm", …}: slurm_batch.py
+
+
+class Plan(_PlanScheduler):
     """A validated plan (validate_plan fills in the defaults), as stored in plan.json."""
     name: str
     slots: int
@@ -170,7 +174,7 @@ def validate_plan(data: Any) -> Plan:
     mps = data.get("mps", "auto")
     if mps not in ("auto", "off"):
         raise _bad("\"mps\" must be \"auto\" (share each GPU through CUDA MPS where the host allows) or \"off\" (got %r)." % (mps,))
-    return {
+    plan: Plan = {
         "name": name,
         "slots": slots,
         "games": games,
@@ -180,6 +184,10 @@ def validate_plan(data: Any) -> Plan:
         "gpus": gpus,
         "mps": mps,
     }
+    if data.get("scheduler") is not None:
+        from .slurm_batch import validate_options  # the scheduler seam: local (default) or slurm
+        plan["scheduler"] = validate_options(data["scheduler"])
+    return plan
 
 
 def _validate_gpus(gpus: Any) -> Union[str, List[int]]:

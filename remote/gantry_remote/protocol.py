@@ -30,7 +30,7 @@ EVENT_FIELDS: Dict[str, tuple] = {
     "heartbeat": (),
     "run_completed": ("state",),
 }
-CAUSES = ("crash", "oom", "nan", "signal", "frozen", "other")
+CAUSES = ("crash", "oom", "nan", "signal", "frozen", "other", "preempted", "time_limit", "node_fail", "cancelled")
 GPU_FIELDS = ("index", "name", "util", "mem_used", "mem_total", "temp", "power")
 
 

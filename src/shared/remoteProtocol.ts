@@ -16,8 +16,11 @@ const common = {
   seq: z.number().int().nonnegative(),
 }
 const game = GameName
-/** Why a trainer stopped (remote/PROTOCOL.md). A cause this app does not know yet (a newer host) reads as 'other'. */
-export const FAILURE_CAUSES = ['crash', 'oom', 'nan', 'signal', 'frozen', 'other'] as const
+/**
+ * Why a trainer stopped (remote/PROTOCOL.md). A cause this app does not know yet (a newer host) reads as 'other'.
+ * preempted, time_limit, node_fail and cancelled come from SLURM runs (PROTOCOL.md, "SLURM states → events").
+ */
+export const FAILURE_CAUSES = ['crash', 'oom', 'nan', 'signal', 'frozen', 'other', 'preempted', 'time_limit', 'node_fail', 'cancelled'] as const
 export const FailureCause = z.enum(FAILURE_CAUSES).catch('other')
 export type FailureCause = z.infer<typeof FailureCause>
 

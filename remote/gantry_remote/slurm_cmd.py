@@ -1,0 +1,39 @@
+"""Running SLURM's client commands (sbatch, squeue, scontrol, scancel, sacct, sinfo) with a time
+limit and errors that say what to do."""
+import subprocess
+from typing import List, Optional
+
+from .paths import UserError
+
+TIMEOUT_S = 30.0
+
+
+def run(argv: List[str], check: bool = True, timeout: float = TIMEOUT_S) -> "subprocess.CompletedProcess[str]":
+    try:
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    except FileNotFoundError:
+        raise UserError("slurm_missing", "%s is not installed or not on PATH on this host. Run Gantry's SLURM "
+                        "commands on the cluster's login node, where SLURM's client tools are." % argv[0])
+    except subprocess.TimeoutExpired:
+        raise UserError("slurm_timeout", "`%s` did not answer within %.0f s: slurmctld may be down or overloaded. "
+                        "Try again in a minute; `sinfo` shows whether the controller answers." % (" ".join(argv), timeout))
+    if check and result.returncode != 0:
+        raise UserError("slurm_error", "`%s` failed (exit %d): %s" % (
+            " ".join(argv), result.returncode, (result.stderr or result.stdout).strip()[:600]))
+    return result
+
+
+def output(argv: List[str]) -> str:
+    return run(argv).stdout
+
+
+def accounting_enabled() -> Optional[bool]:
+    """Whether sacct can answer (AccountingStorageType is not none); None if unknown."""
+    result = run(["scontrol", "show", "config"], check=False)
+    if result.returncode != 0:
+        return None
+    for line in result.stdout.splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() == "AccountingStorageType":
+            return value.strip() not in ("accounting_storage/none", "(null)", "")
+    return None
