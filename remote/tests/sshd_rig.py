@@ -23,8 +23,9 @@ def _free_port() -> int:
 
 
 class SshdRig:
-    def __init__(self, directory: str) -> None:
+    def __init__(self, directory: str, extra_config: List[str] = ()) -> None:
         self.dir = directory
+        self.extra_config = list(extra_config)  # sshd_config lines, e.g. "SetEnv SLURM_CONF=…"
         self.port = _free_port()
         self.host_key = os.path.join(directory, "host_ed25519")
         self.client_key = os.path.join(directory, "client_ed25519")
@@ -45,8 +46,8 @@ class SshdRig:
                 "ListenAddress 127.0.0.1", "Port %d" % self.port, "HostKey %s" % self.host_key,
                 "PidFile %s" % os.path.join(self.dir, "sshd.pid"), "AuthorizedKeysFile %s" % authorized,
                 "StrictModes no", "UsePAM no", "PermitRootLogin prohibit-password", "PasswordAuthentication no",
-                "ClientAliveInterval 5", "ClientAliveCountMax 2", "LogLevel VERBOSE", "",
-            ]))
+                "ClientAliveInterval 5", "ClientAliveCountMax 2", "LogLevel VERBOSE",
+            ] + self.extra_config + [""]))
         os.makedirs("/run/sshd", exist_ok=True)
         self.proc = subprocess.Popen([SSHD, "-D", "-e", "-f", self.config], stdout=open(self.log, "ab"),
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)

@@ -4,11 +4,12 @@ real files). Requeue tests wait out SLURM's ~2.5 min BeginTime delay for requeue
 are few of them."""
 import os
 import re
+import time
 from typing import Any, Dict, List
 
 import pytest
 
-from conftest import Rig, assert_journal_sound, fake_game, wait_until
+from conftest import Rig, assert_journal_sound, fake_game, pids_with_arg, wait_until
 from slurm_rig import slurm  # noqa: F401  (pytest fixture)
 
 # A requeued job waits ~2.5 min (BeginTime) before SLURM starts it again.
@@ -188,3 +189,47 @@ def test_node_down_and_back_requeues_and_recovers(srig, slurm):  # noqa: F811
     events = srig.events(run_id)
     assert_journal_sound(events)
     assert [e["episodes"] for e in events if e["type"] == "game_completed"] == [400]
+
+
+def test_over_ssh_the_login_node_only_runs_short_commands(srig, slurm, tmp_path):  # noqa: F811
+    """The desktop's loop over a real sshd as the login node: start, then poll `sync` and
+    `attach --from-seq N` without --follow until the run ends; nothing of ours stays running there."""
+    import json
+    import shlex
+    import subprocess
+
+    from conftest import REMOTE
+    from sshd_rig import SshdRig, require_sshd
+
+    require_sshd()
+    (tmp_path / "sshd").mkdir()
+    # The login node's own environment points SLURM's commands at the cluster, as a site's does.
+    login = SshdRig(str(tmp_path / "sshd"), extra_config=["SetEnv SLURM_CONF=" + slurm.conf]).start()
+    try:
+        env = " ".join("%s=%s" % (k, shlex.quote(v)) for k, v in sorted(srig.env.items()) if k.startswith("GANTRY_") or k == "PYTHONPATH")
+        python = shlex.quote(os.path.join(os.path.dirname(REMOTE), ".venv", "bin", "python"))
+
+        def remote(*args: str) -> str:
+            cmd = "cd %s && env %s %s -m gantry_remote %s --root %s %s" % (
+                shlex.quote(REMOTE), env, python, args[0], shlex.quote(srig.root), " ".join(shlex.quote(a) for a in args[1:]))
+            out = subprocess.run(login.ssh_argv(cmd), capture_output=True, text=True, timeout=60, check=False)
+            assert out.returncode == 0, (args, out.stdout, out.stderr)
+            return out.stdout
+
+        games = [fake_game(n, target=30, fake_episodes_per_sec=20) for n in ("breakout", "seaquest")]
+        run_id = json.loads(remote("start", "--plan", slurm_plan(srig, games)))["run_id"]
+        received: List[Dict[str, Any]] = []
+        deadline = time.monotonic() + 120
+        while not any(e["type"] == "run_completed" for e in received):
+            assert time.monotonic() < deadline, received
+            remote("sync", "--run", run_id)
+            from_seq = received[-1]["seq"] + 1 if received else 1
+            received += [json.loads(line) for line in remote("attach", "--run", run_id, "--from-seq", str(from_seq)).splitlines()
+                         if not json.loads(line).get("transient")]
+            time.sleep(1)
+        assert received == srig.events(run_id)  # every event once, in order
+        assert_journal_sound(received)
+        assert received[-1]["state"] == "completed"
+        assert not [p for p in pids_with_arg(srig.root)], "a process of this run outlived it"
+    finally:
+        login.stop()
