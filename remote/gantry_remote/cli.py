@@ -206,7 +206,7 @@ def _submit(path: str, request: Dict[str, Any]) -> int:
 
 def cmd_pause_resume(args: argparse.Namespace) -> int:
     path = _control_target(args)
-    plan = atomic.read_json(os.path.join(path, "plan.json"))
+    plan = load_plan_file(os.path.join(path, "plan.json"))
     if game_by_name(plan, args.game) is None:
         raise UserError("unknown_game", "Game %s is not in this run's plan (games: %s)." % (
             args.game, ", ".join(g["game"] for g in plan["games"])))
