@@ -31,6 +31,8 @@ export interface GameModel {
   checkpoints: number
   models: number
   failure: { cause: string; detail: string | null } | null
+  /** The GPU its trainer is pinned to (null: no GPU, or not known yet). */
+  gpu: number | null
   returns: SeriesRing
   episodesOverTime: SeriesRing
   rateOverTime: SeriesRing
@@ -49,6 +51,10 @@ export interface GpuModel {
   unavailable: string | null
   /** gpu_unavailable after samples had arrived: the GPU went away mid-run. */
   errors: Array<{ ts: number; reason: string }>
+  /** The GPUs the run places trainers on (run_started), null from a host that does not say. */
+  placed: number[] | null
+  /** Why trainers sharing a GPU time-slice instead of running side by side (mps_unavailable). */
+  sharingProblem: string | null
   lastSample: GpuSample[] | null
   lastTs: number | null
 }
@@ -96,6 +102,8 @@ export function createRunModel(runId: string): RunModel {
       weightedUtil: 0,
       unavailable: null,
       errors: [],
+      placed: null,
+      sharingProblem: null,
       lastSample: null,
       lastTs: null,
     },
@@ -117,6 +125,7 @@ function game(model: RunModel, name: string): GameModel {
       checkpoints: 0,
       models: 0,
       failure: null,
+      gpu: null,
       returns: new SeriesRing(SERIES_CAPACITY),
       episodesOverTime: new SeriesRing(SERIES_CAPACITY),
       rateOverTime: new SeriesRing(SERIES_CAPACITY),
@@ -179,6 +188,7 @@ export function applyEvents(model: RunModel, events: readonly RunEvent[]): numbe
         model.slots = e.slots
         model.startedTs ??= e.ts
         for (const name of e.games) game(model, name)
+        if (e.gpus) model.gpu.placed = e.gpus
         if (e.resumed) {
           model.manualInterventions.push({ ts: e.ts, what: 'run resumed after it had stopped' })
           model.ended = null
@@ -188,9 +198,12 @@ export function applyEvents(model: RunModel, events: readonly RunEvent[]): numbe
       case 'game_queued':
         game(model, e.game).state = 'queued'
         break
-      case 'game_started':
-        game(model, e.game).state = 'running'
+      case 'game_started': {
+        const g = game(model, e.game)
+        g.state = 'running'
+        g.gpu = e.gpu ?? null
         break
+      }
       case 'progress': {
         const g = game(model, e.game)
         g.episodes = e.episodes
@@ -251,6 +264,9 @@ export function applyEvents(model: RunModel, events: readonly RunEvent[]): numbe
       case 'gpu_unavailable':
         if (model.gpu.lastSample) model.gpu.errors.push({ ts: e.ts, reason: e.reason })
         model.gpu.unavailable = e.reason
+        break
+      case 'mps_unavailable':
+        model.gpu.sharingProblem = e.reason
         break
       case 'run_completed':
         model.ended = e.state

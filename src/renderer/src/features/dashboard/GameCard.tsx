@@ -37,6 +37,7 @@ export function GameCard({ game, onOpenLog, onPause, onResume, canControl }: { g
             <span>{fmt(game.episodesPerHour)} /h</span>
             <span>{game.state === 'completed' ? 'done' : `ETA ${formatDuration(etaHours(game))}`}</span>
             <span>return {fmt(game.meanReturn, 1)}</span>
+            {game.gpu !== null && <span title="The GPU this game's trainer runs on">GPU {game.gpu}</span>}
             <span title={restartsTitle} className={game.restarts.length ? 'warn-text' : undefined}>
               {game.restarts.length} restart{game.restarts.length === 1 ? '' : 's'}
             </span>

@@ -3,6 +3,7 @@ import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, X
 import type { RunModel } from '../../lib/runModel'
 import type { SeriesRing } from '../../lib/ringBuffer'
 import { downsample, GAME_COLOURS } from './chartData'
+import { GpuGauges } from './GpuGauges'
 
 type Pick = (g: RunModel['games'] extends Map<string, infer G> ? G : never) => SeriesRing
 
@@ -65,6 +66,7 @@ function GpuChart({ model, revision }: { model: RunModel; revision: number }) {
   return (
     <figure className="chart" aria-label="GPU">
       <figcaption>GPU: {model.gpu.names.join(', ')}</figcaption>
+      <GpuGauges model={model} />
       <ResponsiveContainer width="100%" height={220}>
         <LineChart margin={{ top: 8, right: 12, bottom: 4, left: 0 }}>
           <CartesianGrid stroke="#2a303c" strokeDasharray="3 3" />
