@@ -25,11 +25,12 @@ TRAINER_COMMAND_ENV = "GANTRY_TRAINER_COMMAND"
 TrainerArg = Union[str, int, float, bool, None]
 
 
-class _PlanGameEstimate(TypedDict, total=False):
+class _PlanGameOptional(TypedDict, total=False):
     est_hours: float
+    env: str                        # the environment when it differs from the game's name (a second seed)
 
 
-class PlanGame(_PlanGameEstimate):
+class PlanGame(_PlanGameOptional):
     game: str
     backend: str
     target_episodes: int
@@ -97,12 +98,17 @@ def _validate_game(index: int, entry: Any) -> PlanGame:
     backend = entry.get("backend")
     if backend not in BACKENDS:
         raise _bad("%s: backend %r is unknown; use one of %s." % (where, backend, ", ".join(BACKENDS)))
-    if backend == "builtin" and game not in BUILTIN_GAMES:
+    env = entry.get("env", game)
+    if not isinstance(env, str) or not _GAME_RE.fullmatch(env):
+        raise _bad("%s: env must be a game name like \"breakout\" (1-64 letters, digits, '_' or '-')." % where)
+    if backend == "builtin" and env not in BUILTIN_GAMES:
         raise _bad("%s: the builtin backend has only %s." % (where, ", ".join(BUILTIN_GAMES)))
     target = entry.get("target_episodes")
     if not _is_int(target) or target <= 0:
         raise _bad("%s: target_episodes must be a positive whole number (got %r)." % (where, target))
     out: PlanGame = {"game": game, "backend": backend, "target_episodes": target, "trainer_args": {}}
+    if env != game:  # the same environment twice in a plan (another seed, other settings)
+        out["env"] = env
     if entry.get("est_hours") is not None:
         est = entry["est_hours"]
         if not _is_number(est) or est < 0:
@@ -245,7 +251,7 @@ def trainer_command(root: str) -> List[str]:
 def trainer_argv(command: List[str], game: PlanGame, run_dir_for_game: str, resume: bool) -> List[str]:
     """command: trainer_command(root), checked once when the supervisor starts."""
     argv = list(command) + [
-        "--game", game["game"],
+        "--game", game.get("env", game["game"]),
         "--backend", game["backend"],
         "--run-dir", run_dir_for_game,
         "--target-episodes", str(game["target_episodes"]),

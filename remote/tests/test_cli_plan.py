@@ -42,6 +42,8 @@ BAD_PLANS = [
     ("infinite backoff", dict(GOOD, restart={"max_restarts": 2, "backoff_s": [float("inf")]}), "backoff_s"),
     ("infinite trainer arg", with_games(dict(GOOD["games"][0], trainer_args={"learning_rate": float("-inf")})), "finite"),
     ("too many games", with_games(*[{"game": "g%d" % i, "backend": "envpool", "target_episodes": 5} for i in range(257)]), "at most 256"),
+    ("unknown builtin env", with_games({"game": "pong-2", "env": "pong", "backend": "builtin", "target_episodes": 5}), "builtin backend has only"),
+    ("env is a path", with_games({"game": "b2", "env": "../breakout", "backend": "builtin", "target_episodes": 5}), "env must be"),
     ("gpus not a list", dict(GOOD, gpus="0,1"), "\"gpus\" must be"),
     ("gpu listed twice", dict(GOOD, gpus=[0, 0]), "\"gpus\" must be"),
     ("negative gpu", dict(GOOD, gpus=[-1]), "\"gpus\" must be"),
@@ -107,6 +109,15 @@ def test_queue_order_and_trainer_flags():
     assert plan["heartbeat_timeout_s"] == 300 and plan["gpu_sample_s"] == 10 and plan["slots"] == 6
     assert plan["gpus"] == "all" and plan["mps"] == "auto"
     assert validate_plan(dict(GOOD, gpus=[1, 0], mps="off"))["gpus"] == [1, 0]
+
+
+def test_one_environment_twice_under_two_names():
+    plan = validate_plan(with_games(GOOD["games"][0], {"game": "breakout-seed2", "env": "breakout", "backend": "builtin",
+                                                       "target_episodes": 10, "trainer_args": {"seed": 2}}))
+    assert "env" not in plan["games"][0] and plan["games"][1]["env"] == "breakout"
+    argv = trainer_argv(["train"], plan["games"][1], "/r/games/breakout-seed2", resume=False)
+    assert argv[:7] == ["train", "--game", "breakout", "--backend", "builtin", "--run-dir", "/r/games/breakout-seed2"]
+    assert argv[-1] == "--seed=2"
 
 
 def test_shipped_plans_are_valid():

@@ -166,6 +166,8 @@ const TrainerArgKey = z
   .refine((key) => !ownedArgs.has(key), `The supervisor sets ${SUPERVISOR_FLAGS.join(', ')} itself; remove them from trainer_args.`)
 export const PlanGame = z.strictObject({
   game: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/, 'Game names use 1-64 letters, digits, "_" or "-", and do not start with "-".'),
+  /** The environment, when it differs from `game` (the same game twice: another seed, other settings). */
+  env: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/, 'An env is a game name: 1-64 letters, digits, "_" or "-".').optional(),
   backend: z.enum(['envpool', 'ale', 'builtin']),
   target_episodes: z.number().int().positive(),
   est_hours: z.number().nonnegative().optional(),
