@@ -16,7 +16,7 @@ import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { Client, type SFTPWrapper } from 'ssh2'
 import { downloadVerified } from '../src/main/services/models/downloader'
-import { createSftpSource } from '../src/main/services/ssh/sftpSource'
+import { createSshByteSource } from '../src/main/services/ssh/sshByteSource'
 import { startSshd, type SshdHandle } from '../test/rig/sshd'
 import { startTcpProxy } from '../test/rig/tcpProxy'
 
@@ -28,9 +28,11 @@ const MB = 1024 * 1024
 const SIZE_MB = arg('--mb', 256)
 const RUNS = arg('--runs', 3)
 const DELAY_MB = arg('--delay-mb', 16)
-const CHUNK_KB = arg('--chunk-kb', 128)
-const CONCURRENCY = arg('--concurrency', 32)
 const ROOT = path.resolve(__dirname, '..', '..')
+
+function sshVersion(): string {
+  return (JSON.parse(readFileSync(require.resolve('ssh2/package.json'), 'utf8')) as { version: string }).version
+}
 
 function writeRandom(file: string, bytes: number): string {
   const hash = createHash('sha256')
@@ -44,12 +46,14 @@ function writeRandom(file: string, bytes: number): string {
   return hash.digest('hex')
 }
 
-function connect(sshd: SshdHandle, port: number): Promise<{ client: Client; sftp: SFTPWrapper }> {
+function connect(sshd: SshdHandle, port: number): Promise<{ client: Client; sftp: SFTPWrapper; cipher: string }> {
   const hostKey = Buffer.from(sshd.hostPublicKey.split(' ')[1], 'base64')
   return new Promise((resolve, reject) => {
     const client = new Client()
+    let cipher = '?'
+    client.once('handshake', (n) => (cipher = n.sc.cipher + (n.sc.mac ? ` + ${n.sc.mac}` : '')))
     client.once('error', reject)
-    client.once('ready', () => client.sftp((err, sftp) => (err ? reject(err) : resolve({ client, sftp }))))
+    client.once('ready', () => client.sftp((err, sftp) => (err ? reject(err) : resolve({ client, sftp, cipher }))))
     client.connect({ host: '127.0.0.1', port, username: 'root', privateKey: readFileSync(sshd.clientKeyPath), hostVerifier: (k: Buffer) => k.equals(hostKey) })
   })
 }
@@ -67,11 +71,11 @@ async function best(label: string, runs: number, once: () => Promise<void>): Pro
 }
 
 async function measure(sshd: SshdHandle, port: number, remote: string, sha: string, bytes: number, dir: string, knownHosts: string, runs: number) {
-  const { client, sftp } = await connect(sshd, port)
+  const { client, sftp, cipher } = await connect(sshd, port)
   const dest = path.join(dir, 'gantry.bin')
   const gantry = await best('gantry', runs, async () => {
     rmSync(dest, { force: true })
-    await downloadVerified({ source: createSftpSource(sftp, { chunkSize: CHUNK_KB * 1024, concurrency: CONCURRENCY }), remotePath: remote, expectedSha256: sha, dest })
+    await downloadVerified({ source: createSshByteSource(client, sftp), remotePath: remote, expectedSha256: sha, dest })
   })
   const sequential = await best('createReadStream', runs, async () => {
     await pipeline(sftp.createReadStream(remote), createWriteStream(path.join(dir, 'stream.bin')))
@@ -79,16 +83,19 @@ async function measure(sshd: SshdHandle, port: number, remote: string, sha: stri
   client.end()
   const batch = path.join(dir, 'batch')
   writeFileSync(batch, `get ${remote} ${path.join(dir, 'openssh.bin')}\n`)
+  let opensshCipher = '?'
   const openssh = await best('openssh sftp', runs, async () => {
     // Async: the delaying relay lives in this process and must keep running meanwhile.
-    const child = spawn('sftp', ['-q', '-b', batch, '-i', sshd.clientKeyPath, '-P', String(port), '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', 'root@127.0.0.1'], { stdio: ['ignore', 'ignore', 'pipe'] })
+    const child = spawn('sftp', ['-q', '-b', batch, '-i', sshd.clientKeyPath, '-P', String(port), '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-v', 'root@127.0.0.1'], { stdio: ['ignore', 'ignore', 'pipe'] })
     let stderr = ''
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()))
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
     if (code !== 0) throw new Error(`sftp failed: ${stderr}`)
+    const m = /kex: server->client cipher: (\S+) MAC: (\S+)/.exec(stderr)
+    if (m) opensshCipher = m[1] + (m[2] === '<implicit>' ? '' : ` + ${m[2]}`)
   })
   const mbps = (s: number) => bytes / MB / s
-  return { gantry: mbps(gantry), openssh: mbps(openssh), sequential: mbps(sequential) }
+  return { gantry: mbps(gantry), openssh: mbps(openssh), sequential: mbps(sequential), cipher, opensshCipher }
 }
 
 async function main(): Promise<void> {
@@ -117,7 +124,7 @@ async function main(): Promise<void> {
     ].join('\n')
     const when = new Date().toISOString().slice(0, 16).replace('T', ' ')
     const machine = `${os.arch()}, ${os.cpus().length} CPU threads (${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}, ${spawnSync('ssh', ['-V'], { encoding: 'utf8' }).stderr.trim()}`
-    const block = `\n### ${when} UTC — ${machine}\n\n\`node bench/run.mjs bench_download --mb ${SIZE_MB} --runs ${RUNS}\`\n\n${table}\n\nGantry = createSftpSource (${CONCURRENCY} reads × ${CHUNK_KB} KiB in flight) + downloadVerified (sha256 while writing, fsync, rename, folder fsync). OpenSSH = \`sftp -b\` batch \`get\` (its defaults: 64 requests × 32 KiB), no hashing. createReadStream = one outstanding 64 KiB read (ssh2's stream). Best of ${RUNS} on loopback, 1 run through the delayed relay.\n`
+    const block = `\n### ${when} UTC — ${machine}\n\n\`node bench/run.mjs bench_download --mb ${SIZE_MB} --runs ${RUNS}\`\n\n${table}\n\nGantry = createSshByteSource (the file streamed on one exec channel, \`tail -c +N | head -c LEN\`, paced by SSH's channel window) + downloadVerified (sha256 on the main thread while the previous writev runs in the pool, fsync, rename, folder fsync). Ciphers negotiated: Gantry (ssh2 ${sshVersion()}) ${loop.cipher}, OpenSSH ${loop.opensshCipher}. OpenSSH = \`sftp -b\` batch \`get\` (its defaults: 64 requests × 32 KiB), no hashing. createReadStream = one outstanding 64 KiB read (ssh2's stream). Best of ${RUNS} on loopback, 1 run through the delayed relay.\n`
     console.log(block)
     if (!process.argv.includes('--no-append')) {
       const file = path.join(ROOT, 'BENCHMARKS.md')

@@ -17,6 +17,10 @@ import { RpcError } from '../../../shared/rpc'
 import { writeFileAtomic } from '../atomicFile'
 import type { ByteSource } from './byteSource'
 import { diskFullError, ensureRoom, isDiskFull } from './diskSpace'
+import { createOrderedFileWriter } from './orderedFileWriter'
+
+/** Received bytes allowed to wait for the disk before reading pauses (memory stays bounded). */
+const MAX_QUEUED_BYTES = 32 * 1024 * 1024
 
 export interface DownloadProgress {
   received: number
@@ -141,23 +145,22 @@ export async function downloadVerified(req: DownloadRequest): Promise<DownloadRe
   const stream = req.source.readRange(req.remotePath, offset, remote.size)
   const onAbort = () => stream.destroy(abortError())
   req.signal?.addEventListener('abort', onAbort, { once: true })
+  const writer = createOrderedFileWriter(handle, offset, hash)
   try {
     report(true)
     for await (const chunk of stream) {
-      const buf = chunk as Buffer
-      let written = 0
-      while (written < buf.length) {
-        const { bytesWritten } = await handle.write(buf, written, buf.length - written, received + written)
-        written += bytesWritten
-      }
-      hash.update(buf)
-      received += buf.length
+      writer.push(chunk as Buffer)
+      received += (chunk as Buffer).length
+      if (writer.queuedBytes >= MAX_QUEUED_BYTES) await writer.room(MAX_QUEUED_BYTES / 2)
       report(false)
     }
+    await writer.flush()
     if (received !== remote.size) throw new RpcError('remote_failed', `${name} ended after ${received} of ${remote.size} bytes. Try the download again; it resumes where it stopped.`)
     await handle.sync()
     await handle.close()
   } catch (error) {
+    // Let a write still in flight finish before the handle closes under it.
+    await writer.flush().catch(() => {})
     await handle.close().catch(() => {})
     if (req.signal?.aborted) throw abortError()
     if (isDiskFull(error)) {
