@@ -47,6 +47,8 @@ test('add an SSH instance with the wizard, trust its host key, see it connected'
   await prompt.getByRole('button', { name: 'Trust' }).click()
 
   await expect(wizard.getByTestId('connection-ok')).toContainText(host.hostKeyFingerprint)
+  // The connection details name the cipher ssh2 negotiated with the real sshd (an AEAD one by default).
+  await expect(wizard.getByTestId('connection-cipher')).toHaveText(/^(aes(128|256)-gcm@openssh\.com|chacha20-poly1305@openssh\.com)$/)
   const item = sidebar.locator('[data-instance-id="gpu-test"]')
   await expect(item).toHaveAttribute('data-connection', 'connected')
   await expect(item).toContainText(`root@127.0.0.1:${host.port}`)

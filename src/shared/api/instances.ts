@@ -169,7 +169,15 @@ export const methods = {
   /** Connect (asking to trust the host key when new) and run a trivial command. */
   'instances.testConnection': {
     input: ById,
-    output: z.object({ fingerprint: z.string(), keyType: z.string(), system: z.string(), home: z.string(), latencyMs: z.number() }),
+    output: z.object({
+      fingerprint: z.string(),
+      keyType: z.string(),
+      /** The negotiated cipher (with its MAC unless it is an AEAD cipher), e.g. "aes128-gcm@openssh.com". */
+      cipher: z.string(),
+      system: z.string(),
+      home: z.string(),
+      latencyMs: z.number(),
+    }),
   },
   'instances.answerPrompt': {
     input: z.object({ promptId: z.string().min(1).max(100), accept: z.boolean(), value: z.string().max(4096).optional() }).strict(),

@@ -15,7 +15,7 @@ import { readFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import type { Readable } from 'node:stream'
-import { Client, utils, type ConnectConfig } from 'ssh2'
+import { Client, utils, type ConnectConfig, type NegotiatedAlgorithms } from 'ssh2'
 import type { AuthInfo, PinnedHostKey } from '../../../shared/api/instances'
 import { RpcError } from '../../../shared/rpc'
 import { dayLabel, pinFor } from './hostKeys'
@@ -57,7 +57,14 @@ export interface OpenConnection {
   jump: Client | null
   fingerprint: string
   keyType: string
+  /** What protects the traffic to the instance, as negotiated, e.g. "aes128-gcm@openssh.com". */
+  cipher: string
   close(): void
+}
+
+/** The negotiated server-to-client cipher, with its MAC when the cipher is not an AEAD one. */
+function describeCipher(n: NegotiatedAlgorithms): string {
+  return n.sc.mac ? `${n.sc.cipher} + ${n.sc.mac}` : n.sc.cipher
 }
 
 export function expandLocalHome(p: string): string {
@@ -172,12 +179,14 @@ function describeError(target: HopTarget, error: Error & { level?: string; code?
 }
 
 /** Connects one hop. `sock` carries it through a jump host's forwarded channel. */
-export async function connectHop(target: HopTarget, deps: ConnectDeps, sock?: Readable): Promise<{ client: Client; pin: PinnedHostKey }> {
+export async function connectHop(target: HopTarget, deps: ConnectDeps, sock?: Readable): Promise<{ client: Client; pin: PinnedHostKey; cipher: string }> {
   const { config: auth, typedPassword } = await authConfig(target, deps)
   const client = new Client()
   const readyTimeoutMs = deps.readyTimeoutMs ?? 20_000
   let verdict: RpcError | null = null
   let seenPin: PinnedHostKey | null = null
+  let cipher = ''
+  client.once('handshake', (negotiated) => (cipher = describeCipher(negotiated)))
   // The user may take a while to read a fingerprint: the ready timer must not run meanwhile.
   let prompting = false
 
@@ -271,14 +280,14 @@ export async function connectHop(target: HopTarget, deps: ConnectDeps, sock?: Re
     client.once('close', () => settle(verdict ?? new RpcError('unreachable', `${target.label} (${hopAddress(target)}) closed the connection before login finished. Try again.`)))
     client.connect(config)
   })
-  return { client, pin: seenPin! }
+  return { client, pin: seenPin!, cipher }
 }
 
 /** Connects to the instance, through its jump host when it has one, each hop verified. */
 export async function connectInstance(host: HopTarget, jump: HopTarget | null, deps: ConnectDeps): Promise<OpenConnection> {
   if (!jump) {
-    const { client, pin } = await connectHop(host, deps)
-    return { client, jump: null, fingerprint: pin.fingerprint, keyType: pin.keyType, close: () => client.end() }
+    const { client, pin, cipher } = await connectHop(host, deps)
+    return { client, jump: null, fingerprint: pin.fingerprint, keyType: pin.keyType, cipher, close: () => client.end() }
   }
   const first = await connectHop(jump, deps)
   try {
@@ -296,6 +305,7 @@ export async function connectInstance(host: HopTarget, jump: HopTarget | null, d
       jump: first.client,
       fingerprint: second.pin.fingerprint,
       keyType: second.pin.keyType,
+      cipher: second.cipher,
       close: () => {
         second.client.end()
         first.client.end()

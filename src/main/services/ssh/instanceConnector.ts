@@ -40,7 +40,7 @@ export interface InstanceConnector {
   /** SFTP on the instance's live connection (acquire first). */
   sftp(instanceId: string): Promise<SFTPWrapper>
   /** Connect (or reuse) and report what was verified, for "Test connection". */
-  probe(instanceId: string, signal?: AbortSignal): Promise<{ fingerprint: string; keyType: string; home: string }>
+  probe(instanceId: string, signal?: AbortSignal): Promise<{ fingerprint: string; keyType: string; home: string; cipher: string }>
   state(instanceId: string): ConnectionState
   /** Close and forget an instance's connection (after edit, removal or re-pin). */
   drop(instanceId: string): void

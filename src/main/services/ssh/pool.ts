@@ -35,7 +35,7 @@ export interface SshPoolOptions {
 export interface SshPool {
   acquire(instanceId: string, signal?: AbortSignal): Promise<HostSessionLease>
   /** Connect (or reuse) and report what was verified, for "Test connection". */
-  probe(instanceId: string, signal?: AbortSignal): Promise<{ fingerprint: string; keyType: string; home: string }>
+  probe(instanceId: string, signal?: AbortSignal): Promise<{ fingerprint: string; keyType: string; home: string; cipher: string }>
   state(instanceId: string): ConnectionState
   /** SFTP on the instance's live connection (acquire first). */
   sftp(instanceId: string): Promise<SFTPWrapper>
@@ -278,7 +278,7 @@ export function createSshPool(options: SshPoolOptions): SshPool {
       try {
         const entry = entries.get(instanceId)!
         const target = await options.target(instanceId)
-        return { fingerprint: target.host.pin?.fingerprint ?? '', keyType: target.host.pin?.keyType ?? '', home: entry.home }
+        return { fingerprint: target.host.pin?.fingerprint ?? '', keyType: target.host.pin?.keyType ?? '', home: entry.home, cipher: entry.conn?.cipher ?? '' }
       } finally {
         lease.release()
       }

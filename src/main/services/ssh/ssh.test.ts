@@ -121,6 +121,30 @@ describe.skipIf(!requireSshd())('ssh instances', () => {
     expect(rig.eventsOf('instances.promptClosed').length).toBe(2)
   })
 
+  it('reports the cipher the host actually negotiated in the connection details', async () => {
+    // Hosts that allow one cipher each: the report must follow the host, so it cannot be a constant.
+    for (const [config, expected] of [
+      [['Ciphers chacha20-poly1305@openssh.com'], 'chacha20-poly1305@openssh.com'],
+      [['Ciphers aes256-ctr', 'MACs hmac-sha2-256-etm@openssh.com'], 'aes256-ctr + hmac-sha2-256-etm@openssh.com'],
+    ] as const) {
+      const only = await startSshd({ extraConfig: [...config] })
+      const local = createServicesRig()
+      try {
+        local.answerWith((p) => (p.kind === 'host_key' ? { accept: true } : null))
+        const { id } = await local.api['instances.add'](input(only))
+        expect((await local.api['instances.testConnection']({ id })).cipher).toBe(expected)
+      } finally {
+        local.dispose()
+        await only.stop()
+      }
+    }
+    // The default host: ssh2 picks an AEAD cipher (AES-GCM with AES-NI, else ChaCha20-Poly1305).
+    rig = createServicesRig()
+    rig.answerWith((p) => (p.kind === 'host_key' ? { accept: true } : null))
+    const { id } = await rig.api['instances.add'](input(sshd))
+    expect((await rig.api['instances.testConnection']({ id })).cipher).toMatch(/^(aes(128|256)-gcm@openssh\.com|chacha20-poly1305@openssh\.com)$/)
+  })
+
   it('asks for the passphrase of an encrypted key, and keeps a stored one out of every file', async () => {
     rig = createServicesRig()
     const locked = sshd.keys.locked

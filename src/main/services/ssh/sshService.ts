@@ -32,7 +32,8 @@ export function createSshService(options: SshServiceOptions) {
       try {
         const r = await lease.run(['uname', '-srm'], { timeoutMs: 20_000, signal: ctx.signal })
         const i = store.require(id)
-        return { fingerprint: i.hostKey?.fingerprint ?? '', keyType: i.hostKey?.keyType ?? '', system: r.stdout.trim() || r.stderr.trim(), home: (await connector.probe(id)).home, latencyMs: Date.now() - started }
+        const { home, cipher } = await connector.probe(id)
+        return { fingerprint: i.hostKey?.fingerprint ?? '', keyType: i.hostKey?.keyType ?? '', cipher, system: r.stdout.trim() || r.stderr.trim(), home, latencyMs: Date.now() - started }
       } finally {
         lease.release()
       }

@@ -134,6 +134,9 @@ export function AddInstanceWizard({ editId, onClose }: { editId?: string; onClos
                 <p>
                   Host key {connection.keyType} <code>{connection.fingerprint}</code> is pinned; Gantry will refuse a different key.
                 </p>
+                <p>
+                  Encrypted with <code data-testid="connection-cipher">{connection.cipher}</code>.
+                </p>
               </div>
             )}
             {connectError && (
