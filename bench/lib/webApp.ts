@@ -16,7 +16,7 @@ export interface WebApp {
 }
 
 export async function openWebApp(prepare: (dataDir: string) => void = () => {}): Promise<WebApp> {
-  const main = path.join(ROOT, 'out', 'host', 'main.js')
+  const main = path.join(ROOT, 'out', 'web', 'main.js')
   if (!existsSync(main)) throw new Error('The built app is missing: run `npm run build` first.')
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gantry-bench-'))
   prepare(dataDir)
