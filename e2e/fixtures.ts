@@ -58,8 +58,10 @@ async function startWebHost(dataDir: string, env: NodeJS.ProcessEnv): Promise<{ 
   return { url, child }
 }
 
-export const test = base.extend<{ app: AppHandle; page: Page; appEnv: NodeJS.ProcessEnv }>({
+export const test = base.extend<{ app: AppHandle; page: Page; appEnv: NodeJS.ProcessEnv; browserArgs: string[] }>({
   appEnv: [{}, { option: true }],
+  /** Extra Chromium switches for the app's window, e.g. ['--disable-webgl']. */
+  browserArgs: [[], { option: true }],
   app: async ({ appEnv }, use, testInfo) => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'gantry-e2e-'))
     mkdirSync(SCREENSHOT_DIR, { recursive: true })
@@ -74,12 +76,12 @@ export const test = base.extend<{ app: AppHandle; page: Page; appEnv: NodeJS.Pro
     // Keep a failed test's data folder for inspection; a passing one leaves nothing behind.
     if (testInfo.status === testInfo.expectedStatus) rmSync(dataDir, { recursive: true, force: true })
   },
-  page: async ({ app }, use, testInfo) => {
+  page: async ({ app, browserArgs }, use, testInfo) => {
     const internal = app as AppHandle & { _electron: string | null; _env: NodeJS.ProcessEnv }
     let page: Page
     let close: () => Promise<void>
     if (internal._electron) {
-      const electronApp = await _electron.launch({ args: [ROOT], env: internal._env as Record<string, string> })
+      const electronApp = await _electron.launch({ args: [...browserArgs, ROOT], env: internal._env as Record<string, string> })
       page = await electronApp.firstWindow()
       close = () => electronApp.close()
     } else {
@@ -88,7 +90,7 @@ export const test = base.extend<{ app: AppHandle; page: Page; appEnv: NodeJS.Pro
       const host = await startWebHost(app.dataDir, internal._env)
       const browser = await chromium.launch({
         executablePath: CHROMIUM,
-        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', ...browserArgs],
       })
       const context = await browser.newContext({ viewport: { width: 1440, height: 900 } })
       page = await context.newPage()

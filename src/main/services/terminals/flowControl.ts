@@ -4,8 +4,11 @@
  * stream is paused; once the backlog drains below `low` it resumes. Memory stays bounded
  * however fast the host writes.
  */
-export const HIGH_WATER_CHARS = 100_000
-export const LOW_WATER_CHARS = 5_000
+// The window must cover output produced during one ack round trip (host → WebSocket → xterm
+// parse → ack) at full speed, or the host idles between acks: 1M chars is ~0.1 s at 10 MB/s.
+// xterm itself drops input past 50 MB, and the renderer holds at most this much unparsed.
+export const HIGH_WATER_CHARS = 1_000_000
+export const LOW_WATER_CHARS = 250_000
 
 export interface FlowControl {
   sent(chars: number): void

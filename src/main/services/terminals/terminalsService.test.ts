@@ -11,6 +11,7 @@ import { createEventBus } from '../eventBus'
 import { createHostRegistry } from '../host/hostRegistry'
 import { createLocalRig, havePython, type LocalRig } from '../../../../test/support/localRig'
 import { createTerminalsService } from './terminalsService'
+import { HIGH_WATER_CHARS } from './flowControl'
 
 /** Pids of the `tail -F` processes following `file`. */
 const followerPids = (file: string): number[] => pidsWhereArgv((argv) => argv[0] === 'tail' && argv.includes(file))
@@ -106,14 +107,14 @@ describe.skipIf(!havePython())('terminals service (local host)', () => {
     await service.api['terminals.ack']({ terminalId, chars: 0 }, ctx('c1'))
     // The backlog has been read (and the follow offset fixed) once its line is shown; the flood comes after it.
     await expect.poll(() => output.get(terminalId) ?? '', { timeout: 10_000 }).toBe('ready\n')
-    // 20 MB appear in the log at once: far more than the 100k-char window.
+    // 20 MB appear in the log at once: far more than the window.
     const line = `${'x'.repeat(99)}\n`
     appendFileSync(path.join(dir, 'train.log'), line.repeat(200_000))
     await expect.poll(() => service.inspect(terminalId)?.paused, { timeout: 10_000 }).toBe(true)
     await new Promise((r) => setTimeout(r, 500))
     const stalled = service.inspect(terminalId)!
     // Bounded: the window plus what was already in flight from one read (pipe/highWaterMark).
-    expect(stalled.unacked).toBeLessThan(100_000 + 256 * 1024)
+    expect(stalled.unacked).toBeLessThan(HIGH_WATER_CHARS + 256 * 1024)
     const received = (output.get(terminalId) ?? '').length
     await new Promise((r) => setTimeout(r, 500))
     expect((output.get(terminalId) ?? '').length).toBe(received) // nothing more while unacked

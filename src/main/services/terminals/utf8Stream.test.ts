@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createFlowControl } from './flowControl'
+import { createFlowControl, HIGH_WATER_CHARS, LOW_WATER_CHARS } from './flowControl'
 import { createUtf8Stream, splitText } from './utf8Stream'
 
 describe('UTF-8 safe chunking', () => {
@@ -34,16 +34,16 @@ describe('ack flow control', () => {
   it('pauses above the high-water mark and resumes only below the low-water mark', () => {
     const calls: string[] = []
     const flow = createFlowControl({ pause: () => calls.push('pause'), resume: () => calls.push('resume') })
-    flow.sent(60_000)
+    flow.sent(HIGH_WATER_CHARS - 40_000)
     expect(flow.paused).toBe(false)
-    flow.sent(40_001) // 100,001 unacked
+    flow.sent(40_001) // one above the high-water mark
     expect(calls).toEqual(['pause'])
     flow.sent(50_000) // still paused; no second pause
-    flow.acked(140_000) // 10,001 left: above low water
+    flow.acked(HIGH_WATER_CHARS + 50_001 - LOW_WATER_CHARS) // exactly at low water: still paused
     expect(flow.paused).toBe(true)
-    flow.acked(5_002) // 4,999 left
+    flow.acked(1)
     expect(calls).toEqual(['pause', 'resume'])
-    expect(flow.unacked).toBe(4_999)
+    expect(flow.unacked).toBe(LOW_WATER_CHARS - 1)
   })
 
   it('cannot be driven below zero by over-acking', () => {

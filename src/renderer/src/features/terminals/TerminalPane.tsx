@@ -5,6 +5,7 @@ import { Terminal } from '@xterm/xterm'
 import '@xterm/xterm/css/xterm.css'
 import { useEffect, useRef, useState } from 'react'
 import type { TerminalTab } from '../../store/terminalsSlice'
+import { loadBestRenderer, type TerminalRendererKind } from './terminalRenderer'
 import { TerminalSession, type TerminalSessionStatus } from './terminalSession'
 
 export const SCROLLBACK_LINES = 5000
@@ -27,6 +28,7 @@ export function TerminalPane({ tab, visible }: { tab: TerminalTab; visible: bool
   const sessionRef = useRef<TerminalSession | null>(null)
   const [status, setStatus] = useState<TerminalSessionStatus>({ state: 'opening', message: null })
   const [query, setQuery] = useState('')
+  const [renderer, setRenderer] = useState<{ kind: TerminalRendererKind; reason: string | null } | null>(null)
 
   useEffect(() => {
     const term = new Terminal({
@@ -57,6 +59,7 @@ export function TerminalPane({ tab, visible }: { tab: TerminalTab; visible: bool
       return true
     })
     term.open(host.current!)
+    loadBestRenderer(term, (kind, reason) => setRenderer({ kind, reason }))
     if (host.current!.offsetWidth > 0) fit.fit()
     termRef.current = term
     fitRef.current = fit
@@ -89,7 +92,7 @@ export function TerminalPane({ tab, visible }: { tab: TerminalTab; visible: bool
   }
 
   return (
-    <div className="terminal-pane" hidden={!visible} data-terminal-kind={tab.kind} data-status={status.state}>
+    <div className="terminal-pane" hidden={!visible} data-terminal-kind={tab.kind} data-status={status.state} data-renderer={renderer?.kind} data-renderer-reason={renderer?.reason ?? undefined}>
       <div className="terminal-toolbar">
         <input type="search" placeholder="Search output" aria-label={`Search ${tab.title}`} value={query} onChange={(e) => setQuery(e.target.value)} onKeyDown={(e) => e.key === 'Enter' && find(e.shiftKey)} />
         <button className="button button-small" onClick={() => find(true)} aria-label="Previous match">

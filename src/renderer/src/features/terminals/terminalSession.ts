@@ -9,6 +9,7 @@ import type { TerminalTab } from '../../store/terminalsSlice'
 
 const ACK_EVERY_CHARS = 16_384
 const ACK_DELAY_MS = 30
+const WRITE_SLICE_CHARS = 32_768
 
 export interface TerminalSessionStatus {
   state: 'opening' | 'open' | 'exited' | 'error'
@@ -20,6 +21,8 @@ export class TerminalSession {
   private unsubs: Array<() => void> = []
   private unacked = 0
   private ackTimer: ReturnType<typeof setTimeout> | null = null
+  private pending: string[] = []
+  private frame: number | null = null
   private disposed = false
   private generation = 0
   private readonly offStatus: () => void
@@ -63,6 +66,7 @@ export class TerminalSession {
         api.on(
           'terminals.exit',
           ({ code, message }) => {
+            this.writePendingNow()
             this.term.write(`\r\n\x1b[2m[${message ?? `exited${code === null ? '' : ` with code ${code}`}`}]\x1b[0m\r\n`)
             this.terminalId = null
             this.detach()
@@ -79,9 +83,21 @@ export class TerminalSession {
     }
   }
 
+  /** Output is handed to xterm once per animation frame, as one write, however many messages came. */
   private write(data: string): void {
+    this.pending.push(data)
+    if (this.frame === null) this.frame = requestAnimationFrame(() => this.writePending())
+  }
+
+  private writePending(): void {
+    this.frame = null
     const id = this.terminalId
-    this.term.write(data, () => {
+    const data = this.pending.length === 1 ? this.pending[0] : this.pending.join('')
+    this.pending = []
+    // xterm checks its time budget between writes, not inside one: slices keep each frame short.
+    let at = 0
+    for (; data.length - at > WRITE_SLICE_CHARS; at += WRITE_SLICE_CHARS) this.term.write(data.slice(at, at + WRITE_SLICE_CHARS))
+    this.term.write(data.slice(at), () => {
       // Acked only once xterm has processed it, so a slow renderer slows the host, not the UI.
       this.unacked += data.length
       if (this.unacked >= ACK_EVERY_CHARS) this.flushAck(id)
@@ -97,7 +113,15 @@ export class TerminalSession {
     if (id && id === this.terminalId && chars > 0) void api['terminals.ack']({ terminalId: id, chars }).catch(() => {})
   }
 
+  /** Output still waiting for its frame goes out first, so nothing is dropped or reordered. */
+  private writePendingNow(): void {
+    if (this.frame === null) return
+    cancelAnimationFrame(this.frame)
+    this.writePending()
+  }
+
   private detach(): void {
+    this.writePendingNow()
     for (const off of this.unsubs) off()
     this.unsubs = []
     this.unacked = 0
