@@ -65,7 +65,7 @@ describe.skipIf(!requireSshd())('ssh instances', () => {
     expect(rig.prompts).toHaveLength(1)
   })
 
-  it('runs argv literally, streams, opens PTYs and reads file ranges over SFTP', async () => {
+  it('runs argv literally, streams, opens PTYs and reads file ranges', async () => {
     rig = createServicesRig()
     rig.answerWith(() => ({ accept: true }))
     const { id } = await rig.api['instances.add'](input(sshd))
