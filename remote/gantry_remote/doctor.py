@@ -158,7 +158,8 @@ def verdicts(report: Dict[str, Any]) -> List[Dict[str, str]]:
                    if py and py > ENVPOOL_MAX_PYTHON else "EnvPool is not installed")
     if not envpool_ok and not ale_ok:
         if set_up:
-            add("warning", "No Atari backend (EnvPool or ale-py) is importable: only the built-in games can train. Click Set up again to install one.")
+            add("warning", "No Atari backend (EnvPool or ale-py) is importable: only the built-in games can train. "
+                "Click Set up again to install one.")
         else:
             add("pending", "Atari backends (EnvPool or ale-py): not installed yet. Set up installs them.")
     elif not envpool_ok:

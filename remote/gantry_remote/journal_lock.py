@@ -28,7 +28,7 @@ def held(run_path: str, wait_s: float = 60.0) -> Iterator[None]:
                 if time.monotonic() >= deadline:
                     raise UserError("journal_busy", "Another gantry_remote sync has held %s for %.0f s. "
                                     "Check for a hung process on the login node or a compute node." % (
-                                        os.path.join(run_path, LOCK_FILE), wait_s))
+                                        os.path.join(run_path, LOCK_FILE), wait_s)) from None
                 time.sleep(0.05)
         yield
     finally:

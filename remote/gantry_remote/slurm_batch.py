@@ -157,7 +157,8 @@ record() {  # one JSON line per start or end of this task's attempts
     "$1" "$JOB" "$RESTARTS" "$NODE" "${CHILD:-null}" "${2:-null}" "$RESUMED" "${3:-}" "$(date +%%s)" >> "$ATTEMPTS"
 }
 why_killed() {  # slurmstepd's own words before it signals: "*** JOB 5 ON n1 CANCELLED AT … DUE TO NODE FAILURE …"
-  tail -c 4096 "$RUN/slurm/task-$SLURM_ARRAY_TASK_ID.out" 2>/dev/null | grep -o 'JOB [0-9]* ON [^ ]* CANCELLED AT [^ ]*\( DUE TO [A-Z ]*[A-Z]\)\?' \
+  tail -c 4096 "$RUN/slurm/task-$SLURM_ARRAY_TASK_ID.out" 2>/dev/null \
+    | grep -o 'JOB [0-9]* ON [^ ]* CANCELLED AT [^ ]*\( DUE TO [A-Z ]*[A-Z]\)\?' \
     | tail -n 1 | sed -n 's/.* DUE TO //p; t; s/.*CANCELLED.*/CANCELLED/p'
 }
 on_signal() {

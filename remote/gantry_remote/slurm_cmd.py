@@ -13,10 +13,10 @@ def run(argv: List[str], check: bool = True, timeout: float = TIMEOUT_S) -> "sub
         result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
     except FileNotFoundError:
         raise UserError("slurm_missing", "%s is not installed or not on PATH on this host. Run Gantry's SLURM "
-                        "commands on the cluster's login node, where SLURM's client tools are." % argv[0])
+                        "commands on the cluster's login node, where SLURM's client tools are." % argv[0]) from None
     except subprocess.TimeoutExpired:
         raise UserError("slurm_timeout", "`%s` did not answer within %.0f s: slurmctld may be down or overloaded. "
-                        "Try again in a minute; `sinfo` shows whether the controller answers." % (" ".join(argv), timeout))
+                        "Try again in a minute; `sinfo` shows whether the controller answers." % (" ".join(argv), timeout)) from None
     if check and result.returncode != 0:
         raise UserError("slurm_error", "`%s` failed (exit %d): %s" % (
             " ".join(argv), result.returncode, (result.stderr or result.stdout).strip()[:600]))

@@ -81,8 +81,8 @@ def parse_squeue(text: str) -> List[Dict[str, Any]]:
     """One Job per array task (a pending array record is split into its tasks)."""
     try:
         data = json.loads(text)
-    except ValueError:
-        raise ValueError("squeue --json printed something that is not JSON: %r" % text[:200])
+    except ValueError as e:
+        raise ValueError("squeue --json printed something that is not JSON: %r" % text[:200]) from e
     jobs = data.get("jobs") if isinstance(data, dict) else None
     if not isinstance(jobs, list):
         raise ValueError("squeue --json has no \"jobs\" list: %r" % text[:200])

@@ -12,8 +12,7 @@ import os
 import time
 from typing import Any, Callable, Dict, List, Optional
 
-from . import atomic, failure, slurm_cmd, slurm_view, trainer_files
-from . import journal_lock
+from . import atomic, failure, journal_lock, slurm_cmd, slurm_view, trainer_files
 from . import state as run_state
 from .journal import Journal
 from .paths import UserError, game_dir

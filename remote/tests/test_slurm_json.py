@@ -3,6 +3,7 @@ the same jobs; scontrol's one-line output and sacct agree with it."""
 import os
 
 from conftest import TESTS
+
 from gantry_remote import slurm_json
 from gantry_remote.slurm_view import parse_sacct
 

@@ -8,7 +8,6 @@ import time
 from typing import Any, Dict, List
 
 import pytest
-
 from conftest import Rig, assert_journal_sound, fake_game, pids_with_arg, wait_until
 from slurm_rig import slurm  # noqa: F401  (pytest fixture)
 
