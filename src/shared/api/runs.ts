@@ -46,7 +46,8 @@ export const methods = {
   /** Journal backlog kept in main from fromSeq on; `firstSeq` > fromSeq when older events were dropped. */
   'runs.history': {
     input: RunRef.extend({ fromSeq: z.number().int().nonnegative() }).strict(),
-    output: z.object({ events: z.array(RunEvent), firstSeq: z.number().int(), stream: StreamState }),
+    /** `events`: a compacted snapshot of what left the bounded tail, then the tail; `summarised`: journal events folded away (count them as seen). */
+    output: z.object({ events: z.array(RunEvent), firstSeq: z.number().int(), summarised: z.number().int().nonnegative(), stream: StreamState }),
   },
   /** Start a stopped or failed run again under the same id (the host's `start --run-id`); not the per-game `runs.resume`. */
   'runs.resumeRun': { input: RunRef, output: z.object({ runId: z.string() }) },

@@ -51,7 +51,9 @@ function createFeed(instanceId: string, runId: string): RunFeed {
   const backfill = () => {
     held = []
     api['runs.history']({ instanceId, runId, fromSeq: model.lastSeq + 1 })
-      .then(({ events, stream }) => {
+      .then(({ events, summarised, stream }) => {
+        // Events main compacted away still happened: the count stays the journal's.
+        model.eventCount += summarised
         apply(events)
         const pending = held ?? []
         held = null
