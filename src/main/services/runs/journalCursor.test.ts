@@ -31,15 +31,30 @@ describe('journal cursor (re-attach arithmetic)', () => {
 })
 
 describe('run history', () => {
-  const ev = (seq: number): RunEvent => ({ v: 1, type: 'game_queued', ts: seq, run: 'r', seq, game: 'g' })
-  it('returns events from a seq and drops the oldest past its bound', () => {
+  const progress = (seq: number): RunEvent => ({ v: 1, type: 'progress', ts: seq, run: 'r', seq, game: 'g', episodes: seq, target_episodes: 1_000_000, mean_return: null, global_step: seq, sps: null, episodes_per_hour: null })
+  const queued = (seq: number): RunEvent => ({ v: 1, type: 'game_queued', ts: seq, run: 'r', seq, game: 'g' })
+
+  it('returns events from a seq, keeps a bounded tail, and only the latest of the samples that left it', () => {
     const history = createRunHistory(10_000)
-    history.append(Array.from({ length: 25_000 }, (_, i) => ev(i + 1)))
-    expect(history.size).toBeLessThanOrEqual(10_000 + 4096)
-    const { events, firstSeq } = history.since(20_001)
-    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 5000 }, (_, i) => 20_001 + i))
-    expect(firstSeq).toBeGreaterThan(1)
-    expect(history.since(1).events[0].seq).toBe(firstSeq)
+    history.append(Array.from({ length: 25_000 }, (_, i) => progress(i + 1)))
+    expect(history.size).toBeLessThanOrEqual(10_000 + 4096 + 1)
+    const recent = history.since(20_001)
+    expect(recent.events.map((e) => e.seq)).toEqual(Array.from({ length: 5000 }, (_, i) => 20_001 + i))
+    expect(recent.summarised).toBe(0)
+    const all = history.since(1)
+    expect(all.firstSeq).toBeGreaterThan(1)
+    // The newest progress that left the tail, then the tail; everything else is counted, not sent.
+    expect(all.events[0].seq).toBe(all.firstSeq - 1)
+    expect(all.events[1].seq).toBe(all.firstSeq)
+    expect(all.summarised + all.events.length).toBe(25_000)
+  })
+
+  it('bounds the kept state events too, counting what it lets go', () => {
+    const history = createRunHistory(100, 50)
+    history.append(Array.from({ length: 1000 }, (_, i) => queued(i + 1)))
+    expect(history.size).toBeLessThanOrEqual(100 + 25 + 50)
+    const all = history.since(1)
+    expect(all.summarised + all.events.length).toBe(1000)
   })
 })
 
