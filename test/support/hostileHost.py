@@ -97,6 +97,7 @@ def attach(run_id):
     ev("progress", game="autostart", episodes=10 ** 300, target_episodes=0, mean_return=None,
        global_step=-5, sps=None, episodes_per_hour=None)
     ev("game_started", game="autostart", pid=1, attempt=1, resumed_from_checkpoint=False)
+    out({"v": 1, "type": "game_failed", "ts": 1, "run": "ok-2", "seq": seq + 1, "game": "autostart", "cause": "crash", "detail": "another run's event"})
     ev("model_exported", game="autostart", file="evil.desktop", sha256="0" * 64, size=1, global_step=1)
     sys.stdout.write("not json at all\n")
     sys.stdout.write(json.dumps({"v": 1, "type": "heartbeat", "ts": 1, "run": run_id, "seq": 2 ** 60}) + "\n")

@@ -137,6 +137,11 @@ export function startJournalAttach(options: JournalAttachOptions): JournalAttach
       }
       heard()
       const event = parsed.event
+      if (event.run !== options.runId) {
+        // Another run's event in this run's journal: a broken or hostile host; never shown as this run's.
+        options.log?.(`[attach ${options.runId}] skipped an event of run ${event.run}`)
+        return
+      }
       if (!cursor.accept(event.seq)) return
       if (event.type === 'run_completed') runEnded = true
       if (event.type === 'run_started') runEnded = false
