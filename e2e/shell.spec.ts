@@ -1,10 +1,18 @@
-import { existsSync } from 'node:fs'
 import { expect, test } from './fixtures'
 
-test('the app opens with "This computer" in the sidebar', async ({ page, app }) => {
+test('the app opens on "This computer", listed by its backend, with the welcome and nothing gone wrong', async ({ page, app }) => {
   const sidebar = page.getByRole('navigation', { name: 'Instances' })
-  await expect(sidebar.getByText('This computer', { exact: true })).toBeVisible()
+  // The list comes from the backend (instances.list over the transport): selected, connected.
+  const thisComputer = sidebar.locator('[data-instance-id="local"]')
+  await expect(thisComputer).toHaveAttribute('aria-current', 'page')
+  await expect(thisComputer).toHaveAttribute('data-connection', 'connected')
+  await expect(thisComputer.getByText('This computer', { exact: true })).toBeVisible()
   await expect(page.getByRole('heading', { level: 1, name: 'This computer' })).toBeVisible()
-  const shot = await app.screenshot('shell')
-  expect(existsSync(shot)).toBe(true)
+  const welcome = page.getByRole('region', { name: 'Welcome' })
+  await expect(welcome).toBeVisible()
+  await expect(welcome.getByRole('button', { name: 'Set up' })).toBeEnabled()
+  // No error on the way up: no notification shown and the backend link is open.
+  await expect(page.getByRole('region', { name: 'Notifications' }).locator('.toast')).toHaveCount(0)
+  await expect(page.getByText('Reconnecting to the Gantry backend…')).toHaveCount(0)
+  await app.screenshot('shell')
 })

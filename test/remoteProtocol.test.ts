@@ -25,8 +25,12 @@ describe('remote protocol v1', () => {
   it('keeps nulls the protocol allows and ignores unknown fields', () => {
     const progress = lines.map(parseEventLine).find((p) => p.kind === 'event' && p.event.type === 'progress' && p.event.mean_return === null)
     expect(progress).toBeDefined()
-    const adopted = lines.map(parseEventLine).find((p) => p.kind === 'event' && p.event.type === 'supervisor_started' && p.event.adopted.length > 0)
-    expect(adopted?.kind === 'event' && 'future_field' in adopted.event).toBe(false)
+    // The fixture line must carry an unknown field, or "ignored" below would prove nothing.
+    const withUnknown = lines.find((line) => 'future_field' in JSON.parse(line))
+    expect(withUnknown).toBeDefined()
+    const adopted = parseEventLine(withUnknown!)
+    expect(adopted.kind === 'event' && adopted.event.type === 'supervisor_started' && adopted.event.adopted.length > 0).toBe(true)
+    expect(adopted.kind === 'event' && 'future_field' in adopted.event).toBe(false)
   })
 
   it('names a newer protocol version as an app update, not as garbage', () => {

@@ -9,24 +9,17 @@ export interface JournalCursor {
   nextFromSeq(): number
   /** True when the event is new (and advances the cursor); false for a duplicate. */
   accept(seq: number): boolean
-  /** Gaps seen so far (a seq jumped past lastSeq + 1): should stay 0 with a healthy journal. */
-  readonly gaps: number
 }
 
 export function createJournalCursor(startAfterSeq = 0): JournalCursor {
   let lastSeq = startAfterSeq
-  let gaps = 0
   return {
     get lastSeq() {
       return lastSeq
     },
-    get gaps() {
-      return gaps
-    },
     nextFromSeq: () => lastSeq + 1,
     accept(seq) {
       if (seq <= lastSeq) return false
-      if (seq !== lastSeq + 1) gaps++
       lastSeq = seq
       return true
     },

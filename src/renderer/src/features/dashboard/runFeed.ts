@@ -16,8 +16,6 @@ const REVISION_MS = 250
 export interface RunFeed {
   readonly key: string
   readonly model: RunModel
-  /** Seqs received more than once (from overlapping history and live batches), for diagnostics. */
-  readonly duplicates: number
   release(): void
 }
 
@@ -32,7 +30,6 @@ function createFeed(instanceId: string, runId: string): RunFeed {
   const key = runKey(instanceId, runId)
   const model = createRunModel(runId)
   let held: RunEvent[] | null = null
-  let duplicates = 0
   let bumpTimer: ReturnType<typeof setTimeout> | null = null
   let disposed = false
 
@@ -44,9 +41,7 @@ function createFeed(instanceId: string, runId: string): RunFeed {
     }, REVISION_MS)
   }
   const apply = (events: RunEvent[]) => {
-    const applied = applyEvents(model, events)
-    duplicates += events.length - applied
-    if (applied) bump()
+    if (applyEvents(model, events)) bump()
   }
   const backfill = () => {
     held = []
@@ -91,9 +86,6 @@ function createFeed(instanceId: string, runId: string): RunFeed {
   return {
     key,
     model,
-    get duplicates() {
-      return duplicates
-    },
     release() {
       disposed = true
       offEvents()
@@ -129,9 +121,4 @@ export function acquireRunFeed(instanceId: string, runId: string): RunFeed {
       }
     },
   })
-}
-
-/** Test and bench hook: the feed of a run, if one is live. */
-export function peekRunFeed(key: string): RunFeed | null {
-  return feeds.get(key)?.feed ?? null
 }
