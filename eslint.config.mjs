@@ -33,6 +33,35 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { paths: [noElectron], patterns: [{ group: ['**/renderer/**', '**/preload/**', '**/main/platform/**', '**/main/window', '**/main/ipcTransport'], message: 'Services and the web host are plain Node: no renderer, preload or Electron adapters.' }] }] },
   },
   {
+    // The HostSession seam: a service that works on a host (runs, set-up, terminals, models) gets
+    // one from host/ (the registry) and never builds an SSH or local session itself.
+    files: ['src/main/services/{runs,setup,terminals,models}/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [noElectron],
+        patterns: [
+          { group: ['**/renderer/**', '**/preload/**', '**/main/platform/**', '**/main/window', '**/main/ipcTransport'], message: 'Services and the web host are plain Node: no renderer, preload or Electron adapters.' },
+          { group: ['../ssh/*', '../local/*', '../../ssh/*', '../../local/*'], message: 'Reach a host through host/ (HostRegistry and HostSession), not through ssh/ or local/.' },
+        ],
+      }],
+    },
+  },
+  {
+    // host/ is the seam itself: it knows no implementation and no domain above it.
+    files: ['src/main/services/host/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [noElectron],
+        patterns: [
+          { group: ['**/renderer/**', '**/preload/**', '**/main/platform/**', '**/main/window', '**/main/ipcTransport'], message: 'Services and the web host are plain Node: no renderer, preload or Electron adapters.' },
+          { group: ['../ssh/*', '../local/*', '../runs/*', '../setup/*', '../terminals/*', '../models/*', '../instances/*'], message: 'host/ is the seam every host-facing service goes through; it imports no implementation (ssh/, local/) and no domain folder.' },
+        ],
+      }],
+    },
+  },
+  {
     files: ['src/preload/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['../main/*', '../renderer/*', '../web/*'], message: 'preload takes only names from shared.' }] }] },
   },

@@ -95,7 +95,7 @@ export function createServices(platform: Platform, given: ServicesOptions = {}):
   const setup = createSetupService({
     bus,
     hosts,
-    connector,
+    sftp: (id) => connector.sftp(id),
     bundleDir: platform.bundleDir,
     recordSetup: instances.recordSetup,
     localPython: options.localPython,

@@ -4,21 +4,21 @@
  * outcome recorded on the instance.
  */
 import path from 'node:path'
+import type { SFTPWrapper } from 'ssh2'
 import { LOCAL_INSTANCE_ID, type SetupState } from '../../../shared/api/instances'
 import type * as setupApi from '../../../shared/api/setup'
 import type { DomainImpl } from '../../../shared/contract'
 import { RpcError } from '../../../shared/rpc'
 import type { EventBus } from '../eventBus'
 import type { HostRegistry } from '../host/hostRegistry'
-import type { InstanceConnector } from '../ssh/instanceConnector'
 import { runDoctor, runSetup, type BootstrapTarget } from './bootstrap'
 import { hashBundle } from './remoteBundle'
 
 export interface SetupServiceOptions {
   bus: EventBus
   hosts: HostRegistry
-  /** SFTP for the bundle upload to an SSH instance. */
-  connector: Pick<InstanceConnector, 'sftp'>
+  /** SFTP on an SSH instance's live connection, for the bundle upload (createServices passes the connector's). */
+  sftp(instanceId: string): Promise<SFTPWrapper>
   /** Folder holding `remote/`, the code that is uploaded. */
   bundleDir: string
   /** Where the outcome of a setup is kept (the instance list). */
@@ -32,7 +32,7 @@ export interface SetupServiceOptions {
 }
 
 export function createSetupService(options: SetupServiceOptions) {
-  const { bus, hosts, connector } = options
+  const { bus, hosts } = options
   const settingUp = new Set<string>()
 
   /** Runs `fn` with a bootstrap target for the instance (local or ssh). */
@@ -40,7 +40,7 @@ export function createSetupService(options: SetupServiceOptions) {
     const bundle = await hashBundle(path.join(options.bundleDir, 'remote'))
     const lease = await hosts.acquire(id, signal)
     try {
-      return await fn({ session: lease, sftp: id === LOCAL_INSTANCE_ID ? null : () => connector.sftp(id), bundle })
+      return await fn({ session: lease, sftp: id === LOCAL_INSTANCE_ID ? null : () => options.sftp(id), bundle })
     } finally {
       lease.release()
     }
