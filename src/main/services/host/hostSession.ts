@@ -27,7 +27,7 @@ export interface RunOptions {
   signal?: AbortSignal
   timeoutMs?: number
   /** Written to the command's stdin, then stdin is closed. */
-  stdin?: string
+  stdin?: string | Buffer
 }
 
 export interface RemoteFileStat {

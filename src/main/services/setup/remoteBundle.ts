@@ -3,12 +3,14 @@
  * relative path and bytes (skipping caches and tests), so a host that already has
  * `<root>/remote/<hash>/` needs no upload. Uploads go to a temp folder first and are renamed into
  * place with a marker file last, so a half-uploaded bundle is never mistaken for a complete one.
+ * The files travel as one tar stream into `tar -x` on the host (tarArchive.ts).
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import type { SFTPWrapper } from 'ssh2'
 import type { HostSession } from '../host/hostSession'
+import { tarArchive } from './tarArchive'
 
 export interface BundleFile {
   rel: string
@@ -75,25 +77,12 @@ export async function uploadBundle(session: HostSession, sftp: SFTPWrapper, bund
   const base = `${session.root}/remote`
   const final = `${base}/${bundle.hash}`
   const tmp = `${base}/.upload-${bundle.hash}-${randomBytes(4).toString('hex')}`
-  const dirs = new Set<string>([tmp])
-  for (const f of bundle.files) {
-    const parts = f.rel.split('/').slice(0, -1)
-    for (let i = 1; i <= parts.length; i++) dirs.add(`${tmp}/${parts.slice(0, i).join('/')}`)
-  }
-  const mk = await session.run(['mkdir', '-p', ...[...dirs].sort()])
-  if (mk.code !== 0) throw new Error(`Could not create ${tmp} on the host: ${mk.stderr.trim() || `exit ${mk.code}`}`)
   onProgress(`Uploading ${bundle.files.length} files (${bundle.hash}) to ${final}`)
   try {
-    // A few transfers at a time: SFTP pipelines well, and the host's sshd keeps up.
-    const queue = [...bundle.files]
-    await Promise.all(
-      Array.from({ length: 4 }, async () => {
-        for (let f = queue.shift(); f; f = queue.shift()) {
-          const target = `${tmp}/${f.rel}`
-          await sftpCall<void>((cb) => sftp.fastPut(f!.abs, target, { mode: f!.mode }, (e) => cb(e)))
-        }
-      }),
-    )
+    // One tar stream on one exec channel: a round trip in all, not an SFTP open/write/close per file.
+    const archive = await tarArchive(bundle.files)
+    const unpack = await session.run(['sh', '-c', 'mkdir -p -- "$1" && exec tar -x -f - -C "$1"', 'sh', tmp], { stdin: archive, timeoutMs: 300_000 })
+    if (unpack.code !== 0) throw new Error(`Could not unpack the bundle into ${tmp} on the host (tar exit ${unpack.code}): ${unpack.stderr.trim().slice(-300) || 'no message'}`)
     await sftpCall<void>((cb) => sftp.writeFile(`${tmp}/${BUNDLE_MARKER}`, JSON.stringify({ hash: bundle.hash, files: bundle.files.length, uploadedAt: Date.now() }), (e) => cb(e)))
     try {
       await sftpCall<void>((cb) => sftp.rename(tmp, final, (e) => cb(e)))
