@@ -30,7 +30,7 @@ export interface RunOptions {
   stdin?: string | Buffer
 }
 
-export interface RemoteFileStat {
+export interface HostFileStat {
   size: number
   mtimeMs: number
 }
@@ -52,7 +52,7 @@ export interface HostSession {
   spawn(argv: string[], options?: { pty?: { cols: number; rows: number } }): HostProcess
   /** An interactive login shell in a PTY. */
   shell(size: { cols: number; rows: number }): HostProcess
-  stat(path: string): Promise<RemoteFileStat>
+  stat(path: string): Promise<HostFileStat>
   /** Bytes [start, end) of a file on the host (end omitted: to EOF). */
   readRange(path: string, start: number, end?: number): Readable
 }

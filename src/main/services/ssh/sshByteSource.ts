@@ -11,7 +11,7 @@
  */
 import { Readable } from 'node:stream'
 import type { Client, ClientChannel, SFTPWrapper } from 'ssh2'
-import type { RemoteFileStat } from '../host/hostSession'
+import type { HostFileStat } from '../host/hostSession'
 import { shellJoin } from '../host/shellQuote'
 import type { ByteSource } from '../models/byteSource'
 
@@ -111,7 +111,7 @@ export function readRangeOverExec(client: Client, path: string, start: number, e
 
 export function createSshByteSource(client: Client, sftp: SFTPWrapper): ByteSource {
   return {
-    stat(path: string): Promise<RemoteFileStat> {
+    stat(path: string): Promise<HostFileStat> {
       return new Promise((resolve, reject) =>
         sftp.stat(path, (error, s) => {
           if (error) {

@@ -7,7 +7,7 @@
 import { PassThrough, type Readable } from 'node:stream'
 import type { Client, ClientChannel, SFTPWrapper } from 'ssh2'
 import { RpcError } from '../../../shared/rpc'
-import type { HostProcess, HostSession, RemoteFileStat, RunOptions, RunResult } from '../host/hostSession'
+import type { HostProcess, HostSession, HostFileStat, RunOptions, RunResult } from '../host/hostSession'
 import { shellJoin } from '../host/shellQuote'
 import { readRangeOverExec } from './sshByteSource'
 
@@ -189,7 +189,7 @@ export function createSshSession(link: SshLink, info: SshSessionInfo): HostSessi
         ),
       )
     },
-    async stat(file): Promise<RemoteFileStat> {
+    async stat(file): Promise<HostFileStat> {
       const sftp = await link.sftp()
       return new Promise((resolve, reject) =>
         sftp.stat(remotePath(info.home, file), (error, stats) => {
