@@ -51,7 +51,7 @@ test('launch a run, watch it, survive a dropped stream, follow a log and use a s
     // Launch with a custom plan (the fake trainer) pasted as JSON.
     await page.getByRole('button', { name: 'Launch Training' }).click()
     const dialog = page.getByRole('dialog', { name: 'Launch Training' })
-    await expect(dialog.getByText('Quick demo: 5 built-in games')).toBeVisible()
+    await expect(dialog.getByText('Quick demo: 4 built-in games')).toBeVisible()
     await dialog.getByText('Custom plan (JSON)').click()
     await dialog.getByLabel('Plan JSON').fill(JSON.stringify(fakePlan(), null, 2))
     await dialog.getByRole('button', { name: 'Start training' }).click()

@@ -14,9 +14,10 @@ import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { sshdUnavailableReason, startSshd, type SshdHandle } from '../test/rig/sshd'
 import { expect, requirePrerequisite, stopRuns, TEST_PYTHON, test, type AppHandle } from './fixtures'
+import { cardsProgress, untilDone } from './progress'
 import { setUpThisComputer } from './steps'
 
-const QUICK_DEMO_GAMES = ['breakout', 'space_invaders', 'seaquest', 'asterix', 'freeway']
+const QUICK_DEMO_GAMES = ['breakout', 'space_invaders', 'seaquest', 'asterix']
 
 test.use({ appEnv: { GANTRY_SETUP_PYTHON: TEST_PYTHON, GANTRY_PROGRESS_INTERVAL_S: '2' } })
 
@@ -40,7 +41,14 @@ async function openShellAndRun(page: Page, command: string): Promise<void> {
 async function watchRunStart(page: Page, app: AppHandle, games: string[], label: string): Promise<void> {
   for (const game of games) await expect(page.getByRole('article', { name: `${game} card` })).toBeVisible({ timeout: 60_000 })
   const first = page.getByRole('article', { name: `${games[0]} card` })
-  await expect.poll(async () => Number(await first.getByRole('progressbar').getAttribute('aria-valuenow')), { timeout: 180_000 }).toBeGreaterThan(0)
+  await untilDone({
+    what: `the first episodes of ${games[0]}`,
+    done: async () => Number(await first.getByRole('progressbar').getAttribute('aria-valuenow')) > 0,
+    // Before its first episode a game moves through queued → starting → running; the log grows.
+    progress: async () => `${await first.getAttribute('data-state')} ${await cardsProgress(page, games)}`,
+    stallMs: 300_000,
+    overallMs: 1_200_000,
+  })
   const returns = page.getByRole('figure', { name: 'Mean return vs steps' })
   await expect(returns.locator('path.recharts-curve').first()).toBeVisible({ timeout: 60_000 })
   await app.screenshot(`${label}-training`)
@@ -65,9 +73,18 @@ async function killTrainerAndSeeItRecover(page: Page, app: AppHandle, game: stri
 }
 
 async function waitForCompletion(page: Page, app: AppHandle, games: string[], label: string): Promise<void> {
-  for (const game of games) {
-    await expect(page.getByRole('article', { name: `${game} card` })).toHaveAttribute('data-state', 'completed', { timeout: 900_000 })
-  }
+  // However slow the machine, every game must keep moving: five minutes without a new episode or
+  // state anywhere in the run is a stall (restart backoff and queueing are far shorter).
+  await untilDone({
+    what: `completion of ${games.join(', ')}`,
+    done: async () => {
+      const states = await Promise.all(games.map((g) => page.getByRole('article', { name: `${g} card` }).getAttribute('data-state')))
+      return states.every((s) => s === 'completed')
+    },
+    progress: () => cardsProgress(page, games),
+    stallMs: 300_000,
+    overallMs: 3_600_000,
+  })
   const criteria = page.getByRole('region', { name: 'Success criteria' })
   const badges = criteria.locator('li .badge')
   await expect(badges).toHaveCount(6)
@@ -97,7 +114,7 @@ async function downloadAllAndValidate(page: Page, app: AppHandle, games: string[
 }
 
 test('journey on This computer: set up, quick demo, a killed trainer recovers, models verified', async ({ page, app }) => {
-  test.setTimeout(1_500_000)
+  test.setTimeout(5_400_000) // a ceiling only: the waits inside fail early on a stall
   requireTorch()
   const sidebar = page.getByRole('navigation', { name: 'Instances' })
   await expect(sidebar.getByRole('button', { name: /This computer/ })).toHaveAttribute('aria-current', 'page')
@@ -125,7 +142,7 @@ test.afterAll(async () => {
 })
 
 test('journey on an SSH host: add with the wizard, trust the key, set up, train, recover, keep the models', async ({ page, app }) => {
-  test.setTimeout(1_500_000)
+  test.setTimeout(5_400_000) // a ceiling only: the waits inside fail early on a stall
   requireTorch()
   requirePrerequisite(sshdUnavailableReason() === null, 'OpenSSH server', sshdUnavailableReason() ?? '')
   sshd = await startSshd()
@@ -157,7 +174,13 @@ async function sshJourney(page: Page, app: AppHandle, host: SshdHandle, gantryRo
   await wizard.getByRole('button', { name: 'Next' }).click()
   await wizard.getByRole('button', { name: 'Next' }).click()
   await wizard.getByRole('button', { name: 'Set up now' }).click()
-  await expect(wizard.getByRole('button', { name: 'Done' })).toBeVisible({ timeout: 300_000 })
+  await untilDone({
+    what: 'set-up over SSH',
+    done: () => wizard.getByRole('button', { name: 'Done' }).isVisible(),
+    progress: async () => (await wizard.locator('.setup-step').evaluateAll((rows) => rows.map((r) => `${r.getAttribute('data-step')}:${r.getAttribute('data-status')}`))).join(' '),
+    stallMs: 600_000, // one pip install may be silent this long on a busy machine
+    overallMs: 1_800_000,
+  })
   await app.screenshot('ssh-setup-done')
   await wizard.getByRole('button', { name: 'Done' }).click()
 
@@ -166,11 +189,11 @@ async function sshJourney(page: Page, app: AppHandle, host: SshdHandle, gantryRo
   const dialog = page.getByRole('dialog', { name: 'Launch Training' })
   await expect(dialog.getByRole('radio', { name: /Quick demo/ })).toBeChecked()
   // The same quick demo, trimmed to two games to keep CI time reasonable.
-  const kept = ['freeway', 'breakout']
+  const kept = ['breakout', 'asterix']
   for (const game of QUICK_DEMO_GAMES.filter((g) => !kept.includes(g))) await dialog.getByRole('button', { name: `Remove ${game}` }).click()
   await dialog.getByRole('button', { name: 'Start training' }).click()
 
-  await watchRunStart(page, app, ['breakout', 'freeway'], 'ssh')
+  await watchRunStart(page, app, kept, 'ssh')
   await killTrainerAndSeeItRecover(page, app, 'breakout', gantryRoot, 'ssh')
   await waitForCompletion(page, app, kept, 'ssh')
   await downloadAllAndValidate(page, app, kept, 'ssh')

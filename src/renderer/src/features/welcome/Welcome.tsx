@@ -46,7 +46,7 @@ export function Welcome({ instance }: { instance: InstanceSummary }) {
         <li>
           <div>
             <strong>Try the quick demo</strong>
-            <span className="muted">5 built-in games learn side by side for a few minutes; watch the charts, open their logs, keep the models.</span>
+            <span className="muted">4 built-in games learn side by side for about 5 minutes; watch the charts, open their logs, keep the models.</span>
           </div>
           <button className="button button-primary" disabled={!ready} title={ready ? undefined : 'Set up this computer first.'} onClick={() => setLaunching(true)}>
             Try the quick demo
