@@ -33,4 +33,16 @@ describe('run notifications', () => {
     expect(n.onTick(stream, 1_000 + UNREACHABLE_NOTICE_MS + 1).map((x) => x.title)).toEqual(['gpu-1 unreachable'])
     expect(n.onTick(stream, 1_000 + UNREACHABLE_NOTICE_MS + 5000)).toEqual([])
   })
+
+  it('says once when a game keeps failing with the same cause, in words', () => {
+    const n = createRunNotifier('gpu-1', 'r1', 0)
+    const crash = (seq: number, attempt: number, detail = 'RuntimeError: envpool backend needs EnvPool'): RunEvent => ({ ...base, seq, ts: 100 + seq, type: 'game_restarting', game: 'Breakout', cause: 'crash', attempt, exit_code: 1, detail, delay_s: 5 })
+    expect(n.onEvents([crash(1, 1)])).toEqual([])
+    const notes = n.onEvents([crash(2, 2)])
+    expect(notes.map((x) => [x.level, x.title])).toEqual([['error', 'Breakout keeps failing the same way']])
+    expect(notes[0].body).toContain('RuntimeError: envpool backend needs EnvPool')
+    expect(n.onEvents([crash(3, 3)])).toEqual([]) // once per game and cause
+    expect(n.onEvents([crash(4, 4, 'CUDA out of memory')])).toEqual([]) // a different cause starts a new count
+  })
 })
+

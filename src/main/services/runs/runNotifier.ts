@@ -6,6 +6,7 @@
 import type { Notification } from '../../../shared/api/app'
 import type { StreamState } from '../../../shared/api/runs'
 import type { RunEvent } from '../../../shared/remoteProtocol'
+import { failureWords, repeatedFailure, type FailureRecord } from '../../../shared/repeatedFailure'
 
 export const UNREACHABLE_NOTICE_MS = 120_000
 const GPU_IDLE_UTIL = 10
@@ -19,6 +20,7 @@ export interface RunNotifier {
 
 export function createRunNotifier(instanceName: string, runId: string, liveSinceTs: number): RunNotifier {
   const queued = new Set<string>()
+  const restarts = new Map<string, FailureRecord[]>()
   const fired = new Set<string>()
   let idleSamples = 0
   const once = (key: string, notice: Notification, out: Notification[]) => {
@@ -42,10 +44,17 @@ export function createRunNotifier(instanceName: string, runId: string, liveSince
             queued.delete(e.game)
             break
         }
+        if (e.type === 'game_restarting') restarts.set(e.game, [...(restarts.get(e.game) ?? []), { cause: e.cause, detail: e.detail }])
         // Replayed history (older than when we started watching) informs state but is not news.
         if (e.ts * 1000 < liveSinceTs) continue
         if (e.type === 'game_completed') once(`done:${e.game}`, { level: 'success', title: `${e.game} reached its target`, body: `${e.episodes} episodes on ${instanceName} (run ${runId}).` }, out)
         if (e.type === 'game_failed') once(`failed:${e.game}`, { level: 'error', title: `${e.game} failed`, body: `${e.cause}: ${e.detail ?? 'no detail'}. Open its log from the Training tab to see why.` }, out)
+        if (e.type === 'game_restarting') {
+          const repeated = repeatedFailure(restarts.get(e.game) ?? [])
+          if (repeated) {
+            once(`repeating:${e.game}:${repeated.cause}:${repeated.detail}`, { level: 'error', title: `${e.game} keeps failing the same way`, body: `${repeated.times} restarts in a row on ${instanceName} ended with: ${failureWords(repeated)}. Restarting will not fix this; open its log from the Training tab.` }, out)
+          }
+        }
         if (e.type === 'run_completed') once('run', { level: e.state === 'failed' ? 'error' : 'success', title: `Run ${e.state}`, body: `Run ${runId} on ${instanceName} is ${e.state}.` }, out)
         if (e.type === 'gpu') {
           const idle = e.gpus.length > 0 && e.gpus.every((g) => (g.util ?? 100) < GPU_IDLE_UTIL)

@@ -72,4 +72,22 @@ describe('success criteria from the golden journal', () => {
     applyEvents(model, [gpu(1, 0, 100), gpu(2, 90, 0), gpu(3, 100, 0)])
     expect(gpuUtilisation(model)).toBeCloseTo(90)
   })
+
+  it('a game failing the same way again and again turns the targets and hands-off criteria red, with the reason in words', () => {
+    const model = createRunModel('r')
+    const b = { v: 1 as const, run: 'r' }
+    const crash = (seq: number, attempt: number): RunEvent => ({ ...b, seq, ts: 100 + seq, type: 'game_restarting', game: 'Breakout', cause: 'crash', attempt, exit_code: 1, detail: 'RuntimeError: envpool backend needs EnvPool', delay_s: 5 })
+    applyEvents(model, [
+      { ...b, seq: 1, ts: 100, type: 'run_started', plan_name: 'Seed', slots: 2, games: ['Breakout', 'Pong'], resumed: false },
+      crash(2, 1),
+    ])
+    expect(byId(model, 200).targets.status).toBe('on_track') // one crash is what restarts are for
+    applyEvents(model, [crash(3, 2), crash(4, 3)])
+    const c = byId(model, 200)
+    expect(c.targets.status).toBe('failed')
+    expect(c.targets.detail).toContain('Breakout failed the same way 3 times in a row: RuntimeError: envpool backend needs EnvPool')
+    expect(c.hands_off.status).toBe('failed')
+    expect(c.hands_off.detail).toContain('Breakout needs you')
+  })
 })
+

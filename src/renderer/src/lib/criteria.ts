@@ -2,6 +2,7 @@
  * The seed's success criteria, evaluated live from the run model. Each says met, on track, at
  * risk, failed, or not applicable (no GPU on this host) with a sentence of evidence.
  */
+import { failureWords, repeatedFailure } from '../../../shared/repeatedFailure'
 import { gpuUtilisation, type RunModel } from './runModel'
 import { projectedRemainingHours, uptimeS } from './runMaths'
 
@@ -25,11 +26,16 @@ export function evaluateCriteria(model: RunModel, nowS: number): Criterion[] {
 
   const done = games.filter((g) => g.state === 'completed').length
   const failed = games.filter((g) => g.state === 'failed' || g.state === 'stopped')
+  // Restarts cannot fix a trainer that fails the same way each time: red now, not at the last retry.
+  const looping = games.flatMap((g) => {
+    const r = g.state === 'completed' || g.state === 'failed' || g.state === 'stopped' ? null : repeatedFailure(g.restarts)
+    return r ? [`${g.game} failed the same way ${r.times} times in a row: ${failureWords(r)}`] : []
+  })
   out.push({
     id: 'targets',
     label: 'All games reach their target',
-    status: games.length > 0 && done === games.length ? 'met' : failed.length ? 'failed' : ended ? 'failed' : 'on_track',
-    detail: `${done} of ${games.length} games done${failed.length ? `; ${failed.map((g) => `${g.game} ${g.state}`).join(', ')}` : ''}.`,
+    status: games.length > 0 && done === games.length ? 'met' : failed.length || looping.length ? 'failed' : ended ? 'failed' : 'on_track',
+    detail: `${done} of ${games.length} games done${failed.length ? `; ${failed.map((g) => `${g.game} ${g.state}`).join(', ')}` : ''}${looping.length ? `; ${looping.join('; ')}` : ''}.`,
   })
 
   if (!hasGpu) {
@@ -73,11 +79,13 @@ export function evaluateCriteria(model: RunModel, nowS: number): Criterion[] {
   })
 
   const manual = model.manualInterventions
+  const needsYou = games.filter((g) => g.state !== 'completed' && g.state !== 'failed' && g.state !== 'stopped' && repeatedFailure(g.restarts)).map((g) => `${g.game} needs you (it keeps failing the same way; see its card)`)
+  const handsOff = [...manual.map((m) => m.what), ...needsYou]
   out.push({
     id: 'hands_off',
     label: 'No manual intervention',
-    status: manual.length ? 'failed' : ended ? 'met' : 'on_track',
-    detail: manual.length ? manual.map((m) => m.what).join('; ') : 'The supervisor handled everything so far.',
+    status: handsOff.length ? 'failed' : ended ? 'met' : 'on_track',
+    detail: handsOff.length ? handsOff.join('; ') : 'The supervisor handled everything so far.',
   })
   return out
 }

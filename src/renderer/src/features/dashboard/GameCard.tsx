@@ -1,3 +1,4 @@
+import { failureWords, repeatedFailure } from '../../../../shared/repeatedFailure'
 import type { GameModel } from '../../lib/runModel'
 import { etaHours, formatDuration } from '../../lib/runMaths'
 
@@ -15,6 +16,7 @@ const fmt = (n: number | null, digits = 0) => (n === null ? '—' : n.toLocaleSt
 
 export function GameCard({ game, onOpenLog, onPause, onResume, canControl }: { game: GameModel; onOpenLog(): void; onPause(): void; onResume(): void; canControl: boolean }) {
   const pct = game.target ? Math.min(100, (game.episodes / game.target) * 100) : 0
+  const repeating = game.state === 'completed' ? null : repeatedFailure(game.restarts)
   const restartsTitle = game.restarts.length ? game.restarts.map((r) => `#${r.attempt} ${r.cause}${r.detail ? `: ${r.detail}` : ''}`).join('\n') : 'No restarts'
   return (
     <article className="game-card" aria-label={`${game.game} card`} data-state={game.state}>
@@ -43,6 +45,9 @@ export function GameCard({ game, onOpenLog, onPause, onResume, canControl }: { g
             </span>
           </div>
           {game.failure && <p className="game-failure">{`${game.failure.cause}: ${game.failure.detail ?? ''}`}</p>}
+          {!game.failure && repeating && (
+            <p className="game-failure" data-testid="repeated-failure">{`Failed the same way ${repeating.times} times in a row: ${failureWords(repeating)}`}</p>
+          )}
         </div>
       </button>
       {canControl && (game.state === 'running' || game.state === 'queued' || game.state === 'restarting') && (
