@@ -129,8 +129,12 @@ def cmd_runs(args: argparse.Namespace) -> int:
         st = run_state.load(path)
         if st is None:
             continue
+        # A running SLURM run is driven by SLURM itself, so it counts as live (PROTOCOL.md).
+        slurm = st.get("scheduler") == "slurm"
+        alive = st.get("state") == "running" if slurm else run_state.supervisor_alive(path)
         rows.append({"run_id": run_id, "plan_name": st.get("plan_name"), "state": st.get("state"),
-                     "started_ts": st.get("started_ts"), "supervisor_alive": run_state.supervisor_alive(path)})
+                     "started_ts": st.get("started_ts"), "supervisor_alive": alive,
+                     "scheduler": "slurm" if slurm else "local"})
     rows.sort(key=lambda r: (r["started_ts"] or 0, r["run_id"]), reverse=True)
     _print({"runs": rows})
     return 0

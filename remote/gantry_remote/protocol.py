@@ -24,6 +24,7 @@ EVENT_FIELDS: Dict[str, tuple] = {
     "game_resumed": ("game",),
     "game_stopped": ("game",),
     "slots_changed": ("slots",),
+    "slurm_job": ("game", "job_id", "state", "reason", "node"),
     "gpu": ("gpus",),
     "gpu_unavailable": ("reason",),
     "mps_unavailable": ("reason",),

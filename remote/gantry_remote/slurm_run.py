@@ -70,6 +70,12 @@ def _locked_update(run_path: str, change: Any) -> Dict[str, Any]:
         return result
 
 
+def _control_result(st: Dict[str, Any], action: str, job_id: str, **fields: Any) -> Dict[str, Any]:
+    """The local supervisor's control answer (PROTOCOL.md) plus the job it acted on; SLURM applies
+    it at once, so there is no request file and the "supervisor" (SLURM) counts as alive."""
+    return dict(fields, run_id=st["run_id"], action=action, job_id=job_id, request="slurm", supervisor_alive=True)
+
+
 def stop(run_path: str) -> Dict[str, Any]:
     """scancel the array: SLURM SIGTERMs running trainers (they checkpoint), then SIGKILLs after KillWait."""
     info = _info(run_path)
@@ -81,7 +87,7 @@ def stop(run_path: str) -> Dict[str, Any]:
             elif g["state"] not in run_state.FINAL_GAME_STATES:
                 g.update(state="stopped", pending=None)
                 emit("game_stopped", game=g["game"])
-        return {"run_id": st["run_id"], "state": "stopping"}
+        return {"run_id": st["run_id"], "state": "stopping", "supervisor_alive": False}
 
     result = _locked_update(run_path, change)
     slurm_cmd.output(["scancel", str(info["array_job_id"])])
@@ -107,7 +113,7 @@ def pause(run_path: str, game: str) -> Dict[str, Any]:
             emit("game_paused", game=game)
         else:
             raise UserError("cannot_pause", "Game %s is %s; only a queued or running game can be paused." % (game, g["state"]))
-        return {"run_id": st["run_id"], "action": "pause", "game": game, "job_id": label}
+        return _control_result(st, "pause", label, game=game)
 
     return _locked_update(run_path, change)
 
@@ -125,7 +131,7 @@ def resume(run_path: str, game: str) -> Dict[str, Any]:
         slurm_cmd.output(["scontrol", "release", label])
         g.update(state="queued", pending=None)
         emit("game_resumed", game=game)
-        return {"run_id": st["run_id"], "action": "resume", "game": game, "job_id": label}
+        return _control_result(st, "resume", label, game=game)
 
     return _locked_update(run_path, change)
 
@@ -137,6 +143,6 @@ def set_slots(run_path: str, slots: int) -> Dict[str, Any]:
     def change(st: Dict[str, Any], emit: Any) -> Dict[str, Any]:
         st["slots"] = slots
         emit("slots_changed", slots=slots)
-        return {"run_id": st["run_id"], "action": "set_slots", "slots": slots}
+        return _control_result(st, "set_slots", str(info["array_job_id"]), slots=slots)
 
     return _locked_update(run_path, change)

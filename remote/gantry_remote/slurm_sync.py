@@ -49,12 +49,25 @@ def sync(run_path: str) -> Dict[str, Any]:
                 g = st["games"][name]
                 job = jobs.get(index) if jobs is not None else None
                 _sync_game(run_path, st, g, job, jobs is not None, emit)
-                g["slurm"] = _card(info, index, job, g)
+                _update_card(g, _card(info, index, job, g), emit)
             st["slurm_reachable"] = jobs is not None
             _finish_if_done(st, emit)
         st["last_seq"] = journal.last_seq
         run_state.save(run_path, st)
         return st
+
+
+_CARD_CHANGE = ("state", "reason", "node", "restarts")
+
+
+def _update_card(g: Dict[str, Any], card: Dict[str, Any], emit: Emit) -> None:
+    """Journal a slurm_job event when the job's state, pending reason, node or requeue count
+    changes (not for the queue wait ticking), so cards follow SLURM through the usual journal."""
+    before = g.get("slurm") or {}
+    g["slurm"] = card
+    if card.get("state") and any(card.get(k) != before.get(k) for k in _CARD_CHANGE):
+        emit("slurm_job", game=g["game"], job_id=card["job_id"], state=card["state"], reason=card.get("reason", ""),
+             node=card.get("node", ""), restarts=card.get("restarts", 0), queue_wait_s=card.get("queue_wait_s"))
 
 
 def _card(info: Dict[str, Any], index: int, job: Optional[Dict[str, Any]], g: Dict[str, Any]) -> Dict[str, Any]:

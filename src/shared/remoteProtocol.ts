@@ -63,6 +63,16 @@ export const RunEvent = z.discriminatedUnion('type', [
   ev('game_resumed', { game }),
   ev('game_stopped', { game }),
   ev('slots_changed', { slots: z.number().int() }),
+  // SLURM runs: the game's job changed state (PENDING with its reason, RUNNING on a node, …).
+  ev('slurm_job', {
+    game,
+    job_id: z.string().max(64),
+    state: z.string().max(32),
+    reason: z.string().max(200),
+    node: z.string().max(200),
+    restarts: z.number().int().nonnegative().optional(),
+    queue_wait_s: num.nullable().optional(),
+  }),
   ev('gpu', { gpus: z.array(GpuSample) }),
   ev('gpu_unavailable', { reason: z.string() }),
   ev('mps_unavailable', { reason: z.string() }),
