@@ -183,6 +183,20 @@ export const PlanGame = z.strictObject({
   est_hours: z.number().nonnegative().optional(),
   trainer_args: z.record(TrainerArgKey, TrainerArgValue).optional(),
 })
+/** The plan's SLURM block (remote/gantry_remote/slurm_batch.py validates it again on the host). */
+export const SlurmScheduler = z.strictObject({
+  kind: z.literal('slurm'),
+  partition: z.string().max(128).nullable().optional(),
+  account: z.string().max(128).nullable().optional(),
+  qos: z.string().max(128).nullable().optional(),
+  time_limit_min: z.number().int().min(1).nullable().optional(),
+  gres: z.string().max(128).nullable().optional(),
+  cpus_per_task: z.number().int().min(1).nullable().optional(),
+  mem_mb: z.number().int().min(1).nullable().optional(),
+  extra_sbatch: z.array(z.string().max(512)).max(32).optional(),
+})
+export type SlurmScheduler = z.infer<typeof SlurmScheduler>
+
 export const Plan = z.strictObject({
   name: z.string().min(1).max(200),
   slots: z.number().int().min(1).max(256),
@@ -194,5 +208,7 @@ export const Plan = z.strictObject({
   gpus: z.union([z.literal('all'), z.array(z.number().int().min(0).max(63)).min(1).max(64).refine((l) => new Set(l).size === l.length, 'List each GPU once.')]).optional(),
   /** "auto": trainers sharing a GPU run side by side under CUDA MPS where the host allows it. */
   mps: z.enum(['auto', 'off']).optional(),
+  /** Absent: the supervisor on the host. Set by the app from a SLURM cluster instance's settings. */
+  scheduler: SlurmScheduler.optional(),
 })
 export type Plan = z.infer<typeof Plan>

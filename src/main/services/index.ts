@@ -107,6 +107,7 @@ export function createServices(platform: Platform, given: ServicesOptions = {}):
     hosts,
     bundleDir: platform.bundleDir,
     instanceName: (id) => instances.summaries().find((i) => i.id === id)?.name ?? id,
+    instanceSlurm: (id) => store.get(id)?.slurm ?? null,
     notify,
     log: platform.log,
   })

@@ -31,6 +31,8 @@ export const InstanceSummary = z.object({
   id: InstanceId,
   name: z.string(),
   kind: z.enum(['local', 'ssh']),
+  /** An ssh instance that is a SLURM cluster's login node: runs go to SLURM as a job array. */
+  slurm: z.boolean().optional(),
   /** user@host:port for ssh instances, "this computer" for the local one. */
   address: z.string(),
   hourlyPrice: z.number().nonnegative().nullable(),
@@ -88,6 +90,40 @@ export const GantryRoot = z
   .max(1024)
   .regex(/^(~|~\/[^\0\n]*|\/[^\0\n]*)$/, 'The Gantry folder on the host is an absolute path or starts with ~/.')
 
+/** A SLURM name (partition, account, QoS): what remote/gantry_remote/slurm_batch.py accepts. */
+const SlurmName = z
+  .string()
+  .trim()
+  .max(128)
+  .regex(/^[A-Za-z0-9_.:+-]*$/, 'Use the name SLURM shows (letters, digits, "_", ".", ":", "+", "-").')
+const optionalCount = (max: number, what: string) => z.number().int(`${what} is a whole number.`).min(1).max(max).nullable().default(null)
+
+/**
+ * A "SLURM cluster" instance: the host is the login node; these become the #SBATCH lines of the
+ * run's job array (the plan's scheduler block). Empty fields leave the site's defaults.
+ */
+export const SlurmSettings = z.object({
+  partition: SlurmName.default(''),
+  account: SlurmName.default(''),
+  qos: SlurmName.default(''),
+  timeLimitMin: optionalCount(525_600, 'The time limit (minutes)'),
+  /** "gpu:1", "gpu:a100:1" or "shard:1" (a GPU shard, where the site shares GPUs); '' for none. */
+  gres: z
+    .string()
+    .trim()
+    .max(128)
+    .regex(/^([A-Za-z0-9_]+(:[A-Za-z0-9_.-]+)?(:\d+)?(,[A-Za-z0-9_]+(:[A-Za-z0-9_.-]+)?(:\d+)?)*)?$/, 'GPUs per job look like gpu:1, gpu:a100:1 or shard:1.')
+    .default(''),
+  cpusPerTask: optionalCount(1024, 'CPUs per job'),
+  memMb: optionalCount(64 * 1024 * 1024, 'Memory per job (MB)'),
+  /** Extra sbatch options, one per line, e.g. --constraint=a100. */
+  extraSbatch: z
+    .array(z.string().trim().regex(/^--?[A-Za-z][A-Za-z0-9-]*(=[^\n\r]*)?$/, 'Each extra line is one sbatch option, like --constraint=a100.'))
+    .max(32)
+    .default([]),
+})
+export type SlurmSettings = z.infer<typeof SlurmSettings>
+
 export const InstanceInput = z.object({
   name: z.string().trim().min(1, 'Give the instance a name.').max(64),
   host: HostName,
@@ -99,6 +135,8 @@ export const InstanceInput = z.object({
   notes: z.string().max(2000).default(''),
   /** Gantry's folder on the host (default ~/.gantry): runs, venv and the uploaded code. */
   gantryRoot: GantryRoot.default('~/.gantry'),
+  /** Set for a SLURM cluster (the host is its login node; gantryRoot must be on the shared filesystem). */
+  slurm: SlurmSettings.nullable().default(null),
 })
 export type InstanceInput = z.input<typeof InstanceInput>
 
@@ -119,6 +157,7 @@ export const InstanceDetails = z.object({
   gantryRoot: z.string(),
   hostKey: PinnedHostKey.nullable(),
   jumpHostKey: PinnedHostKey.nullable(),
+  slurm: SlurmSettings.nullable(),
 })
 export type InstanceDetails = z.infer<typeof InstanceDetails>
 

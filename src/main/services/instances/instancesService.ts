@@ -80,6 +80,7 @@ function build(id: string, input: ParsedInstanceInput, previous: StoredInstance 
     jumpHostKey: sameJump ? previous!.jumpHostKey : null,
     setup: sameHost && previous.gantryRoot === input.gantryRoot ? previous.setup : NOT_CHECKED,
     createdAt: previous?.createdAt ?? Date.now(),
+    slurm: input.slurm,
   }
 }
 
@@ -101,6 +102,7 @@ export function createInstancesService(options: InstancesServiceOptions) {
       id: i.id,
       name: i.name,
       kind: 'ssh' as const,
+      slurm: i.slurm !== null,
       address: `${i.user}@${i.host}:${i.port}`,
       hourlyPrice: i.hourlyPrice,
       connection: connector.state(i.id),
@@ -136,7 +138,7 @@ export function createInstancesService(options: InstancesServiceOptions) {
     'instances.get': async ({ id }) => {
       await ready
       const i = store.require(id)
-      return { id: i.id, name: i.name, host: i.host, port: i.port, user: i.user, auth: i.auth, jump: i.jump, hourlyPrice: i.hourlyPrice, notes: i.notes, gantryRoot: i.gantryRoot, hostKey: i.hostKey, jumpHostKey: i.jumpHostKey }
+      return { id: i.id, name: i.name, host: i.host, port: i.port, user: i.user, auth: i.auth, jump: i.jump, hourlyPrice: i.hourlyPrice, notes: i.notes, gantryRoot: i.gantryRoot, hostKey: i.hostKey, jumpHostKey: i.jumpHostKey, slurm: i.slurm }
     },
     'instances.add': async ({ instance, allowInsecureSecretStorage }) => add(instance, allowInsecureSecretStorage),
     'instances.update': async ({ id, instance, allowInsecureSecretStorage }) => {

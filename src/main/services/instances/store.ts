@@ -7,7 +7,7 @@
 import { readFile, rename } from 'node:fs/promises'
 import path from 'node:path'
 import { z } from 'zod'
-import { AuthInfo, InstanceId, JumpHostInfo, PinnedHostKey, SetupState } from '../../../shared/api/instances'
+import { AuthInfo, InstanceId, JumpHostInfo, PinnedHostKey, SetupState, SlurmSettings } from '../../../shared/api/instances'
 import { RpcError } from '../../../shared/rpc'
 import { writeFileAtomic } from '../atomicFile'
 
@@ -27,6 +27,8 @@ const StoredInstanceFields = z.object({
   jumpHostKey: PinnedHostKey.nullable(),
   setup: SetupState,
   createdAt: z.number(),
+  /** A SLURM cluster's settings; absent in files written before SLURM instances existed. */
+  slurm: SlurmSettings.nullable().default(null),
 })
 /** Files written before the folder was called gantryRoot name it remoteRoot; they load unchanged and are saved with the new name. */
 function renameRemoteRoot(value: unknown): unknown {

@@ -13,6 +13,9 @@ import type { HostRegistry } from '../host/hostRegistry'
 import { createRunNotifier, type RunNotifier } from './runNotifier'
 import type { HostSession } from '../host/hostSession'
 import { startJournalAttach, type JournalAttach } from './journalAttach'
+import { startJournalPoll } from './journalPoll'
+import { slurmSchedulerBlock } from './slurmScheduler'
+import type { SlurmSettings } from '../../../shared/api/instances'
 import { loadBuiltinPlans } from './plans'
 import { createRunHistory, type RunHistory } from './runHistory'
 import { controlRun, listRuns, resumeRun, startRun, stopRun } from './supervisorControl'
@@ -24,6 +27,8 @@ export interface RunsServiceOptions {
   hosts: HostRegistry
   bundleDir: string
   instanceName(instanceId: string): string
+  /** A SLURM cluster instance's settings (null for a plain host): its runs go to SLURM and are polled. */
+  instanceSlurm?(instanceId: string): SlurmSettings | null
   notify(notification: Notification): void
   log(line: string): void
   staleAfterMs?: number
@@ -95,7 +100,8 @@ export function createRunsService(options: RunsServiceOptions) {
       history,
       pending: [],
       notifier,
-      attach: startJournalAttach({
+      // A SLURM login node keeps nothing running for us: poll (sync, then attach without --follow).
+      attach: (options.instanceSlurm?.(instanceId) ? startJournalPoll : startJournalAttach)({
         instanceId,
         runId,
         acquire: () => hosts.acquire(instanceId),
@@ -124,7 +130,8 @@ export function createRunsService(options: RunsServiceOptions) {
       const runId = await withSession(instanceId, async (session) => {
         const live = (await listRuns(session)).find((r) => r.supervisorAlive)
         if (live) throw new RpcError('conflict', `Run ${live.runId} is already training on ${options.instanceName(instanceId)}. Open it, or stop it before launching another.`)
-        return startRun(session, plan)
+        const slurm = options.instanceSlurm?.(instanceId) ?? null
+        return startRun(session, slurm ? { ...plan, scheduler: slurmSchedulerBlock(slurm) } : plan)
       })
       watch(instanceId, runId)
       void publishRuns(instanceId)

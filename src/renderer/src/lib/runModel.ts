@@ -19,6 +19,15 @@ export interface Restart {
   attempt: number
 }
 
+export interface SlurmJob {
+  jobId: string
+  state: string
+  reason: string
+  node: string
+  /** Seconds the job waited (or, while PENDING, has waited) in the queue when last reported. */
+  queueWaitS: number | null
+}
+
 export interface GameModel {
   game: string
   state: GameState
@@ -33,6 +42,8 @@ export interface GameModel {
   failure: { cause: string; detail: string | null } | null
   /** The GPU its trainer is pinned to (null: no GPU, or not known yet). */
   gpu: number | null
+  /** SLURM runs: the game's job as SLURM last reported it (slurm_job events). */
+  slurm: SlurmJob | null
   returns: SeriesRing
   episodesOverTime: SeriesRing
   rateOverTime: SeriesRing
@@ -126,6 +137,7 @@ function game(model: RunModel, name: string): GameModel {
       models: 0,
       failure: null,
       gpu: null,
+      slurm: null,
       returns: new SeriesRing(SERIES_CAPACITY),
       episodesOverTime: new SeriesRing(SERIES_CAPACITY),
       rateOverTime: new SeriesRing(SERIES_CAPACITY),
@@ -253,6 +265,9 @@ export function applyEvents(model: RunModel, events: readonly RunEvent[]): numbe
         break
       case 'game_stopped':
         game(model, e.game).state = 'stopped'
+        break
+      case 'slurm_job':
+        game(model, e.game).slurm = { jobId: e.job_id, state: e.state, reason: e.reason, node: e.node, queueWaitS: e.queue_wait_s ?? null }
         break
       case 'slots_changed':
         model.slots = e.slots

@@ -14,6 +14,17 @@ const BADGE: Record<GameModel['state'], string> = {
 
 const fmt = (n: number | null, digits = 0) => (n === null ? '—' : n.toLocaleString('en-US', { maximumFractionDigits: digits }))
 
+/** "job 12_3 · RUNNING on gpu07 · waited 4m" / "job 12_3 · PENDING (Priority)". */
+function SlurmLine({ job }: { job: NonNullable<GameModel['slurm']> }) {
+  const where = job.state === 'RUNNING' && job.node ? ` on ${job.node}` : job.reason ? ` (${job.reason})` : ''
+  const wait = job.queueWaitS !== null ? ` · ${job.state === 'PENDING' ? 'waiting' : 'waited'} ${formatDuration(job.queueWaitS / 3600)}` : ''
+  return (
+    <p className="game-slurm" data-testid="slurm-job">
+      {`job ${job.jobId} · ${job.state}${where}${wait}`}
+    </p>
+  )
+}
+
 export function GameCard({ game, onOpenLog, onPause, onResume, canControl }: { game: GameModel; onOpenLog(): void; onPause(): void; onResume(): void; canControl: boolean }) {
   const pct = game.target ? Math.min(100, (game.episodes / game.target) * 100) : 0
   const repeating = game.state === 'completed' ? null : repeatedFailure(game.restarts)
@@ -44,6 +55,7 @@ export function GameCard({ game, onOpenLog, onPause, onResume, canControl }: { g
               {game.restarts.length} restart{game.restarts.length === 1 ? '' : 's'}
             </span>
           </div>
+          {game.slurm && <SlurmLine job={game.slurm} />}
           {game.failure && <p className="game-failure">{`${game.failure.cause}: ${game.failure.detail ?? ''}`}</p>}
           {!game.failure && repeating && (
             <p className="game-failure" data-testid="repeated-failure">{`Failed the same way ${repeating.times} times in a row: ${failureWords(repeating)}`}</p>

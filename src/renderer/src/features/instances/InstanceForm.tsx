@@ -2,8 +2,9 @@
 import type { ReactNode } from 'react'
 import { useStore } from '../../store'
 import { hasNewSecret, type FieldErrors, type FormFields, type HopFields } from './instanceForm'
+import { SlurmSettingsFields } from './SlurmSettingsFields'
 
-function Field({ label, error, children, hint }: { label: string; error?: string; children: ReactNode; hint?: string }) {
+export function Field({ label, error, children, hint }: { label: string; error?: string; children: ReactNode; hint?: string }) {
   return (
     <label className={`field${error ? ' field-invalid' : ''}`}>
       <span className="field-label">{label}</span>
@@ -73,6 +74,10 @@ export function InstanceForm({ fields, errors, onChange }: { fields: FormFields;
           <HopEditor prefix="jump" hop={fields.jump} errors={errors} onChange={(jump) => set({ jump })} testIdPrefix="jump-" />
         </fieldset>
       )}
+      <label className="checkbox">
+        <input type="checkbox" data-testid="instance-slurm" checked={fields.useSlurm} onChange={(ev) => set({ useSlurm: ev.target.checked })} /> This host is a SLURM cluster&apos;s login node
+      </label>
+      {fields.useSlurm && <SlurmSettingsFields slurm={fields.slurm} errors={errors} onChange={(slurm) => set({ slurm })} />}
       <div className="form-grid">
         <Field label="Hourly price (optional)" error={errors.hourlyPrice} hint="Shows the cost so far while training.">
           <input value={fields.hourlyPrice} inputMode="decimal" placeholder="1.29" onChange={(ev) => set({ hourlyPrice: ev.target.value })} />

@@ -1,5 +1,5 @@
 /** The details form's state ↔ the contract's InstanceInput, with per-field messages from zod. */
-import { InstanceInput, type AuthInput, type InstanceDetails } from '../../../../shared/api/instances'
+import { InstanceInput, type AuthInput, type InstanceDetails, type SlurmSettings } from '../../../../shared/api/instances'
 
 export type AuthKind = AuthInput['kind']
 
@@ -23,12 +23,49 @@ export interface FormFields {
   notes: string
   gantryRoot: string
   allowInsecureSecretStorage: boolean
+  /** The host is a SLURM cluster's login node. */
+  useSlurm: boolean
+  slurm: SlurmFields
+}
+
+/** A SLURM cluster's settings as typed (numbers as text, extra #SBATCH lines one per line). */
+export interface SlurmFields {
+  partition: string
+  account: string
+  qos: string
+  timeLimitMin: string
+  gres: string
+  cpusPerTask: string
+  memMb: string
+  extraSbatch: string
+}
+
+const emptySlurm = (): SlurmFields => ({ partition: '', account: '', qos: '', timeLimitMin: '', gres: 'gpu:1', cpusPerTask: '', memMb: '', extraSbatch: '' })
+
+function slurmFields(s: SlurmSettings | null): SlurmFields {
+  if (!s) return emptySlurm()
+  const text = (n: number | null) => (n === null ? '' : String(n))
+  return { partition: s.partition, account: s.account, qos: s.qos, timeLimitMin: text(s.timeLimitMin), gres: s.gres, cpusPerTask: text(s.cpusPerTask), memMb: text(s.memMb), extraSbatch: s.extraSbatch.join('\n') }
+}
+
+function slurmInput(f: SlurmFields) {
+  const count = (text: string) => (text.trim() === '' ? null : Number(text.trim()))
+  return {
+    partition: f.partition,
+    account: f.account,
+    qos: f.qos,
+    timeLimitMin: count(f.timeLimitMin),
+    gres: f.gres,
+    cpusPerTask: count(f.cpusPerTask),
+    memMb: count(f.memMb),
+    extraSbatch: f.extraSbatch.split('\n').map((l) => l.trim()).filter(Boolean),
+  }
 }
 
 const emptyHop = (): HopFields => ({ host: '', port: '22', user: 'root', authKind: 'key', keyPath: '~/.ssh/id_ed25519', secret: '', hasStoredSecret: false })
 
 export function emptyForm(): FormFields {
-  return { name: '', hop: emptyHop(), useJump: false, jump: emptyHop(), hourlyPrice: '', notes: '', gantryRoot: '~/.gantry', allowInsecureSecretStorage: false }
+  return { name: '', hop: emptyHop(), useJump: false, jump: emptyHop(), hourlyPrice: '', notes: '', gantryRoot: '~/.gantry', allowInsecureSecretStorage: false, useSlurm: false, slurm: emptySlurm() }
 }
 
 export function formFromDetails(d: InstanceDetails): FormFields {
@@ -50,6 +87,8 @@ export function formFromDetails(d: InstanceDetails): FormFields {
     notes: d.notes,
     gantryRoot: d.gantryRoot,
     allowInsecureSecretStorage: false,
+    useSlurm: d.slurm !== null,
+    slurm: slurmFields(d.slurm),
   }
 }
 
@@ -78,6 +117,7 @@ export function validate(f: FormFields): { input: InstanceInput | null; errors: 
     hourlyPrice: price === '' ? null : Number(price.replace(',', '.')),
     notes: f.notes,
     gantryRoot: f.gantryRoot,
+    slurm: f.useSlurm ? slurmInput(f.slurm) : null,
   }
   const errors: FieldErrors = {}
   if (price !== '' && !Number.isFinite(candidate.hourlyPrice)) errors.hourlyPrice = 'The price is a number, e.g. 1.29.'
