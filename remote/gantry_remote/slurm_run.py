@@ -39,7 +39,8 @@ def start(root: str, run_id: str, run_path: str, plan: Dict[str, Any]) -> Dict[s
         st["last_seq"] = journal.last_seq
         st["scheduler"] = "slurm"
         run_state.save(run_path, st)
-    return {"run_id": run_id, "scheduler": "slurm", "array_job_id": info["array_job_id"], "submit_s": submit_s}
+    return {"run_id": run_id, "pid": None, "resumed": False, "scheduler": "slurm", "array_job_id": info["array_job_id"],
+            "submit_s": submit_s}
 
 
 def status(run_path: str) -> Dict[str, Any]:

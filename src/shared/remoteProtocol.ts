@@ -120,7 +120,8 @@ export function parseEventLine(line: string): ParsedLine {
 
 export const CliError = z.object({ error: z.object({ code: z.string(), message: z.string() }) })
 
-export const StartResult = z.object({ run_id: RunId, pid: z.number().int(), resumed: z.boolean() })
+// pid: the supervisor's; null for a SLURM run (SLURM runs its games; array_job_id says which array).
+export const StartResult = z.object({ run_id: RunId, pid: z.number().int().nullable(), resumed: z.boolean(), array_job_id: z.number().int().optional() })
 
 export const RunRow = z.object({
   run_id: RunId,
