@@ -145,9 +145,13 @@ describe.skipIf(!havePython())('the desktop against a hostile host', () => {
     expect(terminalText.get(terminalId) ?? '').not.toContain(SECRET)
   })
 
-  it('refuses control answers that name another run', async () => {
+  it('refuses control answers that name another run, and answers too large to hold', async () => {
+    const pause = await call('runs.pause', { instanceId: 'local', runId: 'ok-run', game: 'autostart' })
+    expect(pause.ok).toBe(false)
+    const rssBefore = process.memoryUsage().rss
     const stop = await call('runs.stop', { instanceId: 'local', runId: 'ok-run' })
-    expect(stop.ok).toBe(false)
+    expect(stop).toMatchObject({ ok: false, error: { message: expect.stringMatching(/more than 64 MB/) } })
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(200 * 1024 * 1024)
   })
 
   it('created files only inside the data and backup folders, kept the data folder private, and still answers', async () => {

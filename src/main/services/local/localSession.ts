@@ -9,6 +9,7 @@ import os from 'node:os'
 import path from 'node:path'
 import * as pty from 'node-pty'
 import { LOCAL_INSTANCE_ID } from '../../../shared/api/instances'
+import { createBoundedOutput, outputTooLarge, type BoundedOutput } from '../host/boundedOutput'
 import type { HostProcess, HostSession, RunOptions, RunResult } from '../host/hostSession'
 
 export interface LocalSessionOptions {
@@ -135,12 +136,17 @@ export function createLocalSession(options: LocalSessionOptions): HostSession {
     run(argv, runOptions: RunOptions = {}) {
       return new Promise<RunResult>((resolve, reject) => {
         const child = spawnChild(argv[0], argv.slice(1), { env, stdio: ['pipe', 'pipe', 'pipe'], signal: runOptions.signal, timeout: runOptions.timeoutMs })
-        const out: Buffer[] = []
-        const err: Buffer[] = []
-        child.stdout.on('data', (c: Buffer) => out.push(c))
-        child.stderr.on('data', (c: Buffer) => err.push(c))
+        const out = createBoundedOutput()
+        const err = createBoundedOutput()
+        const collect = (output: BoundedOutput) => (c: Buffer) => {
+          if (output.push(c)) return
+          child.kill('SIGKILL')
+          reject(outputTooLarge(argv.join(' ').slice(0, 120)))
+        }
+        child.stdout.on('data', collect(out))
+        child.stderr.on('data', collect(err))
         child.on('error', reject)
-        child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }))
+        child.on('close', (code) => resolve({ code, stdout: out.text(), stderr: err.text() }))
         child.stdin.on('error', () => {})
         child.stdin.end(runOptions.stdin ?? '')
       })

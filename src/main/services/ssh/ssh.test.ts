@@ -78,6 +78,8 @@ describe.skipIf(!requireSshd())('ssh instances', () => {
       expect(r.stdout.split('\0').slice(0, -1)).toEqual(hostile)
       const piped = await lease.run(['sh', '-c', 'cat; echo err >&2; exit 3'], { stdin: 'piped' })
       expect(piped).toEqual({ code: 3, stdout: 'piped', stderr: 'err\n' })
+      // A host that answers with more than any Gantry command writes is cut off, not buffered.
+      await expect(lease.run(['head', '-c', '100000000', '/dev/zero'])).rejects.toThrow(/more than 64 MB/)
 
       const file = path.join(sshd.dir, 'range.bin')
       writeFileSync(file, Buffer.from('0123456789abcdef'))

@@ -7,6 +7,7 @@
 import { PassThrough, type Readable } from 'node:stream'
 import type { Client, ClientChannel, SFTPWrapper } from 'ssh2'
 import { RpcError } from '../../../shared/rpc'
+import { createBoundedOutput, outputTooLarge, type BoundedOutput } from '../host/boundedOutput'
 import type { HostProcess, HostSession, HostFileStat, RunOptions, RunResult } from '../host/hostSession'
 import { shellJoin } from '../host/shellQuote'
 import { readRangeOverExec } from './sshByteSource'
@@ -137,8 +138,8 @@ export function createSshSession(link: SshLink, info: SshSessionInfo): HostSessi
       const client = await link.client()
       const channel = await exec(client, shellJoin(argv))
       return new Promise<RunResult>((resolve, reject) => {
-        const out: Buffer[] = []
-        const err: Buffer[] = []
+        const out = createBoundedOutput()
+        const err = createBoundedOutput()
         let code: number | null = null
         let gotExit = false
         let timer: NodeJS.Timeout | undefined
@@ -157,8 +158,11 @@ export function createSshSession(link: SshLink, info: SshSessionInfo): HostSessi
         if (options.signal?.aborted) return onAbort()
         options.signal?.addEventListener('abort', onAbort, { once: true })
         if (options.timeoutMs) timer = setTimeout(() => stop(new RpcError('remote_failed', `The command ${argv[0]} did not finish within ${Math.round(options.timeoutMs! / 1000)} s on the host.`)), options.timeoutMs)
-        channel.on('data', (c: Buffer) => out.push(c))
-        channel.stderr.on('data', (c: Buffer) => err.push(c))
+        const collect = (output: BoundedOutput) => (c: Buffer) => {
+          if (!output.push(c)) stop(outputTooLarge(argv.join(' ').slice(0, 120)))
+        }
+        channel.on('data', collect(out))
+        channel.stderr.on('data', collect(err))
         channel.on('exit', (c: number | null) => {
           gotExit = true
           code = c
@@ -171,7 +175,7 @@ export function createSshSession(link: SshLink, info: SshSessionInfo): HostSessi
             reject(new RpcError('unreachable', `The connection to the host dropped while running ${argv[0]}. Gantry reconnects by itself; try again in a moment.`))
             return
           }
-          resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') })
+          resolve({ code, stdout: out.text(), stderr: err.text() })
         })
         channel.end(options.stdin ?? '')
       })
