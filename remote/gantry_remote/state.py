@@ -15,6 +15,8 @@ class _GameNotes(TypedDict, total=False):
     _last_metrics: Dict[str, Any]   # sps and episodes_per_hour of the newest metrics line
     unrecorded: Dict[str, Any]      # a trainer adopted before its game_started reached the journal
     gpu: Optional[int]              # the GPU its trainer is pinned to (CUDA_VISIBLE_DEVICES); None without GPUs
+    slot: int                       # the slot its running trainer holds, which picks its cores (cpus.py)
+    cpus: str                       # those cores as a CPU list, "0-7"
 
 
 class GameRecord(_GameNotes):
@@ -171,6 +173,7 @@ def game_view(g: GameRecord) -> Dict[str, Any]:
         "attempt": g.get("attempt", 0),
         "pid": g.get("pid") if g["state"] == "running" else None,
         "gpu": g.get("gpu"),
+        "cpus": g.get("cpus") if g["state"] == "running" else None,
         "last_progress_ts": g.get("last_progress_ts"),
         "mean_return": g.get("mean_return"),
         "global_step": g.get("global_step", 0),

@@ -12,7 +12,7 @@ import sys
 import time
 from typing import Any, Dict, List, Optional
 
-from . import control, failure, gpu, gpu_placement, procs, runlock, trainer_files
+from . import control, cpus, failure, gpu, gpu_placement, procs, runlock, trainer_files
 from . import state as run_state
 from .journal import Journal
 from .mps import Mps
@@ -42,6 +42,7 @@ class Supervisor:
         self.heartbeat_interval_s = _env_float("GANTRY_HEARTBEAT_S", 60.0)
         self.grace_s = _env_float("GANTRY_STOP_GRACE_S", 30.0)
         self.children: Dict[str, subprocess.Popen] = {}
+        self.cores = sorted(os.sched_getaffinity(0))  # shared out among the slots (gantry_remote.cpus)
         self.tails: Dict[str, trainer_files.MetricsTail] = {}
         self.last_activity: Dict[str, float] = {}
         self.last_progress_emit: Dict[str, float] = {}
@@ -302,6 +303,20 @@ class Supervisor:
         self.state["slots"] = slots
         self.emit("slots_changed", slots=slots)
         self._share_gpus_if_needed()
+        self._reassign_cores()
+
+    def _reassign_cores(self) -> None:
+        """Running trainers take slots 0.. in their current order and move onto those slots' cores."""
+        running = sorted((g for g in self.games() if g["state"] == "running"), key=lambda g: g.get("slot") or 0)
+        shares = cpus.core_shares(self.cores, max(self.state["slots"], len(running)))
+        for slot, g in enumerate(running):
+            try:
+                cpus.pin_process(g["pid"], shares[slot])
+            except (ProcessLookupError, PermissionError, OSError) as e:
+                self.log("cannot move %s onto cores %s: %s" % (g["game"], cpus.format_cpu_list(shares[slot]), e))
+                continue
+            g.update(slot=slot, cpus=cpus.format_cpu_list(shares[slot]))
+        self.log("cores per slot now: %s" % "; ".join("%s %s" % (g["game"], g.get("cpus")) for g in running))
 
     def _stop(self, grace_s: Any) -> None:
         if isinstance(grace_s, (int, float)) and not isinstance(grace_s, bool) and grace_s >= 0:
@@ -475,23 +490,31 @@ class Supervisor:
                 return
             g["gpu"] = index
             env.update(CUDA_VISIBLE_DEVICES=str(index), **self.mps.client_env())
+        taken = {x.get("slot") for x in self.games() if x["state"] == "running"}
+        slot = min(k for k in range(len(taken) + 1) if k not in taken)
+        cores = cpus.core_shares(self.cores, max(self.state["slots"], slot + 1))[slot]
         g["attempt"] += 1
         try:
             with open(os.path.join(path, "train.log"), "ab") as log:
                 log.write(("\n=== gantry: attempt %d at %s: %s\n" % (
                     g["attempt"], time.strftime("%Y-%m-%d %H:%M:%S"), " ".join(argv))).encode())
                 log.flush()
+                # Affinity set in the child before exec, so every thread it starts inherits it (the
+                # supervisor has no threads, so preexec_fn is safe here).
                 child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                         cwd=path, env=env, start_new_session=True, close_fds=True)
+                                         cwd=path, env=env, start_new_session=True, close_fds=True,
+                                         preexec_fn=lambda: os.sched_setaffinity(0, cores))
         except OSError as e:
             self._failed_attempt(g, "crash", "cannot start trainer %r: %s" % (argv[0], e), None)
             return
         self.children[name] = child
         _mark_running(g, child.pid, procs.start_time(child.pid))
+        g.update(slot=slot, cpus=cpus.format_cpu_list(cores))
         if name not in self.tails:
             self.tails[name] = trainer_files.MetricsTail(os.path.join(path, "metrics.jsonl"), from_end=True)
         self.last_activity[name] = time.monotonic()
-        self.log("started %s attempt %d (pid %d, resume=%s, gpu %s)" % (name, g["attempt"], child.pid, resume, g.get("gpu")))
+        self.log("started %s attempt %d (pid %d, resume=%s, gpu %s, cores %s)" % (
+            name, g["attempt"], child.pid, resume, g.get("gpu"), g["cpus"]))
         # The pid goes to state.json before anyone hears of the start: a supervisor killed after
         # this point is replaced by one that adopts this trainer instead of starting a second.
         self.save_state()
