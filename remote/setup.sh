@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Gantry host bootstrap: idempotent venv, PyTorch (CUDA build matching the driver, or reused from
-# the chosen python), Atari backends (EnvPool, else gymnasium + ale-py), and a smoke test.
+# the chosen python), the Atari backend ale-py (EnvPool too with --envpool), and a smoke test.
 #
-#   bash setup.sh [--root DIR] [--python PY] [--pip-args "ARGS"] [--stamp ID] [--force]
+#   bash setup.sh [--root DIR] [--python PY] [--pip-args "ARGS"] [--stamp ID] [--envpool] [--force]
+#
+# --envpool also installs EnvPool (Linux x86_64 wheels for CPython <= 3.11 only); ale-py (wheels for
+# every current CPython, ROMs included) is the default Atari backend either way.
 #
 # Progress is machine-readable, one line per change:
 #   GANTRY_STEP <id> running|ok|skip|warn|fail <message>
@@ -20,6 +23,7 @@ PYTHON="${GANTRY_PYTHON:-}"
 PIP_ARGS=""
 STAMP=""
 FORCE=0
+WANT_ENVPOOL=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --root) ROOT="$2"; shift 2 ;;
@@ -27,7 +31,8 @@ while [ $# -gt 0 ]; do
     --pip-args) PIP_ARGS="$2"; shift 2 ;;
     --stamp) STAMP="$2"; shift 2 ;;
     --force) FORCE=1; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --envpool) WANT_ENVPOOL=1; shift ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -63,13 +68,15 @@ mkdir -p "$ROOT" || { FAILED=1; echo "GANTRY_STEP python fail cannot create $ROO
 # --- python --------------------------------------------------------------------------------------
 step python running "choosing a Python"
 if [ -z "$PYTHON" ]; then
-  # EnvPool ships wheels for CPython <= 3.11 only, so prefer those.
-  for cand in python3.11 python3.10 python3 ; do
+  # EnvPool ships wheels for CPython <= 3.11 only: prefer those when it is asked for.
+  CANDIDATES="python3"
+  [ "$WANT_ENVPOOL" = 1 ] && CANDIDATES="python3.11 python3.10 python3"
+  for cand in $CANDIDATES ; do
     if command -v "$cand" >/dev/null 2>&1; then PYTHON="$(command -v "$cand")"; break; fi
   done
 fi
 [ -n "$PYTHON" ] && "$PYTHON" -c 'import sys; assert sys.version_info >= (3, 8)' 2>/dev/null \
-  || fail python "no Python 3.8+ found (tried ${PYTHON:-python3.11, python3.10, python3}); install python3 and python3-venv"
+  || fail python "no Python 3.8+ found (tried ${PYTHON:-$CANDIDATES}); install python3 and python3-venv"
 SYS_PY="$PYTHON"
 PY_VERSION="$("$PYTHON" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')"
 step python ok "$PYTHON ($PY_VERSION)"
@@ -145,15 +152,19 @@ rm -f "$REQ"
 step packages ok "$(tr '\n' ' ' < <(grep -v -E '^[[:space:]]*(torch|#|$)' "$HERE/requirements.txt" | sed 's/[<>=].*//'))"
 
 # --- atari backends ------------------------------------------------------------------------------
-step atari running "EnvPool, else gymnasium + ale-py"
+step atari running "ale-py$([ "$WANT_ENVPOOL" = 1 ] && echo ' and EnvPool')"
 BACKEND_LIST="builtin"
 if "$VPY" -c 'import envpool' >/dev/null 2>&1; then
   BACKEND_LIST="envpool,$BACKEND_LIST"
-elif "$VPY" -c 'import sys, platform; assert sys.version_info < (3, 12) and platform.machine() in ("x86_64", "AMD64")' 2>/dev/null \
-     && pip_install envpool; then
-  BACKEND_LIST="envpool,$BACKEND_LIST"
+elif [ "$WANT_ENVPOOL" = 1 ]; then
+  if ! "$VPY" -c 'import sys, platform; assert sys.version_info < (3, 12) and platform.machine() in ("x86_64", "AMD64")' 2>/dev/null; then
+    echo "EnvPool was asked for, but it has wheels only for Linux x86_64 CPython <= 3.11 (this venv: Python $PY_VERSION); continuing with ale-py"
+  elif pip_install envpool; then
+    BACKEND_LIST="envpool,$BACKEND_LIST"
+  fi
 fi
-if "$VPY" -c 'import ale_py, cv2' >/dev/null 2>&1 || pip_install "gymnasium[atari]" ale-py opencv-python-headless; then
+# ale-py >= 0.12.1: its C++ vector env (OpenCV built in) and the ROMs; 0.12.0 was yanked.
+if "$VPY" -c 'from ale_py.vector_env import AtariVectorEnv' >/dev/null 2>&1 || pip_install "ale-py>=0.12.1" gymnasium; then
   BACKEND_LIST="ale,$BACKEND_LIST"
 fi
 case "$BACKEND_LIST" in

@@ -18,12 +18,19 @@ from .paths import venv_python
 PYTHON_NAMES = ("python3", "python3.9", "python3.10", "python3.11", "python3.12", "python3.13")
 ENVPOOL_MAX_PYTHON = (3, 11)  # EnvPool publishes wheels only up to CPython 3.11
 MIN_FREE_GB = 20.0
+ALE_MIN_VERSION = (0, 12, 1)  # the C++ vector env with working partial resets; 0.12.0 was yanked
+# Raw env steps/s (agent steps, 4 frames each) one core gives ale-py's vector env on Breakout,
+# random actions: 15,078/s over 16 cores at 256 envs on the H200 machine (bench/bench_atari.py,
+# BENCHMARKS.md "Atari vector env"). Training runs at about half that per core (PPO on 8 cores:
+# 7,300-8,800 steps/s); the policy and the update share the cores.
+ATARI_STEPS_PER_CORE = 940
 
 _IMPORT_PROBE = r"""
 import json, importlib, sys
 out = {"python": sys.version.split()[0], "executable": sys.executable}
-for name in ("torch", "envpool", "ale_py"):
+for name, module in (("torch", "torch"), ("envpool", "envpool"), ("ale_py", "ale_py.vector_env")):
     try:
+        importlib.import_module(module)
         mod = importlib.import_module(name)
         out[name] = {"ok": True, "version": getattr(mod, "__version__", None)}
     except Exception as e:
@@ -113,6 +120,29 @@ def _version_tuple(text: Optional[str]) -> Optional[tuple]:
     return (int(m.group(1)), int(m.group(2))) if m else None
 
 
+def _version_at_least(text: Optional[str], minimum: tuple) -> bool:
+    parts = re.findall(r"\d+", text or "")[:len(minimum)]
+    return len(parts) == len(minimum) and tuple(int(p) for p in parts) >= minimum
+
+
+def atari_backends(imports: Dict[str, Any]) -> List[str]:
+    """The backends this venv can train with (the launch picks among these)."""
+    found = []
+    if imports.get("ale_py", {}).get("ok") and _version_at_least(imports["ale_py"].get("version"), ALE_MIN_VERSION):
+        found.append("ale")
+    if imports.get("envpool", {}).get("ok"):
+        found.append("envpool")
+    return found + ["builtin"]
+
+
+def cpu_report() -> Dict[str, Any]:
+    allowed = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return {"cores": os.cpu_count(), "allowed": allowed,
+            "atari_env_steps_per_s": allowed * ATARI_STEPS_PER_CORE,
+            "atari_basis": "%d raw Breakout steps/s per core (ale-py vector env, bench/bench_atari.py); "
+                           "PPO training runs at about half that" % ATARI_STEPS_PER_CORE}
+
+
 def verdicts(report: Dict[str, Any]) -> List[Dict[str, str]]:
     out: List[Dict[str, str]] = []
 
@@ -151,15 +181,18 @@ def verdicts(report: Dict[str, Any]) -> List[Dict[str, str]]:
         add("error", "PyTorch %s cannot use the GPU (CUDA build %s). Reinstall a CUDA build of torch matching driver CUDA %s."
             % (torch.get("version"), torch.get("cuda_version"), g.get("cuda")))
     envpool_ok = probe.get("envpool", {}).get("ok")
-    ale_ok = probe.get("ale_py", {}).get("ok")
+    ale = probe.get("ale_py", {})
+    if ale.get("ok") and not _version_at_least(ale.get("version"), ALE_MIN_VERSION):
+        add("warning", "ale-py %s is too old for the ale backend (its vector env needs 0.12.1 or newer). "
+            "Click Set up again (it installs ale-py>=0.12.1)." % ale.get("version"))
     envpool_why = ("EnvPool has wheels only for CPython <= 3.11 and this environment uses Python %s; "
                    "use backend \"ale\" in the plan, or recreate the environment with python3.11%s"
                    % (probe.get("python"), " (found on this host)" if any(p["name"] == "python3.11" for p in report["pythons"]) else "")
                    if py and py > ENVPOOL_MAX_PYTHON else "EnvPool is not installed")
-    if not envpool_ok and not ale_ok:
+    if atari_backends(probe) == ["builtin"]:
         if set_up:
-            add("warning", "No Atari backend (EnvPool or ale-py) is importable: only the built-in games can train. "
-                "Click Set up again to install one.")
+            add("warning", "No Atari backend (ale-py's vector env or EnvPool) is importable: only the built-in games "
+                "can train. Click Set up again to install ale-py.")
         else:
             add("pending", "Atari backends (EnvPool or ale-py): not installed yet. Set up installs them.")
     elif not envpool_ok:
@@ -185,9 +218,11 @@ def doctor(root: str) -> Dict[str, Any]:
         "pythons": pythons(),
         "disk": {"path": disk_path, "free_gb": round(usage.free / 1e9, 1), "total_gb": round(usage.total / 1e9, 1)},
         "gpu": gpus(),
+        "cpu": cpu_report(),
         "python_checked": python,
         "set_up": venv_python(root) is not None,
         "imports": import_probe(python, float(os.environ.get("GANTRY_DOCTOR_IMPORT_TIMEOUT_S", "120"))),
     }
+    report["atari_backends"] = atari_backends(report["imports"])
     report["verdicts"] = verdicts(report)
     return report

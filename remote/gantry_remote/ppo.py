@@ -35,8 +35,9 @@ import torch
 import torch.nn.functional as F
 
 from . import atomic
-from .backends import BACKENDS, make_env
+from .backends import BACKENDS, STICKY_DEFAULT, make_env
 from .checkpoint import load_latest_checkpoint, prepare_checkpoints, save_checkpoint
+from .cpus import format_cpu_list
 from .export import export_policy
 from .fast_path import (
     GraphedPPO,
@@ -78,7 +79,8 @@ class Args:
     """continue from the newest good checkpoint in run_dir/ckpt when there is one"""
     sticky_actions: Optional[float] = None
     """probability that the game repeats the previous action instead of the chosen one (Machado et al.
-    2018). Unset: the backend's own (0.1 for built-in games as in MinAtar, 0.25 for ale, 0 for envpool).
+    2018). Unset: the backend's default, backends.STICKY_DEFAULT (0.1 for built-in games as in MinAtar, 0.25
+    for ale as ALE v5, 0 for envpool as CleanRL's tables); the value used is logged and checkpointed.
     gymnax, whose PPO returns the learning check compares with, uses 0"""
 
     num_envs: int = 256
@@ -176,7 +178,9 @@ def parse_args(argv: List[str]) -> Args:
     for name in ("num_envs", "num_steps", "minibatch_size", "update_epochs"):
         if getattr(args, name) < 1:
             parser.error("--%s must be at least 1" % name.replace("_", "-"))
-    if args.sticky_actions is not None and not 0.0 <= args.sticky_actions <= 1.0:
+    if args.sticky_actions is None:
+        args.sticky_actions = STICKY_DEFAULT[args.backend]
+    if not 0.0 <= args.sticky_actions <= 1.0:
         parser.error("--sticky-actions is a probability between 0 and 1, not %g" % args.sticky_actions)
     grid = args.backend == "builtin"
     if args.learning_rate is None:
@@ -294,8 +298,12 @@ def train(args: Args, stop: StopFlag) -> int:
         torch.backends.cudnn.allow_tf32 = True
 
     # --- environment and agent -----------------------------------------------------------------
+    # The cores this process may use (the supervisor gives each trainer its own share, see
+    # gantry_remote.cpus) size the Atari pool's worker threads and torch's intra-op threads.
+    cores = sorted(os.sched_getaffinity(0))
+    torch.set_num_threads(len(cores))
     env = make_env(args.backend, args.game, args.num_envs, str(device), args.seed, compile=args.compile,
-                   sticky_actions=args.sticky_actions)
+                   sticky_actions=args.sticky_actions, num_threads=len(cores))
     use_graphs = args.cuda_graphs
     if use_graphs is None:
         use_graphs = args.backend == "builtin" and can_use_graphs(env, device) and not args.compile
@@ -305,11 +313,11 @@ def train(args: Args, stop: StopFlag) -> int:
     optimizer = torch.optim.Adam(agent.parameters(), lr=args.learning_rate, eps=1e-5, fused=device.type == "cuda",
                                  capturable=use_graphs)
     log(
-        "training %s (%s backend) on %s: %d envs x %d steps, minibatch %d, lr %g, clip %g, sticky actions %s, obs %s, "
-        "%d actions, %d parameters"
+        "training %s (%s backend) on %s: %d envs x %d steps, minibatch %d, lr %g, clip %g, sticky actions %g, obs %s, "
+        "%d actions, %d parameters, cores %s"
         % (args.game, args.backend, device, args.num_envs, args.num_steps, args.minibatch_size, args.learning_rate,
-           args.clip_coef, "backend default" if args.sticky_actions is None else "%g" % args.sticky_actions,
-           tuple(env.obs_shape), env.num_actions, sum(p.numel() for p in agent.parameters()))
+           args.clip_coef, args.sticky_actions, tuple(env.obs_shape), env.num_actions,
+           sum(p.numel() for p in agent.parameters()), format_cpu_list(cores))
     )
 
     # --- counters (restored on resume) -----------------------------------------------------------

@@ -4,7 +4,7 @@ import stat
 
 from conftest import REPO
 
-from gantry_remote.doctor import verdicts
+from gantry_remote.doctor import atari_backends, verdicts
 
 FAKE_SMI = """#!/bin/sh
 case "$1" in
@@ -30,6 +30,10 @@ def test_doctor_reports_this_host(rig, tmp_path):
     assert report["python_checked"].endswith("venv/bin/python")
     assert report["imports"]["torch"]["ok"] is True  # the test venv has CPU torch
     assert report["imports"]["envpool"]["ok"] is False
+    assert report["imports"]["ale_py"]["ok"] is True  # ale-py's vector env imports from the test venv
+    assert report["atari_backends"] == ["ale", "builtin"]
+    assert report["cpu"]["allowed"] == len(os.sched_getaffinity(0)) and report["cpu"]["cores"] >= report["cpu"]["allowed"]
+    assert report["cpu"]["atari_env_steps_per_s"] > 0 and "bench_atari" in report["cpu"]["atari_basis"]
     levels = {v["level"] for v in report["verdicts"]}
     assert levels <= {"error", "warning", "info", "pending", "ok"}
     # CPU torch with a GPU listed is a real problem, and the message says what to do.
@@ -41,7 +45,7 @@ def _report(**over):
             "gpu": {"nvidia_smi": "/usr/bin/nvidia-smi", "gpus": [{"index": 0}], "cuda": "12.2"},
             "python_checked": "/r/venv/bin/python", "pythons": [{"name": "python3.11"}],
             "imports": {"python": "3.11.9", "torch": {"ok": True, "cuda_available": True}, "envpool": {"ok": True},
-                        "ale_py": {"ok": True}}}
+                        "ale_py": {"ok": True, "version": "0.12.1"}}}
     base.update(over)
     return base
 
@@ -50,12 +54,20 @@ def test_verdicts_ok_host():
     assert verdicts(_report()) == [{"level": "ok", "message": "This host is ready to train."}]
 
 
-def test_verdicts_envpool_needs_python_311():
+def test_verdicts_python_312_without_envpool_is_ready_with_ale():
     imports = {"python": "3.12.3", "torch": {"ok": True, "cuda_available": True},
-               "envpool": {"ok": False, "error": "ModuleNotFoundError"}, "ale_py": {"ok": True}}
+               "envpool": {"ok": False, "error": "ModuleNotFoundError"}, "ale_py": {"ok": True, "version": "0.12.1"}}
     v, ready = verdicts(_report(imports=imports))
     assert v["level"] == "info" and "CPython <= 3.11" in v["message"] and ready["level"] == "ok"
     assert "backend \"ale\"" in v["message"] and "python3.11 (found on this host)" in v["message"]
+    assert atari_backends(imports) == ["ale", "builtin"]
+
+
+def test_verdicts_old_ale_py_or_no_atari_backend_say_what_to_install():
+    old = {"python": "3.12.3", "torch": {"ok": True, "cuda_available": True},
+           "envpool": {"ok": False}, "ale_py": {"ok": True, "version": "0.10.2"}}
+    messages = " | ".join(v["message"] for v in verdicts(_report(imports=old)))
+    assert "ale-py 0.10.2 is too old" in messages and "only the built-in games" in messages
 
 
 def test_verdicts_no_gpu_no_torch_low_disk():
@@ -91,7 +103,7 @@ def test_missing_atari_backends_are_one_line():
 
 def test_ale_without_envpool_is_a_fact_not_a_warning():
     imports = {"python": "3.11.9", "torch": {"ok": True, "cuda_available": True},
-               "envpool": {"ok": False, "error": "ModuleNotFoundError"}, "ale_py": {"ok": True}}
+               "envpool": {"ok": False, "error": "ModuleNotFoundError"}, "ale_py": {"ok": True, "version": "0.12.1"}}
     out = verdicts(_report(imports=imports))
     assert [v["level"] for v in out] == ["info", "ok"]
     assert "ale-py" in out[0]["message"] and "EnvPool" in out[0]["message"]

@@ -1,4 +1,4 @@
-"""Atari vector environments (EnvPool or gymnasium + ale-py) behind the built-in games' interface.
+"""Atari vector environments (EnvPool or ale-py's vector env) behind the built-in games' interface.
 
 Both wrappers present what `gantry_remote.envs` games present: `reset() -> obs`,
 `step(actions) -> StepResult(obs, reward, terminated, truncated, episode_return,
@@ -13,7 +13,7 @@ episode_length)`, auto-reset, torch tensors on `device`. Atari specifics:
 * Emulator state cannot be snapshotted for hundreds of ALE instances at once, so
   `state_dict()` is empty and a resumed run starts fresh games (counters and model resume exactly).
 """
-import atexit
+import re
 from typing import Any, Dict, List, Optional
 
 import numpy as np
@@ -24,10 +24,11 @@ from .base import StepResult
 ENVPOOL_INSTALL = (
     "The envpool backend needs EnvPool: run `pip install envpool` in the trainer's venv "
     "(EnvPool ships Linux wheels for CPython 3.11 and older only). "
-    "On other Pythons use `--backend ale` (`pip install gymnasium[atari] ale-py`)."
+    "On other Pythons use `--backend ale` (`pip install 'ale-py>=0.12.1' gymnasium`)."
 )
-ALE_INSTALL = ("The ale backend needs gymnasium's Atari support and OpenCV for its frame preprocessing: "
-               "run `pip install gymnasium[atari] ale-py opencv-python-headless`.")
+ALE_INSTALL = ("The ale backend needs ale-py 0.12.1 or newer (its C++ vector env, ROMs included) and gymnasium: "
+               "run `pip install 'ale-py>=0.12.1' gymnasium` in the trainer's venv (setup.sh does this).")
+
 
 FRAME_STACK = 4
 SCREEN = 84
@@ -105,28 +106,15 @@ def _import_envpool():
     return envpool
 
 
-def _import_gymnasium_atari():
-    try:
-        import ale_py
-        import cv2  # noqa: F401  (AtariPreprocessing resizes frames with OpenCV)
-        import gymnasium
-    except ImportError as exc:
-        raise RuntimeError(ALE_INSTALL) from exc
-    if hasattr(gymnasium, "register_envs"):
-        gymnasium.register_envs(ale_py)  # gymnasium 1.x no longer registers ALE ids by import alone
-    return gymnasium
-
-
 class EnvPoolAtari(_AtariBase):
     """EnvPool's C++ Atari pool (`<Game>-v5`): frame skip 4, 84x84 grey, stack 4, noop starts,
     episodic life and reward clipping done in C++; we add real-game episode accounting."""
 
     def __init__(self, game: str, num_envs: int, device: str = "cpu", seed: int = 0, pool: Any = None,
-                 sticky_actions: Optional[float] = None):
+                 sticky_actions: float = 0.0, num_threads: int = 0):
         task_id = game if game.endswith("-v5") else game + "-v5"
         if pool is None:
             envpool = _import_envpool()
-            sticky = {} if sticky_actions is None else {"repeat_action_probability": sticky_actions}
             pool = envpool.make(
                 task_id,
                 env_type="gymnasium",
@@ -138,7 +126,8 @@ class EnvPoolAtari(_AtariBase):
                 img_height=SCREEN,
                 img_width=SCREEN,
                 seed=seed,
-                **sticky,
+                repeat_action_probability=sticky_actions,
+                num_threads=num_threads,
             )
         self.pool = pool
         names = _action_names(pool, int(pool.action_space.n))
@@ -171,70 +160,69 @@ class EnvPoolAtari(_AtariBase):
 
 
 class AleAtari(_AtariBase):
-    """gymnasium vector env over `ALE/<Game>-v5` with AtariPreprocessing + frame stacking, for
-    hosts where EnvPool cannot be installed. Life loss and reward clipping are done here."""
+    """ale-py's C++ vector env (`ale_py.vector_env.AtariVectorEnv`, threads, EnvPool's design):
+    frame skip 4 with max-pooling, 84x84 grey, stack 4, up to 30 noop starts, FIRE on reset.
+    It runs whole games (no `episodic_life`, which would reset the game at every lost life) with
+    unclipped rewards; life losses are read from `info["lives"]` and rewards are clipped here.
+    Ended games restart in the same step (SAME_STEP autoreset), so every step is a real transition.
+    `num_threads` / `cpus`: the env pool's worker threads (one per core of the trainer's share)."""
 
     def __init__(self, game: str, num_envs: int, device: str = "cpu", seed: int = 0, vec_env: Any = None,
-                 next_step_reset: bool = False, sticky_actions: Optional[float] = None):
-        """`next_step_reset`: the vector env resets an ended game on the following step (gymnasium
-        1.0's only mode) instead of in the same step (gymnasium 0.29, and 1.1+ as we configure it)."""
-        env_id = game if game.startswith("ALE/") else "ALE/" + (game if game.endswith("-v5") else game + "-v5")
+                 sticky_actions: float = 0.25, num_threads: int = 0):
         self.seed = seed
         if vec_env is None:
-            vec_env, next_step_reset = _make_ale_vector_env(env_id, num_envs, sticky_actions)
+            vec_env = _make_ale_vector_env(game, num_envs, sticky_actions, num_threads)
         self.vec_env = vec_env
-        self.next_step_reset = next_step_reset
-        # The trainer ends in many places (target, total steps, SIGTERM): close the worker
-        # processes at exit, before multiprocessing tears their pipes down under them.
-        if hasattr(vec_env, "close"):
-            atexit.register(vec_env.close)
-        names = _action_names(vec_env, int(vec_env.single_action_space.n))
-        super().__init__(env_id, num_envs, device, names)
+        names = [getattr(a, "name", str(a)) for a in vec_env.ale.get_action_set()]
+        super().__init__(rom_name(game), num_envs, device, names)
         self._lives = np.zeros(num_envs, dtype=np.int64)
-        self._resetting = np.zeros(num_envs, dtype=bool)
 
     def reset(self) -> torch.Tensor:
         obs, info = self.vec_env.reset(seed=self.seed)
-        self._lives = np.asarray(info.get("lives", np.zeros(self.num_envs)), dtype=np.int64)
+        self._lives = np.asarray(info["lives"], dtype=np.int64)
         self.book = _EpisodeBook(self.num_envs)
-        self._resetting[:] = False
         return self._obs(obs)
 
     def step(self, actions: torch.Tensor) -> StepResult:
-        obs, reward, terminated, truncated, info = self.vec_env.step(actions.detach().cpu().numpy())
+        obs, reward, terminated, truncated, info = self.vec_env.step(actions.detach().cpu().numpy().astype(np.int64))
         terminated = np.asarray(terminated, dtype=bool)
         truncated = np.asarray(truncated, dtype=bool)
-        lives = np.asarray(info.get("lives", self._lives), dtype=np.int64)
-        # For envs that just ended, `lives` already belongs to the fresh game; only compare the rest.
+        lives = np.asarray(info["lives"], dtype=np.int64)
+        # For envs whose game just ended, `lives` already belongs to the fresh game; compare the rest.
         life_lost = (lives < self._lives) & ~(terminated | truncated)
         self._lives = lives
         reward = np.asarray(reward, dtype=np.float64)
-        counts = None
-        if self.next_step_reset:
-            counts = ~self._resetting
-            self._resetting = terminated | truncated
-        return self._result(obs, np.sign(reward), terminated, truncated, reward, life_lost, counts)
+        return self._result(obs, np.sign(reward), terminated, truncated, reward, life_lost)
 
 
-def _make_ale_vector_env(env_id: str, num_envs: int, sticky_actions: Optional[float] = None):
-    gym = _import_gymnasium_atari()
-    stack = getattr(gym.wrappers, "FrameStackObservation", None)
-    sticky = {} if sticky_actions is None else {"repeat_action_probability": sticky_actions}
+def rom_name(game: str) -> str:
+    """ale-py's ROM id for a game named as in plans and EnvPool: "MsPacman" / "MsPacman-v5" / "ALE/MsPacman-v5"
+    -> "ms_pacman"."""
+    name = game.split("/")[-1]
+    name = re.sub(r"-v\d+$", "", name)
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
 
-    def make_one():
-        env = gym.make(env_id, frameskip=1, **sticky)  # AtariPreprocessing does the frame skip (with max-pooling)
-        env = gym.wrappers.AtariPreprocessing(env, frame_skip=4, screen_size=SCREEN, noop_max=30, terminal_on_life_loss=False)
-        if stack is not None:
-            return stack(env, FRAME_STACK)
-        return gym.wrappers.FrameStack(env, FRAME_STACK)  # gymnasium < 1.0
 
-    fns = [make_one for _ in range(num_envs)]
-    autoreset = getattr(gym.vector, "AutoresetMode", None)
-    if autoreset is not None:
-        # Reset in the same step as the game ends, so every step is a real transition.
-        return gym.vector.AsyncVectorEnv(fns, autoreset_mode=autoreset.SAME_STEP), False
-    next_step = int(gym.__version__.split(".")[0]) >= 1  # 1.0 resets on the next step; 0.29 in the same one
-    return gym.vector.AsyncVectorEnv(fns), next_step
+def _make_ale_vector_env(game: str, num_envs: int, sticky_actions: float, num_threads: int):
+    try:
+        from ale_py import roms
+        from ale_py.vector_env import AtariVectorEnv
+        from gymnasium.vector import AutoresetMode
+    except ImportError as exc:
+        raise RuntimeError(ALE_INSTALL) from exc
+    rom = rom_name(game)
+    if roms.get_rom_path(rom) is None:
+        raise ValueError("ale-py has no ROM for '%s' (looked for '%s'); ale-py's games are: %s"
+                         % (game, rom, ", ".join(sorted(roms.get_all_rom_ids()))))
+    return AtariVectorEnv(
+        rom, num_envs,
+        num_threads=num_threads,
+        repeat_action_probability=sticky_actions,
+        autoreset_mode=AutoresetMode.SAME_STEP,
+        img_height=SCREEN, img_width=SCREEN, grayscale=True, stack_num=FRAME_STACK,
+        frameskip=4, maxpool=True, noop_max=30, use_fire_reset=True,
+        episodic_life=False, reward_clipping=False,
+    )
 
 
 def _action_names(env: Any, n: int) -> List[str]:
