@@ -12,8 +12,9 @@ from typing import Any, Dict, List, Optional
 
 from . import atomic, control, procs, runlock, scheduler, trainer_files
 from . import state as run_state
+from .launch_backends import host_backends, resolve_backends
 from .paths import UserError, default_root, game_dir, list_run_ids, new_run_id, run_dir, validate_run_id
-from .plan import game_by_name, load_plan_file
+from .plan import game_by_name, load_plan_file, trainer_command
 
 
 class _Parser(argparse.ArgumentParser):
@@ -51,6 +52,9 @@ def cmd_start(args: argparse.Namespace) -> int:
     plan = load_plan_file(args.plan) if args.plan else None
     if plan is None and run_id is None:
         raise UserError("bad_arguments", "Give --plan PLAN.json to start a new run, or --run-id ID to resume one.")
+    available = host_backends(trainer_command(root)[0])
+    if plan is not None:
+        plan = resolve_backends(plan, available, args.atari_backend)
     if run_id is None:
         run_id = new_run_id()
     path = run_dir(root, run_id)
@@ -69,6 +73,7 @@ def cmd_start(args: argparse.Namespace) -> int:
         if plan is not None and plan != stored:
             raise UserError("plan_mismatch", "Run %s was started with a different plan. Omit --plan to resume it "
                             "as it was, or pick a new --run-id." % run_id)
+        resolve_backends(stored, available, None)  # refuses a backend this host has lost since
         result = spawn_supervisor(root, run_id, path)
         result["resumed"] = True
         _print(result)
@@ -263,6 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("start", cmd_start, "start a run from a plan, or resume one")
     p.add_argument("--plan")
     p.add_argument("--run-id", dest="run_id")
+    p.add_argument("--atari-backend", dest="atari_backend", choices=("ale", "envpool"),
+                   help="backend for the plan's Atari games that name none (default: ale, else envpool)")
     p = command("status", cmd_status, "state of a run (default: newest)")
     p.add_argument("--run")
     command("runs", cmd_runs, "all runs, newest first")

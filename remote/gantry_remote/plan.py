@@ -32,7 +32,7 @@ class _PlanGameOptional(TypedDict, total=False):
 
 class PlanGame(_PlanGameOptional):
     game: str
-    backend: str
+    backend: Optional[str]          # None for an Atari game until `start` chooses it (launch_backends)
     target_episodes: int
     trainer_args: Dict[str, TrainerArg]
 
@@ -95,9 +95,10 @@ def _validate_game(index: int, entry: Any) -> PlanGame:
     if not isinstance(game, str) or not _GAME_RE.fullmatch(game):
         raise _bad("%s.game is missing or invalid: use 1-64 letters, digits, '_' or '-', not starting with '-'." % where)
     where = "game %s" % game
-    backend = entry.get("backend")
-    if backend not in BACKENDS:
-        raise _bad("%s: backend %r is unknown; use one of %s." % (where, backend, ", ".join(BACKENDS)))
+    backend = entry.get("backend")  # left out: an Atari game whose backend is chosen at launch
+    if backend is not None and backend not in BACKENDS:
+        raise _bad("%s: backend %r is unknown; use one of %s, or leave it out for an Atari game." % (
+            where, backend, ", ".join(BACKENDS)))
     env = entry.get("env", game)
     if not isinstance(env, str) or not _GAME_RE.fullmatch(env):
         raise _bad("%s: env must be a game name like \"breakout\" (1-64 letters, digits, '_' or '-')." % where)
@@ -250,6 +251,9 @@ def trainer_command(root: str) -> List[str]:
 
 def trainer_argv(command: List[str], game: PlanGame, run_dir_for_game: str, resume: bool) -> List[str]:
     """command: trainer_command(root), checked once when the supervisor starts."""
+    if game["backend"] is None:  # start resolves every backend before it writes plan.json
+        raise UserError("bad_plan", "Game %s has no backend in the run's plan.json; start the run with "
+                        "`start --plan` (it chooses the Atari backend) rather than editing plan.json." % game["game"])
     argv = list(command) + [
         "--game", game.get("env", game["game"]),
         "--backend", game["backend"],

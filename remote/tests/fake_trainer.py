@@ -60,6 +60,7 @@ def parse_args(argv):
     p.add_argument("--run-dir", required=True)
     p.add_argument("--target-episodes", type=int, required=True)
     p.add_argument("--resume", action="store_true")
+    p.add_argument("--sticky-actions", type=float)  # start states it for Atari games
     p.add_argument("--fake-episodes-per-sec", type=float, default=float(env("GANTRY_FAKE_EPS", "40")))
     p.add_argument("--fake-metrics-s", type=float, default=float(env("GANTRY_FAKE_METRICS_S", "0.2")))
     p.add_argument("--fake-ckpt-every", type=int, default=int(env("GANTRY_FAKE_CKPT_EVERY", "25")))

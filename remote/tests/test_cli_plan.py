@@ -125,7 +125,8 @@ def test_shipped_plans_are_valid():
     seed = load_plan_file(os.path.join(REPO, "resources", "plans", "seed-10-games.json"))
     assert seed["slots"] == 6 and len(seed["games"]) == 10
     assert queue_order(seed)[:6] == ["MsPacman", "Asteroids", "Seaquest", "BeamRider", "SpaceInvaders", "Enduro"]
-    assert all(g["backend"] == "envpool" and g["trainer_args"] == {"num_envs": 256, "minibatch_size": 1024}
+    # Games and targets only: the Atari backend is chosen at launch (launch_backends).
+    assert all(g["backend"] is None and g["trainer_args"] == {"num_envs": 256, "minibatch_size": 1024}
                for g in seed["games"])
     assert sum(g["target_episodes"] for g in seed["games"]) == 156000
     demo = load_plan_file(os.path.join(REPO, "resources", "plans", "quick-demo.json"))
@@ -177,3 +178,31 @@ def test_resume_validates_the_stored_plan_again(rig):
         [sys.executable, "-m", "gantry_remote", "supervise", "--root", rig.root, "--run-id", run_id],
         capture_output=True, env=rig.env, timeout=30)
     assert proc.returncode == 2 and b"bad_plan" in proc.stdout + proc.stderr
+
+
+SEED = os.path.join(REPO, "resources", "plans", "seed-10-games.json")
+
+
+def test_start_chooses_the_atari_backend_the_host_has_and_records_it_with_sticky_actions(rig):
+    # The test venv (the trainer's Python here) has ale-py and no EnvPool.
+    plan = json.load(open(SEED))
+    plan["games"] = plan["games"][:2] + [{"game": "breakout", "backend": "builtin", "target_episodes": 5}]
+    for g in plan["games"]:
+        g["target_episodes"] = 5
+    path = rig.plan(plan["games"], slots=1)
+    out = rig.ok("start", "--plan", path)
+    stored = json.load(open(os.path.join(rig.run_path(out["run_id"]), "plan.json")))
+    assert [(g["game"], g["backend"]) for g in stored["games"]] == [("MsPacman", "ale"), ("Asteroids", "ale"), ("breakout", "builtin")]
+    assert [g["trainer_args"].get("sticky_actions") for g in stored["games"]] == [0.25, 0.25, None]
+    rig.ok("stop", "--run", out["run_id"], "--wait", timeout=60)
+
+
+def test_start_refuses_a_backend_the_host_lacks_before_anything_starts(rig):
+    path = rig.plan([{"game": "Pong", "target_episodes": 5}])
+    rc, out = rig.cli("start", "--plan", path, "--atari-backend", "envpool")
+    assert rc == 2 and out["error"]["code"] == "backend_unavailable"
+    assert "envpool backend was asked for" in out["error"]["message"] and "it can run: ale, builtin" in out["error"]["message"]
+    named = rig.plan([{"game": "Pong", "backend": "envpool", "target_episodes": 5}])
+    rc, out = rig.cli("start", "--plan", named)
+    assert rc == 2 and out["error"]["code"] == "backend_unavailable" and "named by game Pong" in out["error"]["message"]
+    assert not os.path.exists(os.path.join(rig.root, "runs"))

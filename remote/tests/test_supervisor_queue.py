@@ -25,7 +25,7 @@ def test_ten_games_three_slots_longest_first(rig):
     # Real targets are scaled down to ~0.5 s of fake training each; est_hours keeps the seed order.
     games = []
     for name, target, est in reversed(SEED_GAMES):  # listed shortest first: the queue must reorder
-        g = fake_game(name, target=target // 1000, backend="envpool")
+        g = fake_game(name, target=target // 1000, backend="ale")
         g["est_hours"] = est
         games.append(g)
     run_id = rig.start(rig.plan(games, slots=3))

@@ -179,7 +179,8 @@ export const PlanGame = z.strictObject({
   game: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/, 'Game names use 1-64 letters, digits, "_" or "-", and do not start with "-".'),
   /** The environment, when it differs from `game` (the same game twice: another seed, other settings). */
   env: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$/, 'An env is a game name: 1-64 letters, digits, "_" or "-".').optional(),
-  backend: z.enum(['envpool', 'ale', 'builtin']),
+  /** Left out for an Atari game: the host's `start` picks ale-py (or EnvPool when asked) and records it. */
+  backend: z.enum(['envpool', 'ale', 'builtin']).optional(),
   target_episodes: z.number().int().positive(),
   est_hours: z.number().nonnegative().optional(),
   trainer_args: z.record(TrainerArgKey, TrainerArgValue).optional(),

@@ -6,7 +6,7 @@ import { Plan } from '../../../shared/remoteProtocol'
 
 function describe(plan: Plan): string {
   const episodes = plan.games.reduce((n, g) => n + g.target_episodes, 0)
-  const backends = [...new Set(plan.games.map((g) => g.backend))].join(', ')
+  const backends = [...new Set(plan.games.map((g) => g.backend ?? 'Atari backend chosen at launch'))].join(', ')
   return `${plan.games.length} games (${backends}), ${plan.slots} at a time, ${episodes.toLocaleString('en-US')} episodes in all`
 }
 

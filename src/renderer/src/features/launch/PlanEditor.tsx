@@ -25,7 +25,8 @@ export function PlanEditor({ plan, onChange }: { plan: Plan; onChange(plan: Plan
             <tr key={g.game}>
               <td>{g.game}</td>
               <td>
-                <select aria-label={`${g.game} backend`} value={g.backend} onChange={(e) => update(i, { backend: e.target.value as Plan['games'][number]['backend'] })}>
+                <select aria-label={`${g.game} backend`} value={g.backend ?? ''} onChange={(e) => update(i, { backend: (e.target.value || undefined) as Plan['games'][number]['backend'] })}>
+                  <option value="">Atari: chosen at launch</option>
                   {BACKENDS.map((b) => (
                     <option key={b}>{b}</option>
                   ))}
