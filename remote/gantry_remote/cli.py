@@ -41,7 +41,15 @@ def _run_arg(args: argparse.Namespace, name: str = "run") -> Optional[str]:
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     from .doctor import doctor
-    _print(doctor(_root(args)))
+    report = doctor(_root(args))
+    if args.slurm:
+        from .doctor_slurm import slurm_report, slurm_verdicts
+        report["slurm"] = slurm_report(_root(args), args.partition, run_test_job=not args.no_test_job)
+        found = slurm_verdicts(report["slurm"], args.partition)
+        blocking = [v for v in found if v["level"] in ("error", "warning")]
+        # "Ready to train" means ready on the cluster too.
+        report["verdicts"] = [v for v in report["verdicts"] if not (blocking and v["level"] == "ok")] + found
+    _print(report)
     return 0
 
 
@@ -264,7 +272,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
-    command("doctor", cmd_doctor, "check this host")
+    p = command("doctor", cmd_doctor, "check this host")
+    p.add_argument("--slurm", action="store_true", help="also check its SLURM cluster (runs a one-minute test job)")
+    p.add_argument("--partition", help="the partition the instance submits to")
+    p.add_argument("--no-test-job", dest="no_test_job", action="store_true", help="with --slurm: skip the test job")
     p = command("start", cmd_start, "start a run from a plan, or resume one")
     p.add_argument("--plan")
     p.add_argument("--run-id", dest="run_id")

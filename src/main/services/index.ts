@@ -101,6 +101,7 @@ export function createServices(platform: Platform, given: ServicesOptions = {}):
     localPython: options.localPython,
     setupPython: options.setupPython,
     setupPipArgs: options.setupPipArgs,
+    instanceSlurm: (id) => store.get(id)?.slurm ?? null,
   })
   const runs = createRunsService({
     bus,

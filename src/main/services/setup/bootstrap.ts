@@ -39,9 +39,10 @@ async function ensureBundle(target: BootstrapTarget, onLine: (line: string) => v
   return uploadBundle(target.session, await target.sftp(), target.bundle, onLine)
 }
 
-export async function runDoctor(target: BootstrapTarget, python = 'python3'): Promise<DoctorReport> {
+/** `extraArgs`: `--slurm --partition P` for a SLURM cluster's login node (adds a short test job). */
+export async function runDoctor(target: BootstrapTarget, python = 'python3', extraArgs: string[] = []): Promise<DoctorReport> {
   await ensureBundle(target, () => {})
-  const result = await target.session.run(['env', `PYTHONPATH=${codeDir(target)}`, python, '-m', 'gantry_remote', 'doctor', '--json', '--root', target.session.root], { timeoutMs: 180_000 })
+  const result = await target.session.run(['env', `PYTHONPATH=${codeDir(target)}`, python, '-m', 'gantry_remote', 'doctor', '--json', '--root', target.session.root, ...extraArgs], { timeoutMs: 180_000 })
   if (result.code === 127 || /command not found|No such file/.test(result.stderr) && !result.stdout.trim()) {
     throw new RpcError('remote_failed', `The host has no ${python} (${result.stderr.trim().split('\n').pop()}). Install Python 3 on the host (e.g. apt-get install python3 python3-venv) and try again.`)
   }

@@ -5,7 +5,7 @@
  */
 import path from 'node:path'
 import type { SFTPWrapper } from 'ssh2'
-import { LOCAL_INSTANCE_ID, type SetupState } from '../../../shared/api/instances'
+import { LOCAL_INSTANCE_ID, type SetupState, type SlurmSettings } from '../../../shared/api/instances'
 import type * as setupApi from '../../../shared/api/setup'
 import type { DomainImpl } from '../../../shared/contract'
 import { RpcError } from '../../../shared/rpc'
@@ -29,6 +29,13 @@ export interface SetupServiceOptions {
   setupPython?: string | null
   /** Extra pip arguments for setup.sh — env GANTRY_SETUP_PIP_ARGS. */
   setupPipArgs?: string | null
+  /** A SLURM cluster instance's settings: its doctor also checks the cluster (doctor --slurm). */
+  instanceSlurm?(instanceId: string): SlurmSettings | null
+}
+
+function slurmDoctorArgs(slurm: SlurmSettings | null): string[] {
+  if (!slurm) return []
+  return ['--slurm', ...(slurm.partition ? ['--partition', slurm.partition] : [])]
 }
 
 export function createSetupService(options: SetupServiceOptions) {
@@ -48,7 +55,7 @@ export function createSetupService(options: SetupServiceOptions) {
 
   const api: DomainImpl<typeof setupApi.methods> = {
     'setup.doctor': async ({ id }, ctx) =>
-      withTarget(id, (target) => runDoctor(target, id === LOCAL_INSTANCE_ID ? (options.localPython ?? 'python3') : 'python3'), ctx.signal),
+      withTarget(id, (target) => runDoctor(target, id === LOCAL_INSTANCE_ID ? (options.localPython ?? 'python3') : 'python3', slurmDoctorArgs(options.instanceSlurm?.(id) ?? null)), ctx.signal),
     'setup.run': async ({ id }, ctx) => {
       if (settingUp.has(id)) throw new RpcError('conflict', 'This instance is already being set up; watch the Setup tab for its progress.')
       settingUp.add(id)
