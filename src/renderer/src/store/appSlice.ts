@@ -1,11 +1,10 @@
 import type { StateCreator } from 'zustand'
+import type { Notification } from '../../../shared/api/app'
 import type { MethodOutput } from '../../../shared/contract'
 
-export interface Toast {
+/** A notification (from app.notification or the window itself) while it is on screen. */
+export interface Toast extends Notification {
   id: number
-  level: 'info' | 'success' | 'warning' | 'error'
-  title: string
-  body: string
   createdAt: number
 }
 
@@ -15,7 +14,7 @@ export interface AppSlice {
   toasts: Toast[]
   setInfo(info: MethodOutput<'app.info'>): void
   setBackend(status: 'open' | 'closed'): void
-  pushToast(toast: Omit<Toast, 'id' | 'createdAt'>): void
+  pushToast(notification: Notification): void
   dismissToast(id: number): void
 }
 
