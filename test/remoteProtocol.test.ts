@@ -73,6 +73,7 @@ describe('plans', () => {
   it('takes the GPUs to use and the MPS mode', () => {
     expect(Plan.safeParse({ ...plan, gpus: [1, 0], mps: 'off' }).success).toBe(true)
     expect(Plan.safeParse({ ...plan, gpus: 'all', mps: 'auto' }).success).toBe(true)
+    expect(Plan.safeParse({ ...plan, restart_rules: { oom: { action: 'fewer_envs', factor: 0.25, min_envs: 16 }, cuda: { action: 'pause' }, crash: { action: 'fail' } } }).success).toBe(true)
   })
 
   it('keeps the trainer program out of the launch API', () => {
@@ -89,6 +90,10 @@ describe('plans', () => {
     ['a misspelt field', { ...plan, games: [{ ...game, target_episode: 5 }] }],
     ['a GPU listed twice', { ...plan, gpus: [0, 0] }],
     ['an unknown MPS mode', { ...plan, mps: 'on' }],
+    ['a restart rule for an unknown cause', { ...plan, restart_rules: { gremlins: { action: 'restart' } } }],
+    ['an unknown restart action', { ...plan, restart_rules: { oom: { action: 'reboot' } } }],
+    ['a rule factor of 1 or more', { ...plan, restart_rules: { nan: { action: 'lower_lr', factor: 1 } } }],
+    ['a setting the action does not take', { ...plan, restart_rules: { crash: { action: 'restart', factor: 0.5 } } }],
     ['too many games', { ...plan, games: Array.from({ length: MAX_PLAN_GAMES + 1 }, (_, i) => ({ ...game, game: `g${i}` })) }],
   ])('refuses %s', (_label, bad) => {
     expect(Plan.safeParse(bad).success).toBe(false)

@@ -11,6 +11,7 @@ from typing import Any, Dict, Optional, Tuple
 import torch
 
 from . import ckpt_store
+from .tensor_tree import first_non_finite
 
 
 def _load(data: bytes) -> Dict[str, Any]:
@@ -18,7 +19,15 @@ def _load(data: bytes) -> Dict[str, Any]:
 
 
 def save_checkpoint(ckpt_dir: str, state: Dict[str, Any], global_step: int, episodes: int) -> Dict[str, Any]:
-    """Write `state` as ckpt-<global_step>.pt; returns its manifest entry."""
+    """Write `state` as ckpt-<global_step>.pt; returns its manifest entry.
+
+    Refuses (FloatingPointError) weights or optimizer moments holding NaN or inf: the newest
+    checkpoint must stay one a diverged run can restart from (restart rule "nan": resume from it
+    with a lower learning rate)."""
+    bad = first_non_finite({k: state[k] for k in ("agent", "optimizer") if k in state})
+    if bad:
+        raise FloatingPointError("non-finite values in %s at step %d; checkpoint not written, the previous one is kept"
+                                 % (bad, global_step))
     buffer = io.BytesIO()
     torch.save(state, buffer)
     return ckpt_store.save(ckpt_dir, buffer.getvalue(), global_step, episodes)

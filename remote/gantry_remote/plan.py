@@ -6,6 +6,7 @@ import re
 import sys
 from typing import Any, Dict, List, Optional, TypedDict, Union
 
+from . import restart_rules
 from .paths import UserError, package_parent, venv_python
 
 BACKENDS = ("envpool", "ale", "builtin")
@@ -56,6 +57,7 @@ class Plan(_PlanScheduler):
     gpu_sample_s: float
     gpus: Union[str, List[int]]     # "all" or GPU indices
     mps: str                        # "auto" | "off"
+    restart_rules: Dict[str, Dict[str, Any]]  # cause -> rule (restart_rules.py), every cause filled in
 
 
 def _bad(message: str) -> UserError:
@@ -190,6 +192,7 @@ def validate_plan(data: Any) -> Plan:
         "gpu_sample_s": seconds["gpu_sample_s"],
         "gpus": gpus,
         "mps": mps,
+        "restart_rules": restart_rules.validate(data.get("restart_rules")),
     }
     if data.get("scheduler") is not None:
         from .slurm_batch import validate_options  # the scheduler seam: local (default) or slurm
@@ -249,8 +252,10 @@ def trainer_command(root: str) -> List[str]:
     return command
 
 
-def trainer_argv(command: List[str], game: PlanGame, run_dir_for_game: str, resume: bool) -> List[str]:
-    """command: trainer_command(root), checked once when the supervisor starts."""
+def trainer_argv(command: List[str], game: PlanGame, run_dir_for_game: str, resume: bool,
+                 overrides: Optional[Dict[str, TrainerArg]] = None) -> List[str]:
+    """command: trainer_command(root), checked once when the supervisor starts. overrides: what
+    restart rules changed for this game (over the plan's trainer_args)."""
     if game["backend"] is None:  # start resolves every backend before it writes plan.json
         raise UserError("bad_plan", "Game %s has no backend in the run's plan.json; start the run with "
                         "`start --plan` (it chooses the Atari backend) rather than editing plan.json." % game["game"])
@@ -262,7 +267,7 @@ def trainer_argv(command: List[str], game: PlanGame, run_dir_for_game: str, resu
     ]
     if resume:
         argv.append("--resume")
-    return argv + trainer_flags(game.get("trainer_args", {}))
+    return argv + trainer_flags(dict(game.get("trainer_args", {}), **(overrides or {})))
 
 
 def trainer_env(base: Optional[Dict[str, str]] = None) -> Dict[str, str]:

@@ -337,6 +337,8 @@ def train(args: Args, stop: StopFlag) -> int:
             state, entry = loaded
             agent.load_state_dict(state["agent"])
             load_optimizer_state(optimizer, state["optimizer"])
+            # This run's learning rate, not the saved one: a restart rule may have lowered it after a NaN.
+            set_learning_rate(optimizer, args.learning_rate)
             global_step, episodes, update = state["global_step"], state["episodes"], state["update"]
             recent_returns.extend(state["recent_returns"])
             max_return = state["max_return"]

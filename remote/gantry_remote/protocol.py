@@ -31,7 +31,7 @@ EVENT_FIELDS: Dict[str, tuple] = {
     "heartbeat": (),
     "run_completed": ("state",),
 }
-CAUSES = ("crash", "oom", "nan", "signal", "frozen", "other", "preempted", "time_limit", "node_fail", "cancelled")
+CAUSES = ("crash", "oom", "nan", "cuda", "signal", "frozen", "other", "preempted", "time_limit", "node_fail", "cancelled")
 GPU_FIELDS = ("index", "name", "util", "mem_used", "mem_total", "temp", "power")
 
 
@@ -50,6 +50,10 @@ def problems(event: Dict[str, Any]) -> List[str]:
         out.append("seq %r" % event["seq"])
     if kind in ("game_restarting", "game_failed") and event.get("cause") not in CAUSES:
         out.append("cause %r" % event.get("cause"))
+    if kind == "game_restarting" and "changes" in event:
+        changes = event["changes"]
+        if not isinstance(changes, list) or not all(isinstance(c, dict) and {"arg", "from", "to"} <= set(c) for c in changes):
+            out.append("changes %r" % (changes,))
     if kind == "run_completed" and event.get("state") not in ("completed", "stopped", "failed"):
         out.append("state %r" % event.get("state"))
     if kind == "gpu":

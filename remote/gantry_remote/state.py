@@ -17,6 +17,8 @@ class _GameNotes(TypedDict, total=False):
     gpu: Optional[int]              # the GPU its trainer is pinned to (CUDA_VISIBLE_DEVICES); None without GPUs
     slot: int                       # the slot its running trainer holds, which picks its cores (cpus.py)
     cpus: str                       # those cores as a CPU list, "0-7"
+    overrides: Dict[str, Any]       # trainer_args restart rules changed (num_envs, learning_rate), over the plan's
+    pause_why: Dict[str, Any]       # cause/detail/rule for the game_paused of a pause a restart rule asked for
 
 
 class GameRecord(_GameNotes):
@@ -35,7 +37,7 @@ class GameRecord(_GameNotes):
     mean_return: Optional[float]
     global_step: int
     next_start_ts: Optional[float]
-    pending: Optional[str]          # "pause" | "stop" | "requeue" | "frozen" while a SIGTERM/SIGKILL is in flight
+    pending: Optional[str]          # "pause" | "stop" | "requeue" | "frozen" | "nan" while a SIGTERM/SIGKILL is in flight
     signal_ts: Optional[float]
     cause: Optional[str]
     detail: Optional[str]
@@ -174,6 +176,7 @@ def game_view(g: GameRecord) -> Dict[str, Any]:
         "pid": g.get("pid") if g["state"] == "running" else None,
         "gpu": g.get("gpu"),
         "cpus": g.get("cpus") if g["state"] == "running" else None,
+        "overrides": g.get("overrides") or {},
         "last_progress_ts": g.get("last_progress_ts"),
         "mean_return": g.get("mean_return"),
         "global_step": g.get("global_step", 0),

@@ -12,7 +12,7 @@ import sys
 import time
 from typing import Any, Dict, List, Optional
 
-from . import control, cpus, failure, gpu, gpu_placement, procs, runlock, trainer_files
+from . import control, cpus, failure, gpu, gpu_placement, procs, restart_rules, runlock, trainer_files
 from . import state as run_state
 from .journal import Journal
 from .mps import Mps
@@ -343,7 +343,13 @@ class Supervisor:
                 self.last_activity[name] = time.monotonic()
                 last = lines[-1]
                 g.update(trainer_files.progress_fields(last, round(time.time(), 3)))
-                g["_last_metrics"] = {k: last.get(k) for k in ("sps", "episodes_per_hour")}
+                g["_last_metrics"] = {k: trainer_files.finite_or_none(last.get(k)) for k in ("sps", "episodes_per_hour")}
+                diverged = next((bad for bad in map(trainer_files.non_finite, lines) if bad), None)
+                if diverged and g.get("pending") is None and g["state"] == "running":
+                    # Its weights are garbage now: SIGKILL (a SIGTERM would ask for a checkpoint of them).
+                    self.log("%s reports non-finite values (%s): diverged, killing its process group" % (name, diverged))
+                    g.update(pending="nan", signal_ts=time.time(), detail="non-finite values in metrics.jsonl: %s" % diverged)
+                    procs.kill_group(g["pid"])
                 if time.monotonic() - self.last_progress_emit.get(name, -1e18) >= self.progress_interval_s:
                     self._emit_progress(g)
         path = self.game_path(name)
@@ -384,7 +390,7 @@ class Supervisor:
             return
         now = time.time()
         pending = g.get("pending")
-        if pending in ("pause", "stop", "requeue") and now - (g.get("signal_ts") or now) > self.grace_s:
+        if pending in ("pause", "stop", "requeue", "nan") and now - (g.get("signal_ts") or now) > self.grace_s:
             self.log("%s did not exit %.0f s after SIGTERM; SIGKILL" % (name, self.grace_s))
             procs.kill_group(g["pid"])
             g["signal_ts"] = now  # do not repeat every tick
@@ -410,7 +416,7 @@ class Supervisor:
             return
         if pending == "pause":
             g["state"] = "paused"
-            self.emit("game_paused", game=name)
+            self.emit("game_paused", game=name, **(g.pop("pause_why", None) or {}))
         elif pending == "stop":
             g["state"] = "stopped"
             self.emit("game_stopped", game=name)
@@ -418,6 +424,8 @@ class Supervisor:
             g["state"] = "queued"
         elif pending == "frozen":
             self._failed_attempt(g, "frozen", g.get("detail") or "no new metrics", returncode)
+        elif pending == "nan":
+            self._failed_attempt(g, "nan", g.get("detail") or "non-finite values in metrics.jsonl", returncode)
         else:
             cause, detail = failure.classify(returncode, failure.log_tail(os.path.join(self.game_path(name), "train.log")))
             self._mend_mps()
@@ -438,22 +446,55 @@ class Supervisor:
     def _failed_attempt(self, g: GameRecord, cause: str, detail: str, returncode: Optional[int]) -> None:
         restart = self.plan["restart"]
         g.update(cause=cause, detail=detail)
+        rule = restart_rules.rule_for(self.plan["restart_rules"], cause)
         if self.stopping:
             g["state"] = "stopped"
             self.emit("game_stopped", game=g["game"])
-        elif g["restarts"] < restart["max_restarts"]:
+        elif rule["action"] == "pause":
+            self._pause_by_rule(g, cause, detail)
+        elif rule["action"] != "fail" and g["restarts"] < restart["max_restarts"]:
             g["restarts"] += 1
             backoff = restart["backoff_s"]
             delay = float(backoff[min(g["restarts"] - 1, len(backoff) - 1)])
+            args = dict((game_by_name(self.plan, g["game"]) or {}).get("trainer_args") or {}, **(g.get("overrides") or {}))
+            changes, note = restart_rules.changes_for(rule, args, g["backend"])
+            if changes:
+                g["overrides"] = dict(g.get("overrides") or {}, **{c["arg"]: c["to"] for c in changes})
             g.update(state="restarting", next_start_ts=round(time.time() + delay, 3))
-            self.log("%s stopped (%s: %s); restart %d/%d in %.0f s" % (
-                g["game"], cause, detail, g["restarts"], restart["max_restarts"], delay))
+            self.log("%s stopped (%s: %s); rule %s%s; restart %d/%d in %.0f s" % (
+                g["game"], cause, detail, rule["action"], (": " + restart_rules.describe(changes)) if changes else "",
+                g["restarts"], restart["max_restarts"], delay) + ("; " + note if note else ""))
+            extra = {"note": note} if note else {}
             self.emit("game_restarting", game=g["game"], cause=cause, attempt=g["attempt"] + 1,
-                      exit_code=returncode, detail=detail, delay_s=delay)
+                      exit_code=returncode, detail=detail, delay_s=delay, rule=rule["action"], changes=changes, **extra)
         else:
             g["state"] = "failed"
-            self.log("%s failed after %d restarts (%s: %s)" % (g["game"], g["restarts"], cause, detail))
+            why = "restart rule for %s is fail" % cause if rule["action"] == "fail" else "after %d restarts" % g["restarts"]
+            self.log("%s failed (%s; %s: %s)" % (g["game"], why, cause, detail))
             self.emit("game_failed", game=g["game"], cause=cause, detail=detail)
+
+    def _pause_by_rule(self, g: GameRecord, cause: str, detail: str) -> None:
+        """Restarting will not help (a CUDA or driver fault): pause the game and say why. Under MPS
+        one server serves every trainer of a GPU, so such a fault can hit them all: pause those too
+        (each checkpoints on SIGTERM) rather than let them fail one by one."""
+        g.update(state="paused", next_start_ts=None)
+        self.log("%s paused by its restart rule (%s: %s); resume it once the GPU is fixed" % (g["game"], cause, detail))
+        self.emit("game_paused", game=g["game"], cause=cause, detail=detail, rule="pause")
+        if not self.mps.active or g.get("gpu") is None:
+            return
+        why = {"cause": cause, "rule": "pause",
+               "detail": "paused with %s: a %s fault on GPU %d can hit every trainer sharing it through MPS" % (
+                   g["game"], cause, g["gpu"])}
+        for other in self.games():
+            if other is g or other.get("gpu") != g["gpu"]:
+                continue
+            if other["state"] == "running" and other.get("pending") in (None, "requeue"):
+                other.update(pending="pause", signal_ts=time.time(), pause_why=why)
+                procs.terminate_group(other["pid"])
+                self.log("pausing %s too (same GPU %d, MPS): SIGTERM sent" % (other["game"], g["gpu"]))
+            elif other["state"] == "restarting":
+                other.update(state="paused", next_start_ts=None)
+                self.emit("game_paused", game=other["game"], **why)
 
     # ---- starting trainers ---------------------------------------------------------------
 
@@ -482,7 +523,7 @@ class Supervisor:
         path = self.game_path(name)
         os.makedirs(path, exist_ok=True)
         resume = trainer_files.has_checkpoint(path)
-        argv = trainer_argv(self.trainer_command, game_by_name(self.plan, name), path, resume)
+        argv = trainer_argv(self.trainer_command, game_by_name(self.plan, name), path, resume, g.get("overrides"))
         env = trainer_env()
         if self.state["gpus"]:
             index = self._choose_gpu(g)

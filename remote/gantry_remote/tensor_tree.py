@@ -23,3 +23,17 @@ def copy_tree(dst: Dict, src: Dict) -> None:
             copy_tree(dst[key], value)
         else:
             dst[key].copy_(value)
+
+
+def first_non_finite(tree: Any, path: str = "") -> Optional[str]:
+    """The path of the first floating tensor holding NaN or inf (e.g. "agent.critic.weight"), or None."""
+    if isinstance(tree, torch.Tensor):
+        if tree.is_floating_point() and not bool(torch.isfinite(tree).all()):
+            return path or "tensor"
+        return None
+    items = tree.items() if isinstance(tree, dict) else enumerate(tree) if isinstance(tree, (list, tuple)) else ()
+    for key, value in items:
+        found = first_non_finite(value, "%s.%s" % (path, key) if path else str(key))
+        if found:
+            return found
+    return None

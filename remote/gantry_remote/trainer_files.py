@@ -1,4 +1,5 @@
 """Reading what a trainer writes (metrics.jsonl, completed.json, manifests) without disturbing it."""
+import math
 import os
 import re
 from typing import Any, Dict, List, Optional
@@ -24,11 +25,30 @@ class MetricsTail(JsonLinesTail):
         super().__init__(path, offset=offset, skip_first=offset > 0)
 
 
+def finite_or_none(value: Any) -> Any:
+    """JSON from a trainer may hold NaN or Infinity (Python writes them); the journal must not:
+    they are not JSON, and the desktop would reject the whole event."""
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
 def progress_fields(line: Dict[str, Any], default_ts: Optional[float]) -> Dict[str, Any]:
     """What a metrics line says about a game's progress, in state.json's field names."""
-    fields = {key: line[key] for key in ("episodes", "global_step", "mean_return") if key in line}
-    fields["last_progress_ts"] = line.get("ts", default_ts)
+    fields = {key: finite_or_none(line[key]) for key in ("episodes", "global_step", "mean_return") if key in line}
+    fields["last_progress_ts"] = finite_or_none(line.get("ts", default_ts))
     return fields
+
+
+def non_finite(line: Dict[str, Any]) -> Optional[str]:
+    """The first NaN/inf a metrics line reports in its return or losses ("losses.value=nan"), or None:
+    the trainer diverged (restart rule "nan")."""
+    losses = line.get("losses")
+    values = [("mean_return", line.get("mean_return"))]
+    if isinstance(losses, dict):
+        values += [("losses." + str(k), v) for k, v in losses.items()]
+    for name, value in values:
+        if isinstance(value, float) and not math.isfinite(value):
+            return "%s=%s" % (name, value)
+    return None
 
 
 def latest_metrics(game_path: str) -> Optional[Dict[str, Any]]:

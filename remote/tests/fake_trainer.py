@@ -14,6 +14,12 @@ Knobs, as flags (plan trainer_args) or env vars:
   --fake-hang-at N           stop writing metrics once at N episodes (sleeps; "frozen")
   --fake-ignore-sigterm      keep running on SIGTERM (only SIGKILL stops it)
   --fake-flood-log           write ~1 MB/s of log lines
+  --fake-oom-above-envs N    with --num-envs above N: print torch's OOM error at start and exit 3
+                             (the real trainer's code for it), like a GPU too small for that many envs
+  --fake-nan-at N            diverge at N episodes while --learning-rate is above --fake-nan-above-lr:
+                             from then on metrics lines carry NaN losses and no checkpoint is written
+                             (a trainer without a NaN guard: the supervisor must notice)
+It takes --num-envs and --learning-rate (logged, and lr in metrics lines) like the real trainer.
 """
 import argparse
 import hashlib
@@ -61,6 +67,11 @@ def parse_args(argv):
     p.add_argument("--target-episodes", type=int, required=True)
     p.add_argument("--resume", action="store_true")
     p.add_argument("--sticky-actions", type=float)  # start states it for Atari games
+    p.add_argument("--num-envs", type=int, default=256)
+    p.add_argument("--learning-rate", type=float, default=2.5e-4)
+    p.add_argument("--fake-oom-above-envs", type=int, default=0)
+    p.add_argument("--fake-nan-at", type=int, default=0)
+    p.add_argument("--fake-nan-above-lr", type=float, default=0.0)
     p.add_argument("--fake-episodes-per-sec", type=float, default=float(env("GANTRY_FAKE_EPS", "40")))
     p.add_argument("--fake-metrics-s", type=float, default=float(env("GANTRY_FAKE_METRICS_S", "0.2")))
     p.add_argument("--fake-ckpt-every", type=int, default=int(env("GANTRY_FAKE_CKPT_EVERY", "25")))
@@ -89,6 +100,7 @@ class FakeTrainer:
         self.rng = random.Random(zlib.crc32(args.game.encode()))
         self.base_return = 5 + (zlib.crc32(args.game.encode()) % 20)
         self.term = False
+        self.diverged = False
         ckpt_store.recover(self.ckpt_dir, json.loads, log=self.log)
         if args.resume:
             self._load_checkpoint()
@@ -134,10 +146,12 @@ class FakeTrainer:
         write_json(path, {"models": entries})
 
     def metrics_line(self, sps, eph):
+        nan = float("nan")
         line = {"ts": round(time.time(), 3), "global_step": self.global_step, "episodes": int(self.episodes),
-                "mean_return": self.mean_return(), "max_return": self.mean_return() + 5, "sps": round(sps, 1),
-                "episodes_per_hour": round(eph, 1), "lr": 2.5e-4,
-                "losses": {"policy": -0.01, "value": 0.5, "entropy": 1.2, "approx_kl": 0.01, "clipfrac": 0.1},
+                "mean_return": nan if self.diverged else self.mean_return(), "max_return": self.mean_return() + 5,
+                "sps": round(sps, 1), "episodes_per_hour": round(eph, 1), "lr": self.args.learning_rate,
+                "losses": {"policy": nan if self.diverged else -0.01, "value": nan if self.diverged else 0.5,
+                           "entropy": 1.2, "approx_kl": 0.01, "clipfrac": 0.1},
                 "gpu_mem_mb": None}
         with open(os.path.join(self.dir, "metrics.jsonl"), "a") as f:
             f.write(json.dumps(line) + "\n")
@@ -155,7 +169,13 @@ class FakeTrainer:
     def run(self):
         a = self.args
         signal.signal(signal.SIGTERM, signal.SIG_IGN if a.fake_ignore_sigterm else self._on_term)
-        print("fake trainer: %s backend=%s target=%d pid=%d" % (a.game, a.backend, a.target_episodes, os.getpid()), flush=True)
+        print("fake trainer: %s backend=%s target=%d pid=%d num_envs=%d lr=%g" % (
+            a.game, a.backend, a.target_episodes, os.getpid(), a.num_envs, a.learning_rate), flush=True)
+        if a.fake_oom_above_envs and a.num_envs > a.fake_oom_above_envs:
+            time.sleep(0.05)
+            print("torch.OutOfMemoryError: CUDA out of memory. Tried to allocate %d MiB for %d envs" % (
+                a.num_envs * 8, a.num_envs), flush=True)
+            return 3
         if a.fake_crash_always:
             time.sleep(0.05)
             print(a.fake_crash_message, flush=True)
@@ -168,6 +188,9 @@ class FakeTrainer:
             now = time.monotonic()
             dt, last = now - last, now
             if self.term:
+                if self.diverged:  # like ppo.py's guard: non-finite weights are never checkpointed
+                    print("fake trainer: SIGTERM with non-finite weights; no checkpoint written", flush=True)
+                    return 3
                 self.checkpoint()
                 print("fake trainer: SIGTERM, checkpointed at %d episodes" % self.episodes, flush=True)
                 return 0
@@ -183,13 +206,16 @@ class FakeTrainer:
                 print("fake trainer: hanging at %d episodes" % eps, flush=True)
                 while True:
                     time.sleep(3600)
-            if eps >= next_ckpt:
+            if a.fake_nan_at and eps >= a.fake_nan_at and a.learning_rate > a.fake_nan_above_lr and not self.diverged:
+                self.diverged = True
+                print("fake trainer: losses are NaN from %d episodes (lr %g)" % (eps, a.learning_rate), flush=True)
+            if eps >= next_ckpt and not self.diverged:
                 self.checkpoint()
                 next_ckpt += a.fake_ckpt_every
             if now >= next_metrics or eps >= a.target_episodes:
                 self.metrics_line(a.fake_episodes_per_sec * STEPS_PER_EPISODE, a.fake_episodes_per_sec * 3600)
                 next_metrics = now + a.fake_metrics_s
-            if eps >= a.target_episodes:
+            if eps >= a.target_episodes and not self.diverged:
                 self.checkpoint()
                 self.export_model()
                 write_json(os.path.join(self.dir, "completed.json"),

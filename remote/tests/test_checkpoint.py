@@ -124,3 +124,21 @@ def test_start_removes_temp_files_and_checkpoints_the_manifest_never_listed(tmp_
     assert sorted(os.listdir(ckpt)) == ["ckpt-100.pt", "ckpt-100.pt.sha256.json", "manifest.json"]
     assert load_latest_checkpoint(str(ckpt))[1]["file"] == "ckpt-100.pt"
     assert any(".tmp-abc123" in m for m in messages) and any("ckpt-200.pt" in m for m in messages)
+
+
+def test_non_finite_weights_are_never_checkpointed_and_the_last_good_one_stays(tmp_path):
+    from gantry_remote.nets import make_agent
+
+    ckpt = str(tmp_path / "ckpt")
+    agent = make_agent((4, 10, 10), 3)
+    optimizer = torch.optim.Adam(agent.parameters(), lr=1e-3)
+    save_checkpoint(ckpt, {"agent": agent.state_dict(), "optimizer": optimizer.state_dict(), "global_step": 100,
+                           "episodes": 10}, global_step=100, episodes=10)
+    with torch.no_grad():
+        next(agent.parameters())[0].fill_(float("nan"))  # what a diverged update leaves
+    with pytest.raises(FloatingPointError, match=r"non-finite values in agent\..* at step 200"):
+        save_checkpoint(ckpt, {"agent": agent.state_dict(), "optimizer": optimizer.state_dict(), "global_step": 200,
+                               "episodes": 20}, global_step=200, episodes=20)
+    state, entry = load_latest_checkpoint(ckpt)
+    assert entry["file"] == "ckpt-100.pt" and not os.path.exists(os.path.join(ckpt, "ckpt-200.pt"))
+    assert all(torch.isfinite(t).all() for t in state["agent"].values() if t.is_floating_point())

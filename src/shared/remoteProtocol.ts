@@ -18,9 +18,10 @@ const common = {
 const game = GameName
 /**
  * Why a trainer stopped (remote/PROTOCOL.md). A cause this app does not know yet (a newer host) reads as 'other'.
- * preempted, time_limit, node_fail and cancelled come from SLURM runs (PROTOCOL.md, "SLURM states → events").
+ * preempted, time_limit, node_fail and cancelled come from SLURM runs (PROTOCOL.md, "SLURM states → events");
+ * cuda is a CUDA or driver fault (restarting on the same GPU will not help).
  */
-export const FAILURE_CAUSES = ['crash', 'oom', 'nan', 'signal', 'frozen', 'other', 'preempted', 'time_limit', 'node_fail', 'cancelled'] as const
+export const FAILURE_CAUSES = ['crash', 'oom', 'nan', 'cuda', 'signal', 'frozen', 'other', 'preempted', 'time_limit', 'node_fail', 'cancelled'] as const
 export const FailureCause = z.enum(FAILURE_CAUSES).catch('other')
 export type FailureCause = z.infer<typeof FailureCause>
 
@@ -37,6 +38,13 @@ export type GpuSample = z.infer<typeof GpuSample>
 
 /** A GPU's index on its host (what CUDA_VISIBLE_DEVICES names). */
 const GpuIndex = z.number().int().min(0).max(63)
+
+/** What a restart rule does about a cause (remote/gantry_remote/restart_rules.py). */
+export const RESTART_ACTIONS = ['restart', 'fewer_envs', 'lower_lr', 'pause', 'fail'] as const
+const RestartAction = z.enum(RESTART_ACTIONS).catch('restart')
+/** One trainer argument a rule changed, e.g. num_envs 256 → 128. */
+const RuleChange = z.object({ arg: z.string().regex(/^[A-Za-z0-9_]{1,64}$/), from: z.union([num, z.string().max(100)]), to: z.union([num, z.string().max(100)]) })
+export type RuleChange = z.infer<typeof RuleChange>
 
 const ev = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) => z.object({ ...common, type: z.literal(type), ...shape })
 
@@ -56,10 +64,22 @@ export const RunEvent = z.discriminatedUnion('type', [
   }),
   ev('checkpoint', { game, file: FileName, global_step: z.number().int() }),
   ev('model_exported', { game, file: FileName, sha256: z.string(), size: z.number().int(), global_step: z.number().int() }),
-  ev('game_restarting', { game, cause: FailureCause, attempt: z.number().int(), exit_code: z.number().int().nullable(), detail: z.string().nullable(), delay_s: num }),
+  ev('game_restarting', {
+    game,
+    cause: FailureCause,
+    attempt: z.number().int(),
+    exit_code: z.number().int().nullable(),
+    detail: z.string().nullable(),
+    delay_s: num,
+    /** The plan's restart rule for this cause (PROTOCOL.md "Restart rules") and what it changed. */
+    rule: RestartAction.optional(),
+    changes: z.array(RuleChange).max(16).optional(),
+    note: z.string().max(500).optional(),
+  }),
   ev('game_failed', { game, cause: FailureCause, detail: z.string().nullable() }),
   ev('game_completed', { game, episodes: z.number().int() }),
-  ev('game_paused', { game }),
+  /** cause/detail/rule: a restart rule paused it (a CUDA fault), not a person. */
+  ev('game_paused', { game, cause: FailureCause.optional(), detail: z.string().nullable().optional(), rule: RestartAction.optional() }),
   ev('game_resumed', { game }),
   ev('game_stopped', { game }),
   ev('slots_changed', { slots: z.number().int() }),
@@ -149,6 +169,8 @@ export const GameStatus = z.object({
   cause: FailureCause.nullable(),
   detail: z.string().nullable(),
   gpu: GpuIndex.nullable().optional(),
+  /** trainer_args restart rules changed for this game (e.g. {num_envs: 128}). */
+  overrides: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
 })
 export const StatusResult = z.object({
   run_id: RunId,
@@ -199,6 +221,16 @@ export const SlurmScheduler = z.strictObject({
 })
 export type SlurmScheduler = z.infer<typeof SlurmScheduler>
 
+/** The causes the local supervisor has restart rules for. */
+export const RESTART_CAUSES = ['crash', 'oom', 'nan', 'cuda', 'signal', 'frozen', 'other'] as const
+const factor = z.number().gt(0, 'A factor is between 0 and 1, e.g. 0.5.').lt(1, 'A factor is between 0 and 1, e.g. 0.5.')
+export const RestartRule = z.discriminatedUnion('action', [
+  z.strictObject({ action: z.literal('restart') }),
+  z.strictObject({ action: z.literal('fewer_envs'), factor: factor.optional(), min_envs: z.number().int().min(1).optional() }),
+  z.strictObject({ action: z.literal('lower_lr'), factor: factor.optional(), min_lr: z.number().positive().optional() }),
+  z.strictObject({ action: z.literal('pause') }),
+  z.strictObject({ action: z.literal('fail') }),
+])
 export const Plan = z.strictObject({
   name: z.string().min(1).max(200),
   slots: z.number().int().min(1).max(256),
@@ -212,5 +244,7 @@ export const Plan = z.strictObject({
   mps: z.enum(['auto', 'off']).optional(),
   /** Absent: the supervisor on the host. Set by the app from a SLURM cluster instance's settings. */
   scheduler: SlurmScheduler.optional(),
+  /** What the supervisor does per cause of a trainer's end (PROTOCOL.md "Restart rules"); absent causes keep the defaults. */
+  restart_rules: z.partialRecord(z.enum(RESTART_CAUSES), RestartRule).optional(),
 })
 export type Plan = z.infer<typeof Plan>

@@ -15,11 +15,14 @@ describe('run notifications', () => {
       { ...base, seq: 3, ts: 2001, type: 'game_failed', game: 'enduro', cause: 'nan', detail: 'loss is nan' },
       { ...base, seq: 4, ts: 2002, type: 'run_completed', state: 'completed' },
       { ...base, seq: 5, ts: 2003, type: 'game_completed', game: 'breakout', episodes: 3000 },
+      { ...base, seq: 6, ts: 2004, type: 'game_paused', game: 'pong' }, // a person paused it: not news
+      { ...base, seq: 7, ts: 2005, type: 'game_paused', game: 'asterix', cause: 'cuda', detail: 'CUDA error: illegal memory access', rule: 'pause' },
     ])
     expect(live.map((x) => [x.level, x.title])).toEqual([
       ['success', 'breakout reached its target'],
       ['error', 'enduro failed'],
       ['success', 'Run completed'],
+      ['error', 'asterix paused: cuda'],
     ])
   })
 

@@ -1,6 +1,6 @@
 /**
  * Turns journal events and stream health into the notifications a user wants: a game completed
- * or failed, the run completed, the instance unreachable for over 2 minutes, the GPU idle while
+ * or failed, a restart rule paused a game (a CUDA fault), the run completed, the instance unreachable for over 2 minutes, the GPU idle while
  * games wait in the queue. Each fires once per cause.
  */
 import type { Notification } from '../../../shared/api/app'
@@ -55,6 +55,7 @@ export function createRunNotifier(instanceName: string, runId: string, liveSince
             once(`repeating:${e.game}:${repeated.cause}:${repeated.detail}`, { level: 'error', title: `${e.game} keeps failing the same way`, body: `${repeated.times} restarts in a row on ${instanceName} ended with: ${failureWords(repeated)}. Restarting will not fix this; open its log from the Training tab.` }, out)
           }
         }
+        if (e.type === 'game_paused' && e.rule) once(`paused:${e.game}:${e.seq}`, { level: 'error', title: `${e.game} paused: ${e.cause ?? 'other'}`, body: `${e.detail ?? 'no detail'}. Its restart rule paused it because restarting would not help. Check the GPU (nvidia-smi in a terminal), then resume it from the Training tab.` }, out)
         if (e.type === 'run_completed') once('run', { level: e.state === 'failed' ? 'error' : 'success', title: `Run ${e.state}`, body: `Run ${runId} on ${instanceName} is ${e.state}.` }, out)
         if (e.type === 'gpu') {
           const idle = e.gpus.length > 0 && e.gpus.every((g) => (g.util ?? 100) < GPU_IDLE_UTIL)

@@ -2,7 +2,7 @@
  * A run as the dashboard sees it, folded from journal events (pure: no React, no store). Small
  * values (states, counters) are plain fields; metric series are ring buffers.
  */
-import type { GpuSample, RunEvent } from '../../../shared/remoteProtocol'
+import type { GpuSample, RuleChange, RunEvent } from '../../../shared/remoteProtocol'
 import { SeriesRing } from './ringBuffer'
 
 export const SERIES_CAPACITY = 200_000
@@ -17,6 +17,10 @@ export interface Restart {
   cause: string
   detail: string | null
   attempt: number
+  /** The plan's restart rule that fired (absent from older hosts) and what it changed. */
+  rule: string | null
+  changes: RuleChange[]
+  note: string | null
 }
 
 export interface SlurmJob {
@@ -40,6 +44,8 @@ export interface GameModel {
   checkpoints: number
   models: number
   failure: { cause: string; detail: string | null } | null
+  /** Paused by a restart rule (a CUDA fault), not by a person; cleared when it runs again. */
+  pausedByRule: { cause: string; detail: string | null } | null
   /** The GPU its trainer is pinned to (null: no GPU, or not known yet). */
   gpu: number | null
   /** SLURM runs: the game's job as SLURM last reported it (slurm_job events). */
@@ -136,6 +142,7 @@ function game(model: RunModel, name: string): GameModel {
       checkpoints: 0,
       models: 0,
       failure: null,
+      pausedByRule: null,
       gpu: null,
       slurm: null,
       returns: new SeriesRing(SERIES_CAPACITY),
@@ -214,6 +221,7 @@ export function applyEvents(model: RunModel, events: readonly RunEvent[]): numbe
         const g = game(model, e.game)
         g.state = 'running'
         g.gpu = e.gpu ?? null
+        g.pausedByRule = null
         break
       }
       case 'progress': {
@@ -241,7 +249,7 @@ export function applyEvents(model: RunModel, events: readonly RunEvent[]): numbe
       case 'game_restarting': {
         const g = game(model, e.game)
         g.state = 'restarting'
-        g.restarts.push({ ts: e.ts, cause: e.cause, detail: e.detail, attempt: e.attempt })
+        g.restarts.push({ ts: e.ts, cause: e.cause, detail: e.detail, attempt: e.attempt, rule: e.rule ?? null, changes: e.changes ?? [], note: e.note ?? null })
         break
       }
       case 'game_failed': {
@@ -256,10 +264,13 @@ export function applyEvents(model: RunModel, events: readonly RunEvent[]): numbe
         g.episodes = Math.max(g.episodes, e.episodes)
         break
       }
-      case 'game_paused':
-        game(model, e.game).state = 'paused'
-        model.manualInterventions.push({ ts: e.ts, what: `${e.game} paused` })
+      case 'game_paused': {
+        const g = game(model, e.game)
+        g.state = 'paused'
+        if (e.rule) g.pausedByRule = { cause: e.cause ?? 'other', detail: e.detail ?? null }
+        else model.manualInterventions.push({ ts: e.ts, what: `${e.game} paused` })
         break
+      }
       case 'game_resumed':
         game(model, e.game).state = 'queued'
         break

@@ -1,4 +1,5 @@
 import { failureWords, repeatedFailure } from '../../../../shared/repeatedFailure'
+import { ruleSummary } from '../../lib/restartRule'
 import type { GameModel } from '../../lib/runModel'
 import { etaHours, formatDuration } from '../../lib/runMaths'
 
@@ -28,7 +29,8 @@ function SlurmLine({ job }: { job: NonNullable<GameModel['slurm']> }) {
 export function GameCard({ game, onOpenLog, onPause, onResume, canControl }: { game: GameModel; onOpenLog(): void; onPause(): void; onResume(): void; canControl: boolean }) {
   const pct = game.target ? Math.min(100, (game.episodes / game.target) * 100) : 0
   const repeating = game.state === 'completed' ? null : repeatedFailure(game.restarts)
-  const restartsTitle = game.restarts.length ? game.restarts.map((r) => `#${r.attempt} ${r.cause}${r.detail ? `: ${r.detail}` : ''}`).join('\n') : 'No restarts'
+  const restartsTitle = game.restarts.length ? game.restarts.map((r) => `#${r.attempt} ${ruleSummary(r) ?? r.cause}${r.detail ? ` — ${r.detail}` : ''}`).join('\n') : 'No restarts'
+  const lastRule = game.restarts.length ? ruleSummary(game.restarts[game.restarts.length - 1]) : null
   return (
     <article className="game-card" aria-label={`${game.game} card`} data-state={game.state}>
       <button className="game-card-main" onClick={onOpenLog} title={`Open the ${game.game} log`}>
@@ -60,6 +62,8 @@ export function GameCard({ game, onOpenLog, onPause, onResume, canControl }: { g
           {!game.failure && repeating && (
             <p className="game-failure" data-testid="repeated-failure">{`Failed the same way ${repeating.times} times in a row: ${failureWords(repeating)}`}</p>
           )}
+          {game.pausedByRule && <p className="game-failure" data-testid="paused-by-rule">{`Paused by its restart rule (${game.pausedByRule.cause}): ${game.pausedByRule.detail ?? ''}. Resume once the GPU is fixed.`}</p>}
+          {lastRule && !game.failure && <p className="warn-text" data-testid="restart-rule">{`Restart rule: ${lastRule}`}</p>}
         </div>
       </button>
       {canControl && (game.state === 'running' || game.state === 'queued' || game.state === 'restarting') && (
