@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { requireSshd, startSshd, type SshdHandle } from '../../../../test/rig/sshd'
 import { startTcpProxy, type TcpProxy } from '../../../../test/rig/tcpProxy'
 import { downloadVerified, partPaths } from './downloader'
-import { createSshByteSource } from '../ssh/sshByteSource'
+import { createSftpSource } from '../ssh/sftpSource'
 import { connectSftp } from '../../../../test/support/models/sftpClient'
 import { requirePrerequisite } from '../../../../test/support/prerequisites'
 
@@ -70,7 +70,7 @@ describe.skipIf(!requireSshd())('downloadVerified over SFTP (real sshd)', () => 
     const first = await connect(proxy.port)
     let resetAt = 0
     const attempt1 = downloadVerified({
-      source: createSshByteSource(first.client, first.sftp),
+      source: createSftpSource(first.sftp),
       remotePath: bigFile,
       expectedSha256: bigSha,
       expectedSize: 200 * MB,
@@ -91,7 +91,7 @@ describe.skipIf(!requireSshd())('downloadVerified over SFTP (real sshd)', () => 
     expect(partSize).toBeLessThan(200 * MB)
 
     const second = await connect(proxy.port)
-    const result = await downloadVerified({ source: createSshByteSource(second.client, second.sftp), remotePath: bigFile, expectedSha256: bigSha, expectedSize: 200 * MB, dest })
+    const result = await downloadVerified({ source: createSftpSource(second.sftp), remotePath: bigFile, expectedSha256: bigSha, expectedSize: 200 * MB, dest })
     second.close()
     expect(result.resumedFrom).toBe(partSize)
     expect(result.sha256).toBe(bigSha)
@@ -108,7 +108,7 @@ describe.skipIf(!requireSshd())('downloadVerified over SFTP (real sshd)', () => 
     const controller = new AbortController()
     await expect(
       downloadVerified({
-        source: createSshByteSource(conn.client, conn.sftp),
+        source: createSftpSource(conn.sftp),
         remotePath: remote,
         expectedSha256: shaV1,
         dest,
@@ -123,7 +123,7 @@ describe.skipIf(!requireSshd())('downloadVerified over SFTP (real sshd)', () => 
     // Same size, new bytes, new mtime: what a re-export over the same name looks like.
     const shaV2 = writeRandomFile(remote, 16 * MB)
     utimesSync(remote, new Date(), new Date(Date.now() + 5000))
-    const result = await downloadVerified({ source: createSshByteSource(conn.client, conn.sftp), remotePath: remote, expectedSha256: shaV2, dest })
+    const result = await downloadVerified({ source: createSftpSource(conn.sftp), remotePath: remote, expectedSha256: shaV2, dest })
     expect(result.resumedFrom).toBe(0)
     expect(await sha256File(dest)).toBe(shaV2)
 
@@ -133,11 +133,11 @@ describe.skipIf(!requireSshd())('downloadVerified over SFTP (real sshd)', () => 
     writeRandomFile(remote, 16 * MB) // v3
     utimesSync(remote, new Date(), new Date(Date.now() + 10_000))
     await expect(
-      downloadVerified({ source: createSshByteSource(conn.client, conn.sftp), remotePath: remote, expectedSha256: shaV2, dest: staleDest, signal: ctl.signal, progressIntervalMs: 0, onProgress: (p) => p.received >= 4 * MB && ctl.abort() }),
+      downloadVerified({ source: createSftpSource(conn.sftp), remotePath: remote, expectedSha256: shaV2, dest: staleDest, signal: ctl.signal, progressIntervalMs: 0, onProgress: (p) => p.received >= 4 * MB && ctl.abort() }),
     ).rejects.toThrow(/cancelled/)
     const shaV4 = writeRandomFile(remote, 16 * MB)
     utimesSync(remote, new Date(), new Date(Date.now() + 15_000))
-    await expect(downloadVerified({ source: createSshByteSource(conn.client, conn.sftp), remotePath: remote, expectedSha256: shaV2, dest: staleDest })).rejects.toThrow(/failed verification/)
+    await expect(downloadVerified({ source: createSftpSource(conn.sftp), remotePath: remote, expectedSha256: shaV2, dest: staleDest })).rejects.toThrow(/failed verification/)
     expect(existsSync(staleDest)).toBe(false)
     expect(shaV4).not.toBe(shaV2)
     conn.close()
@@ -148,7 +148,7 @@ describe.skipIf(!requireSshd())('downloadVerified over SFTP (real sshd)', () => 
     const sha = writeRandomFile(remote, 4 * MB)
     const dest = path.join(work, 'local-corrupt', 'model.onnx')
     const conn = await connect()
-    const source = createSshByteSource(conn.client, conn.sftp)
+    const source = createSftpSource(conn.sftp)
     await downloadVerified({ source, remotePath: remote, expectedSha256: sha, dest })
     const before = readFileSync(dest)
 
@@ -182,7 +182,7 @@ describe.skipIf(!requireSshd())('downloadVerified over SFTP (real sshd)', () => 
       if (!mounted) return
       const conn = await connect()
       const dest = path.join(mnt, 'inst', 'run', 'game', 'big.bin')
-      await expect(downloadVerified({ source: createSshByteSource(conn.client, conn.sftp), remotePath: bigFile, expectedSha256: bigSha, dest })).rejects.toThrow(
+      await expect(downloadVerified({ source: createSftpSource(conn.sftp), remotePath: bigFile, expectedSha256: bigSha, dest })).rejects.toThrow(
         new RegExp(`Not enough space on ${mnt.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/inst/run/game to download big.bin \\(needs 200 MB\\)\\. Free space or choose another backup folder\\.`),
       )
       conn.close()
@@ -198,7 +198,7 @@ describe.skipIf(!requireSshd())('downloadVerified over SFTP (real sshd)', () => 
       let filled = false
       await expect(
         downloadVerified({
-          source: createSshByteSource(conn.client, conn.sftp),
+          source: createSftpSource(conn.sftp),
           remotePath: remote,
           expectedSha256: sha,
           dest,

@@ -1,6 +1,6 @@
 /**
  * HostSession over ssh2: exec with argv quoted by shellJoin (the one quoting function), PTY
- * shells, SFTP stat and ranged reads streamed over exec. The pool owns the connection and may replace it after a
+ * shells, and SFTP stat/ranged reads. The pool owns the connection and may replace it after a
  * drop; operations wait for the current one. A process started on a connection that drops ends
  * with exit code null and signal "connection_lost" (the caller re-attaches).
  */
@@ -10,7 +10,7 @@ import { RpcError } from '../../../shared/rpc'
 import { createBoundedOutput, outputTooLarge, type BoundedOutput } from '../host/boundedOutput'
 import type { HostProcess, HostSession, HostFileStat, RunOptions, RunResult } from '../host/hostSession'
 import { shellJoin } from '../host/shellQuote'
-import { readRangeOverExec } from './sshByteSource'
+import { createSftpSource } from './sftpSource'
 
 export interface SshLink {
   /** The live client; waits while (re)connecting; rejects when the instance failed. */
@@ -210,10 +210,10 @@ export function createSshSession(link: SshLink, info: SshSessionInfo): HostSessi
         out.end()
         return out
       }
-      // One streamed exec channel (see sshByteSource.ts): faster than SFTP reads in ssh2.
-      link.client().then(
-        (client) => {
-          const stream = readRangeOverExec(client, remotePath(info.home, file), start, end)
+      // Many reads in flight (like OpenSSH's sftp): one request at a time crawls on a real link.
+      link.sftp().then(
+        (sftp) => {
+          const stream = createSftpSource(sftp).readRange(remotePath(info.home, file), start, end)
           stream.on('error', (error: Error) => out.destroy(error))
           stream.pipe(out)
         },
