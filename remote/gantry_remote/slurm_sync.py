@@ -12,7 +12,7 @@ import os
 import time
 from typing import Any, Callable, Dict, List, Optional
 
-from . import atomic, failure, journal_lock, slurm_cmd, slurm_view, trainer_files
+from . import atomic, failure, journal_lock, slurm_cmd, slurm_json, slurm_view, trainer_files
 from . import state as run_state
 from .journal import Journal
 from .paths import UserError, game_dir
@@ -73,7 +73,8 @@ def _update_card(g: Dict[str, Any], card: Dict[str, Any], emit: Emit) -> None:
 def _card(info: Dict[str, Any], index: int, job: Optional[Dict[str, Any]], g: Dict[str, Any]) -> Dict[str, Any]:
     """What a game's card shows about its SLURM job (job id, state, reason, node, queue wait)."""
     card = dict(g.get("slurm") or {}, job_id=slurm_view.task_label(info, index))
-    if job is not None:
+    final = g["state"] in run_state.FINAL_GAME_STATES
+    if job is not None and not (final and job["state"] not in slurm_json.FINISHED):
         card.update(state=job["state"], reason=job["reason"] if job["reason"] != "None" else "",
                     node=job["node"] if job["state"] in ("RUNNING", "COMPLETING") else "",
                     restarts=job["restarts"])
@@ -83,6 +84,11 @@ def _card(info: Dict[str, Any], index: int, job: Optional[Dict[str, Any]], g: Di
             card["queue_wait_s"] = max(0, job["start_ts"] - job["submit_ts"])
         elif job.get("submit_ts") and job["state"] == "PENDING":
             card["queue_wait_s"] = max(0, int(time.time()) - job["submit_ts"])
+    elif final:
+        # The job's own exit sync still sees it RUNNING, and squeue soon forgets it: say how the
+        # game ended instead of the job's last live state.
+        ended = "COMPLETED" if g["state"] == "completed" else "FAILED" if g["state"] == "failed" and g.get("cause") != "cancelled" else "CANCELLED"
+        card.update(state=ended, reason="", node="")
     return card
 
 

@@ -58,6 +58,7 @@ def test_three_games_run_to_completion_as_array_tasks(srig, slurm):  # noqa: F81
     for g in view["games"]:
         assert g["state"] == "completed" and g["episodes"] >= 40, g
         assert g["slurm"]["job_id"].startswith("%d_" % out["array_job_id"]), g["slurm"]
+        assert g["slurm"]["state"] == "COMPLETED", g["slurm"]  # not the last live state squeue showed
     events = srig.events(run_id)
     assert_journal_sound(events)
     assert sorted(e["game"] for e in events if e["type"] == "game_completed") == ["asterix", "breakout", "freeway"]
@@ -84,7 +85,8 @@ def test_scancel_by_hand_is_reported_as_cancelled_and_not_retried(srig, slurm): 
     assert_journal_sound(events)
     assert [e["cause"] for e in events if e["type"] == "game_failed"] == ["cancelled"]
     assert not [e for e in events if e["type"] == "game_restarting"]
-    assert slurm.run("squeue", "-h", "--name=gantry-" + run_id, "-o", "%i").stdout.strip() == ""
+    wait_until(lambda: slurm.run("squeue", "-h", "--name=gantry-" + run_id, "-o", "%i").stdout.strip() == "", 30,
+               what="the run's jobs to leave the queue")
 
 
 def test_stop_cancels_the_array_and_trainers_checkpoint(srig, slurm):  # noqa: F811
