@@ -96,11 +96,14 @@ export interface InferenceLimits {
   timeoutMs?: number
 }
 
-/** argv that starts Node (Electron as Node) under the memory cap; Windows has no ulimit, only the time limit. */
+/**
+ * argv that starts Node (Electron as Node) under the memory cap. Windows has no ulimit, and a
+ * system that refuses the limit (some macOS versions) still validates: the time limit holds.
+ */
 function childArgv(memoryBytes: number): string[] {
   const node = [process.execPath, '--max-old-space-size=512', '-e', CHILD_SOURCE]
   if (process.platform === 'win32') return node
-  return ['/bin/sh', '-c', 'ulimit -v "$1" && shift && exec "$@"', 'sh', String(Math.floor(memoryBytes / 1024)), ...node]
+  return ['/bin/sh', '-c', 'ulimit -v "$1" 2>/dev/null; shift; exec "$@"', 'sh', String(Math.floor(memoryBytes / 1024)), ...node]
 }
 
 /** Run one job; every failure (load error, crash, memory cap, time limit) comes back as `ok: false` with a reason. */
