@@ -4,6 +4,7 @@ import { Plan } from '../../../../shared/remoteProtocol'
 import { api } from '../../api'
 import { useStore } from '../../store'
 import { reportError } from '../../store/errors'
+import { BackendCheck, useBackendProblem } from './BackendCheck'
 import { PlanEditor } from './PlanEditor'
 import './launch.css'
 
@@ -38,6 +39,7 @@ export function LaunchDialog({ instance, onClose, onLaunched }: { instance: Inst
   }, [json])
   const plan = json === null ? draft : (parsedJson?.plan ?? null)
   const problem = json !== null ? parsedJson?.error : plan && plan.games.length === 0 ? 'Pick at least one game.' : null
+  const backends = useBackendProblem(instance.id, plan)
 
   const launch = async () => {
     if (!plan) return
@@ -85,6 +87,7 @@ export function LaunchDialog({ instance, onClose, onLaunched }: { instance: Inst
             {problem}
           </p>
         )}
+        <BackendCheck {...backends} plan={plan} onChange={(next) => (json === null ? setDraft(next) : setJson(JSON.stringify(next, null, 2)))} />
         {plan && !problem && (
           <p className="muted">
             {plan.games.length} game(s), {plan.slots} at a time. The supervisor runs detached on the host: training continues if you close Gantry or lose the connection.
@@ -94,7 +97,7 @@ export function LaunchDialog({ instance, onClose, onLaunched }: { instance: Inst
           <button className="button" onClick={onClose}>
             Cancel
           </button>
-          <button className="button button-primary" disabled={!plan || !!problem || busy} onClick={() => void launch()}>
+          <button className="button button-primary" disabled={!plan || !!problem || !!backends.problem || busy} onClick={() => void launch()}>
             {busy ? 'Starting…' : 'Start training'}
           </button>
         </div>
