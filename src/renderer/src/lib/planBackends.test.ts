@@ -3,11 +3,11 @@
 import { describe, expect, it } from 'vitest'
 import type { DoctorReport } from '../../../shared/api/setup'
 import type { Plan } from '../../../shared/remoteProtocol'
-import { availableBackends, backendProblem, withBackend } from './planBackends'
+import { availableBackends, backendProblem, launchAtariBackend, withBackend } from './planBackends'
 
 const report = (imports: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
   ({ os: 'Linux', arch: 'x86_64', disk: { path: '/', free_gb: 100, total_gb: 200 }, gpu: { nvidia_smi: null, gpus: [] }, imports, verdicts: [], ...extra }) as DoctorReport
-const seed = (backend: 'envpool' | 'ale' | 'builtin'): Plan =>
+const seed = (backend?: 'envpool' | 'ale' | 'builtin'): Plan =>
   ({ name: 'Seed', slots: 6, games: ['Pong', 'Breakout'].map((game) => ({ game, backend, target_episodes: 100 })) }) as Plan
 
 describe('plan backends', () => {
@@ -19,7 +19,7 @@ describe('plan backends', () => {
 
   it('an EnvPool plan on a host with ale-py only: names the games and offers ale', () => {
     const p = backendProblem(seed('envpool'), ['ale', 'builtin'])
-    expect(p?.message).toBe('This instance cannot import envpool, which 2 games of this plan use (Pong, Breakout). It has: ale, builtin.')
+    expect(p?.message).toBe('This instance cannot import envpool, which 2 games of this plan (Pong, Breakout) use. It has: ale, builtin.')
     expect(p?.fix).toBe('ale')
     expect(withBackend(seed('envpool'), 'envpool', 'ale').games.map((g) => g.backend)).toEqual(['ale', 'ale'])
   })
@@ -28,6 +28,15 @@ describe('plan backends', () => {
     const p = backendProblem(seed('envpool'), ['builtin'])
     expect(p?.fix).toBeNull()
     expect(p?.message).toContain('Set up again on the Setup tab installs ale-py')
+  })
+
+  it('Atari games that leave the backend to the launch get ale, else EnvPool, else a sentence saying what to install', () => {
+    expect(backendProblem(seed(), ['ale', 'builtin'])).toBeNull()
+    expect(launchAtariBackend(['envpool', 'ale', 'builtin'])).toBe('ale')
+    expect(launchAtariBackend(['envpool', 'builtin'])).toBe('envpool')
+    const p = backendProblem(seed(), ['builtin'])
+    expect(p?.message).toBe('This instance has no Atari backend (EnvPool or ale-py), which 2 games of this plan (Pong, Breakout) need. It has: builtin. Set up again on the Setup tab installs ale-py (EnvPool needs Linux x86_64 with CPython 3.11 or older).')
+    expect(p?.fix).toBeNull()
   })
 
   it('a plan the instance can run has no problem', () => {

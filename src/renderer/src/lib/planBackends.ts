@@ -1,13 +1,16 @@
 /**
  * The game backends an instance can train with, read from its doctor report, against what a
  * plan's games need: so the launch dialog never offers a plan whose every trainer would crash
- * ("envpool backend needs EnvPool") without a word.
+ * ("envpool backend needs EnvPool") without a word. An Atari game without a backend gets one at
+ * launch (`start` prefers ale, then envpool: remote/gantry_remote/launch_backends.py).
  */
 import type { DoctorReport } from '../../../shared/api/setup'
 import type { Plan } from '../../../shared/remoteProtocol'
 
-export type Backend = Plan['games'][number]['backend']
+export type Backend = 'envpool' | 'ale' | 'builtin'
+/** In the order `start` picks them for a game that names none. */
 const ATARI: Backend[] = ['ale', 'envpool']
+const INSTALL = 'Set up again on the Setup tab installs ale-py (EnvPool needs Linux x86_64 with CPython 3.11 or older).'
 
 function imported(report: DoctorReport, module: string): boolean {
   const entry = (report.imports as Record<string, unknown>)[module]
@@ -20,22 +23,34 @@ export function availableBackends(report: DoctorReport): Backend[] {
   return [...(imported(report, 'ale_py') ? ['ale' as const] : []), ...(imported(report, 'envpool') ? ['envpool' as const] : []), 'builtin']
 }
 
+/** The backend `start` will give Atari games that name none, or null when the instance has no Atari backend. */
+export function launchAtariBackend(available: Backend[]): Backend | null {
+  return ATARI.find((b) => available.includes(b)) ?? null
+}
+
 export interface BackendProblem {
   message: string
+  /** The backend the games name (null: they leave it to the launch, and there is none). */
+  missing: Backend | null
   /** A backend the instance has that can stand in for the missing one, or null. */
-  missing: Backend
   fix: Backend | null
 }
 
+const gamesPhrase = (games: string[]) => `${games.length} game${games.length === 1 ? '' : 's'} of this plan (${games.join(', ')})`
+
 export function backendProblem(plan: Plan, available: Backend[]): BackendProblem | null {
-  const missing = plan.games.filter((g) => !available.includes(g.backend))
-  if (missing.length === 0) return null
-  const backend = missing[0].backend
-  const games = missing.filter((g) => g.backend === backend).map((g) => g.game)
-  const fix = ATARI.includes(backend) ? (ATARI.find((b) => available.includes(b)) ?? null) : null
-  const what = `This instance cannot import ${backend}, which ${games.length} game${games.length === 1 ? '' : 's'} of this plan use${games.length === 1 ? 's' : ''} (${games.join(', ')}). It has: ${available.join(', ')}.`
-  const install = ATARI.includes(backend) ? ' Set up again on the Setup tab installs ale-py (EnvPool needs Linux x86_64 with CPython 3.11 or older).' : ''
-  return { message: fix ? what : `${what}${install}`, missing: backend, fix }
+  const atari = launchAtariBackend(available)
+  const unnamed = plan.games.filter((g) => g.backend === undefined).map((g) => g.game)
+  if (unnamed.length && !atari) {
+    return { message: `This instance has no Atari backend (EnvPool or ale-py), which ${gamesPhrase(unnamed)} need. It has: ${available.join(', ')}. ${INSTALL}`, missing: null, fix: null }
+  }
+  const named = plan.games.find((g) => g.backend !== undefined && !available.includes(g.backend))
+  if (!named?.backend) return null
+  const backend = named.backend
+  const games = plan.games.filter((g) => g.backend === backend).map((g) => g.game)
+  const fix = ATARI.includes(backend) ? atari : null
+  const what = `This instance cannot import ${backend}, which ${gamesPhrase(games)} use. It has: ${available.join(', ')}.`
+  return { message: fix || !ATARI.includes(backend) ? what : `${what} ${INSTALL}`, missing: backend, fix }
 }
 
 export function withBackend(plan: Plan, from: Backend, to: Backend): Plan {
