@@ -68,9 +68,14 @@ def cmd_start(args: argparse.Namespace) -> int:
     path = run_dir(root, run_id)
     existing = run_state.load(path)
     if existing is not None:
-        if scheduler.kind_of_run(path) == "slurm":
-            raise UserError("run_exists", "Run %s is a SLURM run; its jobs are requeued by SLURM itself. "
-                            "Use `sync`/`status --run %s`, or start a new run with --plan." % (run_id, run_id))
+        if scheduler.kind_of_run(path) == "slurm" and existing.get("state") != "completed":
+            from . import slurm_run
+            stored = load_plan_file(os.path.join(path, "plan.json"))
+            if plan is not None and plan != stored:
+                raise UserError("plan_mismatch", "Run %s was started with a different plan. Omit --plan to resume it "
+                                "as it was, or pick a new --run-id." % run_id)
+            _print(slurm_run.resubmit(root, run_id, path, stored))
+            return 0
         if run_state.supervisor_alive(path):
             owner = runlock.holder_pid(os.path.join(path, "supervisor.lock"))
             raise UserError("run_running", "Run %s is already running (its supervisor, pid %s, is alive). "

@@ -15,8 +15,8 @@ from .slurm_batch import job_script
 _JOB_ID_RE = re.compile(r"^(\d+)(;[A-Za-z0-9_.-]+)?$")
 
 
-def start(root: str, run_id: str, run_path: str, plan: Dict[str, Any]) -> Dict[str, Any]:
-    """Write the job script and submit the array; run_started and game_queued go to the journal."""
+def _submit(root: str, run_id: str, run_path: str, plan: Dict[str, Any]) -> Dict[str, Any]:
+    """Write the job script and sbatch the array (one task per game; a completed game's task exits at once)."""
     script = os.path.join(run_path, "slurm", "job.sh")
     atomic.write_bytes(script, job_script(plan, run_id, run_path, root).encode())
     os.chmod(script, 0o755)
@@ -26,8 +26,14 @@ def start(root: str, run_id: str, run_path: str, plan: Dict[str, Any]) -> Dict[s
     m = _JOB_ID_RE.match(out)
     if not m:
         raise UserError("slurm_error", "sbatch printed %r instead of a job id; see %s." % (out[:200], script))
-    info = {"array_job_id": int(m.group(1)), "job_name": "gantry-%s" % run_id, "submitted_ts": round(time.time(), 3),
+    return {"array_job_id": int(m.group(1)), "job_name": "gantry-%s" % run_id, "submitted_ts": round(time.time(), 3),
             "submit_s": submit_s, "accounting": slurm_cmd.accounting_enabled()}
+
+
+def start(root: str, run_id: str, run_path: str, plan: Dict[str, Any]) -> Dict[str, Any]:
+    """Submit the array; run_started and game_queued go to the journal."""
+    info = _submit(root, run_id, run_path, plan)
+    submit_s = info["submit_s"]
     with journal_lock.held(run_path):
         slurm_sync.write_array_info(run_path, info)
         st = run_state.load(run_path)
@@ -41,6 +47,30 @@ def start(root: str, run_id: str, run_path: str, plan: Dict[str, Any]) -> Dict[s
         run_state.save(run_path, st)
     return {"run_id": run_id, "pid": None, "resumed": False, "scheduler": "slurm", "array_job_id": info["array_job_id"],
             "submit_s": submit_s}
+
+
+def resubmit(root: str, run_id: str, run_path: str, plan: Dict[str, Any]) -> Dict[str, Any]:
+    """`start --run-id` for a stopped or failed SLURM run: a new array for it; every game that has
+    not completed is queued again and resumes from its checkpoint (completed ones exit at once)."""
+    st = slurm_sync.sync(run_path)
+    if st["state"] == "running":
+        raise UserError("run_running", "Run %s is still running on SLURM (array %s). Stop it first, or wait for it." % (
+            run_id, (slurm_view.array_info(run_path) or {}).get("array_job_id")))
+    info = _submit(root, run_id, run_path, plan)
+
+    def change(st: Dict[str, Any], emit: Any) -> Dict[str, Any]:
+        slurm_sync.write_array_info(run_path, info)
+        again = [name for name in st["order"] if st["games"][name]["state"] != "completed"]
+        st["state"] = "running"
+        emit("run_started", plan_name=plan["name"], slots=st["slots"], games=list(st["order"]), resumed=True,
+             scheduler="slurm", array_job_id=info["array_job_id"])
+        for name in again:
+            st["games"][name].update(state="queued", pending=None, cause=None, detail=None, pid=None)
+            emit("game_queued", game=name)
+        return {"run_id": run_id, "pid": None, "resumed": True, "scheduler": "slurm",
+                "array_job_id": info["array_job_id"], "submit_s": info["submit_s"], "queued": again}
+
+    return _locked_update(run_path, change)
 
 
 def status(run_path: str) -> Dict[str, Any]:

@@ -69,8 +69,8 @@ def test_three_games_run_to_completion_as_array_tasks(srig, slurm):  # noqa: F81
     assert len(srig.events(run_id)) == len(events)
 
 
-def test_scancel_by_hand_is_reported_as_cancelled_and_not_retried(srig, slurm):  # noqa: F811
-    games = [fake_game("breakout", target=100000, fake_episodes_per_sec=5), fake_game("freeway", target=30)]
+def test_scancel_by_hand_is_reported_as_cancelled_not_retried_and_the_run_can_be_resumed(srig, slurm):  # noqa: F811
+    games = [fake_game("breakout", target=150, fake_episodes_per_sec=5, fake_ckpt_every=5), fake_game("freeway", target=30)]
     out = srig.ok("start", "--plan", slurm_plan(srig, games))
     run_id = out["run_id"]
     view = wait_state(srig, run_id, lambda v: game(v, "breakout")["state"] == "running", 60, "breakout running")
@@ -87,6 +87,17 @@ def test_scancel_by_hand_is_reported_as_cancelled_and_not_retried(srig, slurm): 
     assert not [e for e in events if e["type"] == "game_restarting"]
     wait_until(lambda: slurm.run("squeue", "-h", "--name=gantry-" + run_id, "-o", "%i").stdout.strip() == "", 30,
                what="the run's jobs to leave the queue")
+    # Resuming the run submits a new array: breakout continues from its checkpoint, freeway's
+    # task sees completed.json and ends at once.
+    again = srig.ok("start", "--run-id", run_id)
+    assert again["resumed"] is True and again["queued"] == ["breakout"] and again["array_job_id"] != out["array_job_id"]
+    view = wait_state(srig, run_id, lambda v: v["state"] != "running", 120, "the resumed run to finish")
+    assert view["state"] == "completed", view
+    events = srig.events(run_id)
+    assert_journal_sound(events)
+    starts = [e for e in events if e["type"] == "game_started" and e["game"] == "breakout"]
+    assert len(starts) == 2 and starts[1]["resumed_from_checkpoint"] is True
+    assert [e["game"] for e in events if e["type"] == "game_started"].count("freeway") == 1
 
 
 def test_stop_cancels_the_array_and_trainers_checkpoint(srig, slurm):  # noqa: F811
