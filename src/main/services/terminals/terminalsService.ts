@@ -16,7 +16,7 @@ import { createFlowControl, type FlowControl } from './flowControl'
 import { createLogFollower, gameLogPath, startGpuWatch, supervisorLogPath, type LogFollower } from './terminalSources'
 import { createUtf8Stream, splitText } from './utf8Stream'
 
-const MAX_MESSAGE_CHARS = 131_072
+const MAX_MESSAGE_CHARS = 32_768
 const COALESCE_MS = 4
 
 interface Terminal {
