@@ -112,7 +112,7 @@ export function createServices(platform: Platform, given: ServicesOptions = {}):
     notify,
     log: platform.log,
   })
-  const terminals = createTerminalsService({ bus, hosts, log: platform.log })
+  const terminals = createTerminalsService({ bus, hosts, log: platform.log, instanceSlurm: (id) => store.get(id)?.slurm ?? null })
   const models = createModelsService({
     platform,
     bus,

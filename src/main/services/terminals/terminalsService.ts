@@ -44,9 +44,14 @@ export interface TerminalsServiceOptions {
   bus: EventBus
   hosts: HostRegistry
   log(line: string): void
+  /** SLURM cluster instances: logs are read by polling, never by a `tail -F` left on the login node. */
+  instanceSlurm?(instanceId: string): unknown
   highWater?: number
   lowWater?: number
 }
+
+/** How often a polled log (SLURM login nodes) is read. */
+export const LOG_POLL_MS = 2000
 
 export function createTerminalsService(options: TerminalsServiceOptions) {
   const { bus, hosts } = options
@@ -97,7 +102,7 @@ export function createTerminalsService(options: TerminalsServiceOptions) {
       if (!t.follower) t.follower = createLogFollower(t.kind === 'log' ? await gameLogPath(lease, input.runId!, input.game!) : await supervisorLogPath(lease, input.runId!))
       output(t, await t.follower.backlog(lease))
       if (t.closed) return
-      proc = t.follower.follow(lease)
+      proc = t.follower.follow(lease, options.instanceSlurm?.(t.instanceId) ? LOG_POLL_MS : undefined)
     }
     t.proc = proc
     const stdout = createUtf8Stream()
