@@ -1,6 +1,6 @@
 /**
  * The web host's Platform: honest equivalents of the Electron-only abilities (none for OS
- * notifications, a folder picker or drag-out: the page shows notifications itself, asks for a
+ * notifications, a folder picker or drag-out: the page shows notifications as toasts, asks for a
  * typed path and offers a browser download).
  * Secrets stay in memory unless the user starts the host with --secrets-file, which keeps them
  * in a 0600 file and says so.

@@ -30,7 +30,7 @@ export interface Platform {
   secrets: SecretStore
   /**
    * An OS notification, besides the app.notification every window shows; null where there is
-   * no OS to notify (the web host: its page raises a browser notification from the event).
+   * no OS to notify (the web host: its page shows the event as a toast).
    */
   notify: ((notification: Notification) => void) | null
   /** Native folder picker; null where the platform has none (the UI then asks for a path). */
