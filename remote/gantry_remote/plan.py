@@ -6,7 +6,7 @@ import re
 import sys
 from typing import Any, Dict, List, Optional, TypedDict, Union
 
-from . import restart_rules
+from . import budget, restart_rules
 from .paths import UserError, package_parent, venv_python
 
 BACKENDS = ("envpool", "ale", "builtin")
@@ -57,6 +57,7 @@ class Plan(_PlanScheduler):
     gpu_sample_s: float
     gpus: Union[str, List[int]]     # "all" or GPU indices
     mps: str                        # "auto" | "off"
+    budget: Optional[Dict[str, Any]]  # budget.py: limit, unit, price_per_hour, on_limit; None: no budget
     restart_rules: Dict[str, Dict[str, Any]]  # cause -> rule (restart_rules.py), every cause filled in
 
 
@@ -194,6 +195,9 @@ def validate_plan(data: Any) -> Plan:
         "mps": mps,
         "restart_rules": restart_rules.validate(data.get("restart_rules")),
     }
+    plan_budget = budget.validate(data.get("budget"))
+    if plan_budget is not None:
+        plan["budget"] = plan_budget
     if data.get("scheduler") is not None:
         from .slurm_batch import validate_options  # the scheduler seam: local (default) or slurm
         plan["scheduler"] = validate_options(data["scheduler"])

@@ -52,6 +52,7 @@ from .fast_path import (
 )
 from .nets import make_agent
 from .tensor_tree import clone_tree
+from .trainer_files import EXPORT_ON_STOP
 
 CHECKPOINT_FORMAT = 1
 
@@ -447,6 +448,13 @@ def train(args: Args, stop: StopFlag) -> int:
                               global_step, episodes, mean_return())
         log("exported %s (sha256 %s)" % (entry["file"], entry["sha256"][:12]))
 
+    def export_if_asked() -> None:
+        """A stop at the run's budget also leaves a model (the supervisor asks with a file)."""
+        request = os.path.join(args.run_dir, EXPORT_ON_STOP)
+        if args.export and os.path.exists(request):
+            write_export()
+            os.unlink(request)
+
     last_losses = torch.zeros(5, device=device)
     window = {"ts": time.time(), "step": global_step, "episodes": episodes}
 
@@ -513,6 +521,7 @@ def train(args: Args, stop: StopFlag) -> int:
             if aborted:
                 log("%s received during a rollout: checkpointing the state before it" % stop.signal_name)
                 write_checkpoint(snapshot)
+                export_if_asked()
                 return 0
 
         # Episode statistics: one copy to the host per rollout.
@@ -558,6 +567,7 @@ def train(args: Args, stop: StopFlag) -> int:
     write_checkpoint(snapshot_now())
     if stop.requested:
         log("%s received: checkpointed at step %d, exiting" % (stop.signal_name, global_step))
+        export_if_asked()
         return 0
     if args.export:
         write_export()

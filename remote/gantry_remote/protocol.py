@@ -28,6 +28,7 @@ EVENT_FIELDS: Dict[str, tuple] = {
     "gpu": ("gpus",),
     "gpu_unavailable": ("reason",),
     "mps_unavailable": ("reason",),
+    "budget": ("spent", "projected", "limit", "unit", "status", "on_limit", "active_hours"),
     "heartbeat": (),
     "run_completed": ("state",),
 }

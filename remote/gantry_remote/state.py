@@ -47,6 +47,7 @@ class GameRecord(_GameNotes):
 
 class _RunNotes(TypedDict, total=False):
     gpus: List[int]                 # the GPUs trainers are placed on, fixed when the run first starts
+    budget: Dict[str, Any]          # budget.Meter's record: active_s, accounted_ts, status
 
 
 class RunState(_RunNotes):

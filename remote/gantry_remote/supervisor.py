@@ -12,7 +12,7 @@ import sys
 import time
 from typing import Any, Dict, List, Optional
 
-from . import control, cpus, failure, gpu, gpu_placement, procs, restart_rules, runlock, trainer_files
+from . import budget, control, cpus, failure, gpu, gpu_placement, procs, restart_rules, runlock, trainer_files
 from . import state as run_state
 from .journal import Journal
 from .mps import Mps
@@ -54,6 +54,8 @@ class Supervisor:
         self.mps_tried = False
         self.next_heartbeat = time.monotonic() + self.heartbeat_interval_s
         self._last_save_error: Optional[str] = None
+        self.budget_meter: Optional[budget.Meter] = None
+        self.next_budget_emit = 0.0
         self.state: run_state.RunState
         self.journal: Journal
 
@@ -170,6 +172,8 @@ class Supervisor:
         for g in gone:
             # Ended while no supervisor watched: completed.json decides completed vs crashed.
             self._on_trainer_gone(g, returncode=None)
+        if self.plan.get("budget"):
+            self.budget_meter = budget.Meter(self.state.setdefault("budget", {}), time.time(), bool(adopted))
         self.log("started (pid %d, resumed=%s, adopted=%s)" % (os.getpid(), resumed, adopted))
         self.save_state()
 
@@ -244,6 +248,7 @@ class Supervisor:
             if g["state"] == "running":
                 self._watch_running(g)
         self._start_due()
+        self._enforce_budget()
         self._sample_gpu()
         if time.monotonic() >= self.next_heartbeat:
             self.emit("heartbeat", pid=os.getpid())
@@ -318,12 +323,15 @@ class Supervisor:
             g.update(slot=slot, cpus=cpus.format_cpu_list(shares[slot]))
         self.log("cores per slot now: %s" % "; ".join("%s %s" % (g["game"], g.get("cpus")) for g in running))
 
-    def _stop(self, grace_s: Any) -> None:
+    def _stop(self, grace_s: Any, export: bool = False) -> None:
+        """export: ask each trainer to export its model after its last checkpoint (the budget stop)."""
         if isinstance(grace_s, (int, float)) and not isinstance(grace_s, bool) and grace_s >= 0:
             self.grace_s = float(grace_s)
         self.stopping = True
         for g in self.games():
             if g["state"] == "running":
+                if export:
+                    trainer_files.request_export_on_stop(self.game_path(g["game"]))
                 if g.get("pending") != "stop":
                     g.update(pending="stop", signal_ts=time.time())
                     procs.terminate_group(g["pid"])
@@ -561,6 +569,34 @@ class Supervisor:
         self.save_state()
         self.emit("game_started", game=name, pid=child.pid, attempt=g["attempt"], resumed_from_checkpoint=resume,
                   gpu=g.get("gpu"))
+
+    # ---- budget ------------------------------------------------------------------------------
+
+    def _enforce_budget(self) -> None:
+        """Count active time, journal spent / projected / limit, warn early, stop cleanly at the limit."""
+        plan_budget = self.plan.get("budget")
+        if not plan_budget or self.budget_meter is None:
+            return
+        meter = self.budget_meter
+        meter.tick(time.time(), any(g["state"] in run_state.ACTIVE_GAME_STATES for g in self.games()))
+        spent = budget.spent(plan_budget, meter.active_s)
+        games = self.games()
+        projected = budget.projected(spent, sum(min(g["episodes"], g["target_episodes"]) for g in games),
+                                     sum(g["target_episodes"] for g in games))
+        status = budget.status(plan_budget, spent, projected)
+        changed = status != meter.record["status"]
+        if changed or time.monotonic() >= self.next_budget_emit:
+            meter.record["status"] = status
+            self.next_budget_emit = time.monotonic() + 2 * self.progress_interval_s
+            self.emit("budget", spent=round(spent, 6), projected=None if projected is None else round(projected, 6),
+                      limit=plan_budget["limit"], unit=plan_budget["unit"], status=status,
+                      on_limit=plan_budget["on_limit"], active_hours=round(meter.active_s / 3600.0, 6))
+            if changed and status != "ok":
+                self.log("budget %s: spent %.4g of %.4g %s (projected %s)" % (
+                    status, spent, plan_budget["limit"], plan_budget["unit"], "%.4g" % projected if projected else "-"))
+        if status == "reached" and plan_budget["on_limit"] == "stop" and not self.stopping:
+            self.log("budget reached: stopping every trainer (checkpoint and export first)")
+            self._stop(None, export=True)
 
     # ---- GPU and completion --------------------------------------------------------------
 

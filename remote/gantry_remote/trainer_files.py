@@ -4,7 +4,7 @@ import os
 import re
 from typing import Any, Dict, List, Optional
 
-from .atomic import read_json
+from .atomic import read_json, write_json
 from .jsonl_tail import JsonLinesTail
 
 _ADOPT_TAIL_BYTES = 64 * 1024
@@ -91,3 +91,15 @@ def models(game_path: str) -> List[Dict[str, Any]]:
         return []
     items = data.get("models") if isinstance(data, dict) else None
     return [m for m in items or [] if isinstance(m, dict) and "file" in m]
+
+
+# Written by the supervisor before a SIGTERM that should also leave an exported model (a stop at the
+# budget); the trainer exports after its last checkpoint and removes it.
+EXPORT_ON_STOP = "export-on-stop.json"
+
+
+def request_export_on_stop(game_path: str) -> None:
+    try:
+        write_json(os.path.join(game_path, EXPORT_ON_STOP), {"export": True})
+    except OSError:
+        pass  # the checkpoint still happens; the last periodic export stays the newest model

@@ -193,6 +193,11 @@ class FakeTrainer:
                     return 3
                 self.checkpoint()
                 print("fake trainer: SIGTERM, checkpointed at %d episodes" % self.episodes, flush=True)
+                export_request = os.path.join(self.dir, "export-on-stop.json")
+                if os.path.exists(export_request):  # a stop at the budget: leave a model too
+                    self.export_model()
+                    os.unlink(export_request)
+                    print("fake trainer: exported on stop", flush=True)
                 return 0
             if a.fake_flood_log:
                 sys.stdout.write(("flood %d " % self.global_step) * 2000 + "\n")

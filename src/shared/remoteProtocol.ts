@@ -96,6 +96,16 @@ export const RunEvent = z.discriminatedUnion('type', [
   ev('gpu', { gpus: z.array(GpuSample) }),
   ev('gpu_unavailable', { reason: z.string() }),
   ev('mps_unavailable', { reason: z.string() }),
+  /** The run's budget as the supervisor counts it (PROTOCOL.md "Budget"): spent and projected in `unit`. */
+  ev('budget', {
+    spent: num.nonnegative(),
+    projected: num.nonnegative().nullable(),
+    limit: num.positive(),
+    unit: z.enum(['usd', 'hours']),
+    status: z.enum(['ok', 'over_projection', 'reached']).catch('ok'),
+    on_limit: z.enum(['stop', 'warn']).catch('warn'),
+    active_hours: num.nonnegative(),
+  }),
   ev('heartbeat', { transient: z.boolean().optional(), supervisor_alive: z.boolean().optional() }),
   ev('run_completed', { state: z.enum(['completed', 'stopped', 'failed']) }),
 ])
@@ -246,5 +256,15 @@ export const Plan = z.strictObject({
   scheduler: SlurmScheduler.optional(),
   /** What the supervisor does per cause of a trainer's end (PROTOCOL.md "Restart rules"); absent causes keep the defaults. */
   restart_rules: z.partialRecord(z.enum(RESTART_CAUSES), RestartRule).optional(),
+  /** Enforced by the supervisor: warn early when the projection passes the limit; at the limit stop cleanly or only warn. */
+  budget: z
+    .strictObject({
+      limit: z.number().positive().max(1e9),
+      unit: z.enum(['usd', 'hours']),
+      /** usd only: the instance's price; the desktop fills it in at launch. */
+      price_per_hour: z.number().nonnegative().max(10_000).optional(),
+      on_limit: z.enum(['stop', 'warn']).optional(),
+    })
+    .optional(),
 })
 export type Plan = z.infer<typeof Plan>

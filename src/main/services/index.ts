@@ -109,6 +109,7 @@ export function createServices(platform: Platform, given: ServicesOptions = {}):
     bundleDir: platform.bundleDir,
     instanceName: (id) => instances.summaries().find((i) => i.id === id)?.name ?? id,
     instanceSlurm: (id) => store.get(id)?.slurm ?? null,
+    instancePrice: (id) => store.get(id)?.hourlyPrice ?? null,
     notify,
     log: platform.log,
   })

@@ -4,7 +4,7 @@
  * imply stays exact. Beside the tail a compacted snapshot keeps, from the events that left:
  * every event that changes run or game state (run_started, game lifecycle, restarts,
  * checkpoints, exported models, slot changes, run_completed…), and only the latest of the
- * high-volume samples (each game's last progress, the last gpu and gpu_unavailable). Folding
+ * high-volume samples (each game's last progress, the last gpu, gpu_unavailable and budget). Folding
  * snapshot + tail gives the same plan name, slots, start time, game states, episodes, rates and
  * counters as folding the whole journal; `summarised` says how many events were folded away,
  * so the renderer's event count stays the journal's. Only chart history older than the tail
@@ -31,7 +31,7 @@ export interface RunHistory {
 /** Samples where only the latest matters for state; keyed so each game keeps its own. */
 function latestKey(event: RunEvent): string | null {
   if (event.type === 'progress') return `progress/${event.game}`
-  if (event.type === 'gpu' || event.type === 'gpu_unavailable') return event.type
+  if (event.type === 'gpu' || event.type === 'gpu_unavailable' || event.type === 'budget') return event.type
   return null
 }
 

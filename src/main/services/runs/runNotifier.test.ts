@@ -26,6 +26,15 @@ describe('run notifications', () => {
     ])
   })
 
+  it('warns once when the budget projection passes the limit and once when the budget is reached', () => {
+    const n = createRunNotifier('gpu-1', 'r1', 0)
+    const budget = (seq: number, status: 'ok' | 'over_projection' | 'reached', spent: number): RunEvent => ({ ...base, seq, ts: seq, type: 'budget', spent, projected: 60, limit: 50, unit: 'usd', status, on_limit: 'stop', active_hours: 1 })
+    expect(n.onEvents([budget(1, 'ok', 1)])).toEqual([])
+    const warned = n.onEvents([budget(2, 'over_projection', 10), budget(3, 'over_projection', 11)])
+    expect(warned.map((x) => [x.level, x.title, x.body])).toEqual([['warning', 'Run projected over budget', '$10.00 spent, $60.00 projected, budget $50.00 on gpu-1. At the limit the run will stop cleanly.']])
+    expect(n.onEvents([budget(4, 'reached', 50)]).map((x) => [x.level, x.title])).toEqual([['error', 'Budget reached']])
+  })
+
   it('warns when the GPU idles while games wait, and when the host is silent for over 2 minutes', () => {
     const n = createRunNotifier('gpu-1', 'r1', 0)
     n.onEvents([{ ...base, seq: 1, ts: 1, type: 'game_queued', game: 'pong' }])

@@ -56,6 +56,12 @@ export function createRunNotifier(instanceName: string, runId: string, liveSince
           }
         }
         if (e.type === 'game_paused' && e.rule) once(`paused:${e.game}:${e.seq}`, { level: 'error', title: `${e.game} paused: ${e.cause ?? 'other'}`, body: `${e.detail ?? 'no detail'}. Its restart rule paused it because restarting would not help. Check the GPU (nvidia-smi in a terminal), then resume it from the Training tab.` }, out)
+        if (e.type === 'budget' && e.status !== 'ok') {
+          const unit = (v: number) => (e.unit === 'usd' ? `$${v.toFixed(2)}` : `${v.toFixed(2)} h`)
+          const numbers = `${unit(e.spent)} spent${e.projected === null ? '' : `, ${unit(e.projected)} projected`}, budget ${unit(e.limit)}`
+          if (e.status === 'over_projection') once('budget:projection', { level: 'warning', title: 'Run projected over budget', body: `${numbers} on ${instanceName}. At the limit the run will ${e.on_limit === 'stop' ? 'stop cleanly' : 'only warn'}.` }, out)
+          else once('budget:reached', { level: e.on_limit === 'stop' ? 'error' : 'warning', title: 'Budget reached', body: `${numbers} on ${instanceName}. ${e.on_limit === 'stop' ? 'The supervisor is stopping the run cleanly (checkpoints, models); Gantry backs them up.' : 'Set to warn only: training continues.'}` }, out)
+        }
         if (e.type === 'run_completed') once('run', { level: e.state === 'failed' ? 'error' : 'success', title: `Run ${e.state}`, body: `Run ${runId} on ${instanceName} is ${e.state}.` }, out)
         if (e.type === 'gpu') {
           const idle = e.gpus.length > 0 && e.gpus.every((g) => (g.util ?? 100) < GPU_IDLE_UTIL)

@@ -15,6 +15,7 @@ import type { HostSession } from '../host/hostSession'
 import { startJournalAttach, type JournalAttach } from './journalAttach'
 import { startJournalPoll } from './journalPoll'
 import { slurmSchedulerBlock } from './slurmScheduler'
+import { withBudgetPrice } from './budgetPrice'
 import type { SlurmSettings } from '../../../shared/api/instances'
 import { loadBuiltinPlans } from './plans'
 import { createRunHistory, type RunHistory } from './runHistory'
@@ -29,6 +30,8 @@ export interface RunsServiceOptions {
   instanceName(instanceId: string): string
   /** A SLURM cluster instance's settings (null for a plain host): its runs go to SLURM and are polled. */
   instanceSlurm?(instanceId: string): SlurmSettings | null
+  /** The instance's hourly price, which a budget in money is counted in (null: none set). */
+  instancePrice?(instanceId: string): number | null
   notify(notification: Notification): void
   log(line: string): void
   staleAfterMs?: number
@@ -131,7 +134,8 @@ export function createRunsService(options: RunsServiceOptions) {
         const live = (await listRuns(session)).find((r) => r.supervisorAlive)
         if (live) throw new RpcError('conflict', `Run ${live.runId} is already training on ${options.instanceName(instanceId)}. Open it, or stop it before launching another.`)
         const slurm = options.instanceSlurm?.(instanceId) ?? null
-        return startRun(session, slurm ? { ...plan, scheduler: slurmSchedulerBlock(slurm) } : plan)
+        const priced = withBudgetPrice(plan, options.instancePrice?.(instanceId) ?? null, options.instanceName(instanceId))
+        return startRun(session, slurm ? { ...priced, scheduler: slurmSchedulerBlock(slurm) } : priced)
       })
       watch(instanceId, runId)
       void publishRuns(instanceId)

@@ -2,7 +2,7 @@
  * A run as the dashboard sees it, folded from journal events (pure: no React, no store). Small
  * values (states, counters) are plain fields; metric series are ring buffers.
  */
-import type { GpuSample, RuleChange, RunEvent } from '../../../shared/remoteProtocol'
+import type { GpuSample, RuleChange, RunEvent, RunEventOf } from '../../../shared/remoteProtocol'
 import { SeriesRing } from './ringBuffer'
 
 export const SERIES_CAPACITY = 200_000
@@ -92,6 +92,8 @@ export interface RunModel {
   /** Pauses, resumes, slot changes, supervisor restarts of a stopped run: things a person did. */
   manualInterventions: Array<{ ts: number; what: string }>
   gpu: GpuModel
+  /** The supervisor's latest budget count (null: the run has no budget). */
+  budget: RunEventOf<'budget'> | null
 }
 
 export function createRunModel(runId: string): RunModel {
@@ -108,6 +110,7 @@ export function createRunModel(runId: string): RunModel {
     lastSeq: 0,
     eventCount: 0,
     manualInterventions: [],
+    budget: null,
     gpu: {
       names: [],
       util: new SeriesRing(GPU_CAPACITY),
@@ -293,6 +296,9 @@ export function applyEvents(model: RunModel, events: readonly RunEvent[]): numbe
         break
       case 'mps_unavailable':
         model.gpu.sharingProblem = e.reason
+        break
+      case 'budget':
+        model.budget = e
         break
       case 'run_completed':
         model.ended = e.state

@@ -2,6 +2,7 @@ import type { InstanceSummary } from '../../../../shared/api/instances'
 import type { StreamState } from '../../../../shared/api/runs'
 import { StatusDot, type DotTone } from '../../components/StatusDot'
 import type { RunModel } from '../../lib/runModel'
+import { budgetText, budgetTitle } from '../../lib/budgetText'
 import { costSoFar, formatDuration, formatMoney, projectedCost, projectedRemainingHours, uptimeS } from '../../lib/runMaths'
 
 const STREAM_TONE: Record<StreamState['status'], DotTone> = { attaching: 'busy', live: 'ok', stale: 'warn', reconnecting: 'warn', ended: 'idle', failed: 'error' }
@@ -58,6 +59,14 @@ export function RunHeader({ instance, model, stream, nowS }: { instance: Instanc
           <dt>Cost so far</dt>
           <dd title={instance.hourlyPrice === null ? 'Set an hourly price in the instance settings to see costs.' : `${formatMoney(instance.hourlyPrice)}/h`}>{instance.hourlyPrice === null ? 'no price set' : formatMoney(costSoFar(instance.hourlyPrice, up))}</dd>
         </div>
+        {model.budget && (
+          <div data-testid="budget" data-status={model.budget.status}>
+            <dt>Budget</dt>
+            <dd className={model.budget.status === 'ok' ? undefined : 'warn-text'} title={budgetTitle(model.budget)}>
+              {budgetText(model.budget)}
+            </dd>
+          </div>
+        )}
         <div>
           <dt>To finish</dt>
           <dd>
