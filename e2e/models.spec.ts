@@ -60,6 +60,17 @@ test('list, download, verify and validate the models of a finished run; reject a
     await expect(modelRow.getByTestId('model-status')).toHaveText('Not downloaded')
     await app.screenshot('listed')
 
+    // At 1024×700 the table fits its panel: the row's Download button is whole and in view, not clipped.
+    await page.setViewportSize({ width: 1024, height: 700 })
+    const table = view.locator('.models-table').locator('..')
+    const download = modelRow.getByRole('button', { name: 'Download' })
+    await download.scrollIntoViewIfNeeded()
+    const [button, panel] = [await download.boundingBox(), await view.locator('section.panel').first().boundingBox()]
+    expect(button!.x + button!.width).toBeLessThanOrEqual(Math.min(panel!.x + panel!.width, 1024))
+    expect(await table.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true)
+    await app.screenshot('listed-1024x700')
+    await page.setViewportSize({ width: 1440, height: 900 })
+
     // Download: verified against the host's sha256 and placed in the backup layout.
     await modelRow.getByRole('button', { name: 'Download' }).click()
     await expect(modelRow.getByTestId('model-status')).toHaveText('Verified')

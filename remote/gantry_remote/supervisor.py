@@ -168,7 +168,7 @@ class Supervisor:
                           resumed_from_checkpoint=unrecorded["resumed"], gpu=g.get("gpu"))
         for g in self.games():
             if g["state"] == "queued" and (not resumed or g["game"] in requeued):
-                self.emit("game_queued", game=g["game"])
+                self.emit("game_queued", game=g["game"], target_episodes=g["target_episodes"])
         for g in gone:
             # Ended while no supervisor watched: completed.json decides completed vs crashed.
             self._on_trainer_gone(g, returncode=None)

@@ -51,7 +51,8 @@ const ev = <T extends string, S extends z.ZodRawShape>(type: T, shape: S) => z.o
 export const RunEvent = z.discriminatedUnion('type', [
   ev('run_started', { plan_name: z.string(), slots: z.number().int(), games: z.array(game), resumed: z.boolean(), gpus: z.array(GpuIndex).optional() }),
   ev('supervisor_started', { pid: z.number().int(), adopted: z.array(game) }),
-  ev('game_queued', { game }),
+  // target_episodes: written by supervisors since the card shows "0 / target" while queued; older journals lack it.
+  ev('game_queued', { game, target_episodes: z.number().int().positive().optional() }),
   ev('game_started', { game, pid: z.number().int(), attempt: z.number().int(), resumed_from_checkpoint: z.boolean(), gpu: GpuIndex.nullable().optional() }),
   ev('progress', {
     game,

@@ -28,6 +28,8 @@ export interface JournalAttach {
   state(): StreamState
   /** Kill the current attach process (tests and benches use this to simulate a drop). */
   dropConnection(): void
+  /** The run was started again after its stream ended: follow it on from the next seq. */
+  followAgain(): void
   stop(): void
 }
 
@@ -187,6 +189,12 @@ export function startJournalAttach(options: JournalAttachOptions): JournalAttach
     state: () => ({ ...state, lastSeq: cursor.lastSeq }),
     dropConnection() {
       proc?.kill()
+    },
+    followAgain() {
+      if (stopped || proc || retryTimer || state.status !== 'ended') return
+      runEnded = false
+      setState({ status: 'attaching', message: null })
+      void attach()
     },
     stop() {
       stopped = true

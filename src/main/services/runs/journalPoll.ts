@@ -90,6 +90,12 @@ export function startJournalPoll(options: JournalAttachOptions & { intervalMs?: 
     dropConnection() {
       // Nothing stays connected between polls; the next poll starts afresh.
     },
+    followAgain() {
+      // Polling stopped when the run ended; the resumed run's events come with the next poll.
+      if (stopped || timer || state.status !== 'ended') return
+      setState({ status: 'attaching', message: null })
+      void poll()
+    },
     stop() {
       stopped = true
       if (timer) clearTimeout(timer)

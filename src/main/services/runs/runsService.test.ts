@@ -9,7 +9,7 @@ import type { RunEvent } from '../../../shared/remoteProtocol'
 import { createEventBus } from '../eventBus'
 import { createHostRegistry } from '../host/hostRegistry'
 import { createRunsService } from './runsService'
-import { listRuns, startRun, stopRun } from './supervisorControl'
+import { startRun, stopRun } from './supervisorControl'
 import { createLocalRig, fakePlan, havePython, type LocalRig } from '../../../../test/support/localRig'
 
 const ctx: CallContext = { connectionId: 'test', transport: 'ipc', signal: new AbortController().signal }
@@ -54,24 +54,32 @@ describe.skipIf(!havePython())('runs service', () => {
     }
   })
 
-  it('runs.resumeRun starts a stopped run again under the same id (start --run-id) and follows it', async () => {
+  it('runs.resumeRun starts a stopped run again under the same id (start --run-id) and follows it on from where its stream ended', async () => {
     const runId = await startRun(rig.session, fakePlan([{ game: 'freeway', target: 100_000, eps: 5 }]))
-    const alive = async () => (await listRuns(rig.session)).find((r) => r.runId === runId)?.supervisorAlive
-    await expect.poll(alive, { timeout: 20_000 }).toBe(true)
-    await stopRun(rig.session, runId)
-    await expect.poll(alive, { timeout: 20_000 }).toBe(false)
     const bus = createEventBus()
+    const delivered: RunEvent[] = []
     const liveInChanged: string[] = []
-    const off = bus.listen('runs.changed', ({ runs: list }) => liveInChanged.push(...list.filter((r) => r.runId === runId && r.supervisorAlive).map((r) => r.runId)))
+    const offEvents = bus.listen('runs.events', (batch) => batch.runId === runId && delivered.push(...batch.events))
+    const offChanged = bus.listen('runs.changed', ({ runs: list }) => liveInChanged.push(...list.filter((r) => r.runId === runId && r.supervisorAlive).map((r) => r.runId)))
     const runs = createRunsService({ bus, hosts: createHostRegistry(rig.session), bundleDir: rig.root, instanceName: () => 'This computer', notify: () => {}, log: () => {} })
     try {
+      await runs.followLiveRuns('local')
+      await expect.poll(() => delivered.some((e) => e.type === 'game_started'), { timeout: 20_000 }).toBe(true)
+      await runs.api['runs.stop']({ instanceId: 'local', runId }, ctx)
+      await expect.poll(() => runs.attachOf('local', runId)?.state().status, { timeout: 20_000 }).toBe('ended')
+      liveInChanged.length = 0
+
       expect(await runs.api['runs.resumeRun']({ instanceId: 'local', runId }, ctx)).toEqual({ runId })
-      expect(runs.attachOf('local', runId)).not.toBeNull()
       await expect.poll(() => liveInChanged.length, { timeout: 20_000 }).toBeGreaterThan(0)
+      // The ended stream follows the resumed run: its new events arrive, after the old ones, with no gap.
+      await expect.poll(() => delivered.some((e) => e.type === 'run_started' && e.resumed), { timeout: 20_000 }).toBe(true)
+      await expect.poll(() => runs.attachOf('local', runId)?.state().status, { timeout: 20_000 }).toBe('live')
+      expect(delivered.map((e) => e.seq)).toEqual(delivered.map((_, i) => i + 1))
       // A live run cannot be resumed twice: the host's refusal comes back as a sentence.
       await expect(runs.api['runs.resumeRun']({ instanceId: 'local', runId }, ctx)).rejects.toThrow(/already running/)
     } finally {
-      off()
+      offEvents()
+      offChanged()
       runs.dispose()
       await stopRun(rig.session, runId)
     }

@@ -149,7 +149,7 @@ export function createRunsService(options: RunsServiceOptions) {
     },
     'runs.resumeRun': async ({ instanceId, runId }) => {
       await withSession(instanceId, (session) => resumeRun(session, runId))
-      watch(instanceId, runId)
+      watch(instanceId, runId).attach.followAgain() // a stream that ended with the run picks up its new events
       void publishRuns(instanceId)
       return { runId }
     },

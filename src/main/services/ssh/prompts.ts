@@ -19,18 +19,23 @@ export interface PromptBroker {
   answer(promptId: string, accept: boolean, value?: string): void
   /** Prompts waiting now (for a window that opens late), each with the time it has left. */
   pending(): PromptEvent[]
+  /** Milliseconds questions about this instance have waited for the user so far (timings subtract it). */
+  waitedMs(instanceId: string): number
 }
 
 export function createPromptBroker(bus: EventBus, timeoutMs = 120_000): PromptBroker {
+  const waited = new Map<string, number>()
   const waiting = new Map<string, { event: PromptEvent; deadline: number; settle(a: PromptAnswer): void }>()
   return {
     ask(prompt, signal) {
       const event: PromptEvent = { ...prompt, promptId: randomUUID(), timeoutMs }
+      const asked = Date.now()
       return new Promise<PromptAnswer>((resolve) => {
         const timer = setTimeout(() => settle({ accept: false, timedOut: true }), timeoutMs)
         const onAbort = () => settle({ accept: false, timedOut: false })
         const settle = (answer: PromptAnswer) => {
           if (!waiting.delete(event.promptId)) return
+          waited.set(event.instanceId, (waited.get(event.instanceId) ?? 0) + Date.now() - asked)
           clearTimeout(timer)
           signal?.removeEventListener('abort', onAbort)
           bus.emit('instances.promptClosed', { promptId: event.promptId })
@@ -46,6 +51,7 @@ export function createPromptBroker(bus: EventBus, timeoutMs = 120_000): PromptBr
       if (!entry) throw new RpcError('not_found', 'That question was already answered or has timed out. Start the action again.')
       entry.settle({ accept, value, timedOut: false })
     },
+    waitedMs: (instanceId) => waited.get(instanceId) ?? 0,
     pending() {
       return [...waiting.values()].map((w) => ({ ...w.event, timeoutMs: Math.max(0, w.deadline - Date.now()) }))
     },

@@ -28,12 +28,13 @@ export function createSshService(options: SshServiceOptions) {
       await instances.ready
       store.require(id)
       const started = Date.now()
+      const waitedBefore = prompts.waitedMs(id) // time spent in the host-key dialog is not connection time
       const lease = await connector.acquire(id, ctx.signal)
       try {
         const r = await lease.run(['uname', '-srm'], { timeoutMs: 20_000, signal: ctx.signal })
         const i = store.require(id)
         const { home, cipher } = await connector.probe(id)
-        return { fingerprint: i.hostKey?.fingerprint ?? '', keyType: i.hostKey?.keyType ?? '', cipher, system: r.stdout.trim() || r.stderr.trim(), home, latencyMs: Date.now() - started }
+        return { fingerprint: i.hostKey?.fingerprint ?? '', keyType: i.hostKey?.keyType ?? '', cipher, system: r.stdout.trim() || r.stderr.trim(), home, latencyMs: Date.now() - started - (prompts.waitedMs(id) - waitedBefore) }
       } finally {
         lease.release()
       }

@@ -13,6 +13,59 @@ export function etaHours(game: Pick<GameModel, 'episodes' | 'target' | 'episodes
   return left / game.episodesPerHour
 }
 
+/**
+ * Steps one episode takes where the game fixes it (the built-in Freeway ends after 2,500 frames,
+ * one step each): before the first episode ends, its ETA comes from steps. Other games' episodes
+ * last as long as the agent survives, so they wait for the first episode.
+ */
+export const KNOWN_EPISODE_STEPS: Readonly<Record<string, number>> = { freeway: 2500 }
+
+/** Hours until a game with no finished episode reaches its target, from its step rate; null when its episode length is not known. */
+export function etaHoursFromSteps(game: Pick<GameModel, 'game' | 'target' | 'globalStep' | 'sps'>): number | null {
+  const perEpisode = KNOWN_EPISODE_STEPS[game.game]
+  if (!perEpisode || game.target === null || !game.sps || game.sps <= 0) return null
+  return Math.max(0, game.target * perEpisode - game.globalStep) / game.sps / 3600
+}
+
+/** What a game card shows besides the bar: honest for the state the game is in. */
+export interface GameFigures {
+  episodes: string
+  /** Episodes per hour while it trains; null when it is not training (completed, paused, stopped, failed). */
+  rate: string | null
+  /** Time left, or why there is none. */
+  eta: string
+}
+
+const count = (n: number | null) => (n === null ? '—' : n.toLocaleString('en-US'))
+
+export function gameFigures(game: Pick<GameModel, 'game' | 'state' | 'episodes' | 'target' | 'episodesPerHour' | 'globalStep' | 'sps'>): GameFigures {
+  const training = game.state === 'running' || game.state === 'restarting'
+  const noEpisodeYet = training && game.episodes === 0
+  const episodes = noEpisodeYet && game.globalStep > 0 ? `${count(game.globalStep)} steps · 0 / ${count(game.target)} episodes` : `${count(game.episodes)} / ${count(game.target)} episodes`
+  const rate = training && game.episodesPerHour !== null && !noEpisodeYet ? `${count(Math.round(game.episodesPerHour))} /h` : null
+  let eta: string
+  switch (game.state) {
+    case 'completed':
+      eta = 'done'
+      break
+    case 'paused':
+    case 'stopped':
+    case 'failed':
+      eta = game.state
+      break
+    case 'queued':
+      eta = 'waiting for a slot'
+      break
+    default: {
+      if (noEpisodeYet) {
+        const fromSteps = etaHoursFromSteps(game)
+        eta = fromSteps === null ? 'ETA after the first episode' : `ETA ${formatDuration(fromSteps)}`
+      } else eta = `ETA ${formatDuration(etaHours(game))}`
+    }
+  }
+  return { episodes, rate, eta }
+}
+
 /** Seconds the run has been going (until it ended). */
 export function uptimeS(model: Pick<RunModel, 'startedTs' | 'endedTs' | 'ended'>, nowS: number): number {
   if (model.startedTs === null) return 0

@@ -39,6 +39,8 @@ export interface GameModel {
   target: number | null
   meanReturn: number | null
   globalStep: number
+  /** Environment steps per second, from the last progress line. */
+  sps: number | null
   episodesPerHour: number | null
   restarts: Restart[]
   checkpoints: number
@@ -140,6 +142,7 @@ function game(model: RunModel, name: string): GameModel {
       target: null,
       meanReturn: null,
       globalStep: 0,
+      sps: null,
       episodesPerHour: null,
       restarts: [],
       checkpoints: 0,
@@ -217,9 +220,12 @@ export function applyEvents(model: RunModel, events: readonly RunEvent[]): numbe
           model.endedTs = null
         }
         break
-      case 'game_queued':
-        game(model, e.game).state = 'queued'
+      case 'game_queued': {
+        const g = game(model, e.game)
+        g.state = 'queued'
+        if (e.target_episodes !== undefined) g.target = e.target_episodes
         break
+      }
       case 'game_started': {
         const g = game(model, e.game)
         g.state = 'running'
@@ -232,6 +238,7 @@ export function applyEvents(model: RunModel, events: readonly RunEvent[]): numbe
         g.episodes = e.episodes
         g.target = e.target_episodes
         g.globalStep = e.global_step
+        g.sps = e.sps
         if (e.mean_return !== null) {
           g.meanReturn = e.mean_return
           g.returns.push(e.global_step, e.mean_return)

@@ -6,6 +6,8 @@ import type { MethodOutput } from '../../../shared/contract'
 export interface Toast extends Notification {
   id: number
   createdAt: number
+  /** The instance the toast is about: it goes away when the instance is removed. */
+  instanceId?: string
 }
 
 export interface AppSlice {
@@ -16,6 +18,8 @@ export interface AppSlice {
   setBackend(status: 'open' | 'closed'): void
   pushToast(notification: Notification): void
   dismissToast(id: number): void
+  /** Drops the toasts about instances that no longer exist. */
+  dropToastsAboutGone(instanceIds: ReadonlySet<string>): void
 }
 
 let toastIds = 0
@@ -28,4 +32,5 @@ export const createAppSlice: StateCreator<AppSlice, [], [], AppSlice> = (set) =>
   setBackend: (backend) => set({ backend }),
   pushToast: (toast) => set((s) => ({ toasts: [...s.toasts.slice(-4), { ...toast, id: ++toastIds, createdAt: Date.now() }] })),
   dismissToast: (id) => set((s) => ({ toasts: s.toasts.filter((t) => t.id !== id) })),
+  dropToastsAboutGone: (instanceIds) => set((s) => ({ toasts: s.toasts.filter((t) => t.instanceId === undefined || instanceIds.has(t.instanceId)) })),
 })

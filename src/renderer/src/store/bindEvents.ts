@@ -12,7 +12,10 @@ export function bindEvents(): void {
     // A live set-up's next event corrects this if the backend comes back while it still runs.
     if (status === 'closed') useStore.getState().interruptWatchedSetups()
   })
-  api.on('instances.changed', ({ instances }) => useStore.getState().setInstances(instances))
+  api.on('instances.changed', ({ instances }) => {
+    useStore.getState().setInstances(instances)
+    useStore.getState().dropToastsAboutGone(new Set(instances.map((i) => i.id)))
+  })
   api.on('app.notification', (n) => useStore.getState().pushToast(n))
   api.on('models.progress', (e) => useStore.getState().applyModelProgress(e))
   api.on('models.backup', (h) => useStore.getState().setBackupHistory(h))

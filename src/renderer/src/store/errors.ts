@@ -14,9 +14,10 @@ const TITLES: Partial<Record<string, string>> = {
   conflict: 'Already in progress',
 }
 
-export function reportError(error: unknown): void {
+/** `about` names the instance the failed call was about, so the toast leaves when that instance is removed. */
+export function reportError(error: unknown, about?: { instanceId: string }): void {
   if (error instanceof RpcError && error.code === 'cancelled') return
   const title = error instanceof RpcError ? (TITLES[error.code] ?? 'Something went wrong') : 'Something went wrong'
   const body = error instanceof Error ? error.message : String(error)
-  useStore.getState().pushToast({ level: 'error', title, body })
+  useStore.getState().pushToast({ level: 'error', title, body, ...(about ? { instanceId: about.instanceId } : {}) })
 }

@@ -51,7 +51,7 @@ export const createRunsSlice: StateCreator<RunsSlice, [], [], RunsSlice> = (set,
       const runs = await api['runs.list']({ instanceId })
       if ((listVersion.get(instanceId) ?? 0) === version) get().setRuns(instanceId, runs)
     } catch (error) {
-      reportError(error)
+      reportError(error, { instanceId })
     }
   },
   selectRun: (instanceId, runId) => set((s) => ({ selectedRunByInstance: { ...s.selectedRunByInstance, [instanceId]: runId } })),

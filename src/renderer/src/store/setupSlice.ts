@@ -58,7 +58,7 @@ export const createSetupSlice: StateCreator<SetupSlice, [], [], SetupSlice> = (s
       return result
     } catch (error) {
       get().patchSetup(id, { running: false })
-      reportError(error)
+      reportError(error, { instanceId: id })
       return null
     }
   },
@@ -70,7 +70,7 @@ export const createSetupSlice: StateCreator<SetupSlice, [], [], SetupSlice> = (s
       return doctor
     } catch (error) {
       get().patchSetup(id, { doctorRunning: false })
-      reportError(error)
+      reportError(error, { instanceId: id })
       return null
     }
   },

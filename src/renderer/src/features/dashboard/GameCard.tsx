@@ -1,7 +1,8 @@
 import { failureWords, repeatedFailure } from '../../../../shared/repeatedFailure'
+import { useState } from 'react'
 import { ruleSummary } from '../../lib/restartRule'
 import type { GameModel } from '../../lib/runModel'
-import { etaHours, formatDuration } from '../../lib/runMaths'
+import { formatDuration, gameFigures } from '../../lib/runMaths'
 
 const BADGE: Record<GameModel['state'], string> = {
   queued: 'idle',
@@ -26,9 +27,18 @@ function SlurmLine({ job }: { job: NonNullable<GameModel['slurm']> }) {
   )
 }
 
-export function GameCard({ game, onOpenLog, onPause, onResume, canControl }: { game: GameModel; onOpenLog(): void; onPause(): void; onResume(): void; canControl: boolean }) {
+export function GameCard({ game, onOpenLog, onPause, onResume, canControl }: { game: GameModel; onOpenLog(): void; onPause(): Promise<boolean>; onResume(): Promise<boolean>; canControl: boolean }) {
   const pct = game.target ? Math.min(100, (game.episodes / game.target) * 100) : 0
   const repeating = game.state === 'completed' ? null : repeatedFailure(game.restarts)
+  const figures = gameFigures(game)
+  // Pause and resume take effect when the supervisor next looks (a few seconds): say so at once,
+  // until the game's state changes.
+  const [asked, setAsked] = useState<{ action: 'pause' | 'resume'; state: GameModel['state'] } | null>(null)
+  const waiting = asked !== null && asked.state === game.state ? asked.action : null
+  const ask = (action: 'pause' | 'resume', send: () => Promise<boolean>) => {
+    setAsked({ action, state: game.state })
+    void send().then((ok) => ok || setAsked(null))
+  }
   const restartsTitle = game.restarts.length ? game.restarts.map((r) => `#${r.attempt} ${ruleSummary(r) ?? r.cause}${r.detail ? ` — ${r.detail}` : ''}`).join('\n') : 'No restarts'
   const lastRule = game.restarts.length ? ruleSummary(game.restarts[game.restarts.length - 1]) : null
   return (
@@ -46,11 +56,9 @@ export function GameCard({ game, onOpenLog, onPause, onResume, canControl }: { g
             <div className="progress-fill" style={{ width: `${pct}%` }} />
           </div>
           <div className="game-stats">
-            <span data-testid="episodes">
-              {fmt(game.episodes)} / {fmt(game.target)} episodes
-            </span>
-            <span>{fmt(game.episodesPerHour)} /h</span>
-            <span>{game.state === 'completed' ? 'done' : `ETA ${formatDuration(etaHours(game))}`}</span>
+            <span data-testid="episodes">{figures.episodes}</span>
+            {figures.rate && <span data-testid="rate">{figures.rate}</span>}
+            <span data-testid="eta">{figures.eta}</span>
             <span>return {fmt(game.meanReturn, 1)}</span>
             {game.gpu !== null && <span title="The GPU this game's trainer runs on">GPU {game.gpu}</span>}
             <span title={restartsTitle} className={game.restarts.length ? 'warn-text' : undefined}>
@@ -67,13 +75,13 @@ export function GameCard({ game, onOpenLog, onPause, onResume, canControl }: { g
         </div>
       </button>
       {canControl && (game.state === 'running' || game.state === 'queued' || game.state === 'restarting') && (
-        <button className="button button-small" onClick={onPause}>
-          Pause
+        <button className="button button-small" disabled={waiting === 'pause'} onClick={() => ask('pause', onPause)}>
+          {waiting === 'pause' ? 'Pausing…' : 'Pause'}
         </button>
       )}
       {canControl && game.state === 'paused' && (
-        <button className="button button-small" onClick={onResume}>
-          Resume
+        <button className="button button-small" disabled={waiting === 'resume'} onClick={() => ask('resume', onResume)}>
+          {waiting === 'resume' ? 'Resuming…' : 'Resume'}
         </button>
       )}
     </article>

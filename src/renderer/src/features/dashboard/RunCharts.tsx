@@ -2,20 +2,33 @@ import { memo, useEffect, useMemo, useRef, useState } from 'react'
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts'
 import type { RunModel } from '../../lib/runModel'
 import type { SeriesRing } from '../../lib/ringBuffer'
+import { countAxis, timeAxis, type Axis } from './axisTicks'
 import { downsample, GAME_COLOURS } from './chartData'
 import { GpuGauges } from './GpuGauges'
 
 type Pick = (g: RunModel['games'] extends Map<string, infer G> ? G : never) => SeriesRing
 
-const timeTick = (ts: number) => new Date(ts * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
-const stepTick = (v: number) => (v >= 1e6 ? `${(v / 1e6).toFixed(1)}M` : v >= 1e3 ? `${(v / 1e3).toFixed(0)}k` : String(v))
+type AxisFor = (min: number, max: number) => Axis
 
-function GameChart({ title, model, revision, pick, hidden, xTick }: { title: string; model: RunModel; revision: number; pick: Pick; hidden: Set<string>; xTick(v: number): string }) {
+function axisOver(series: Array<{ data: Array<{ x: number }> }>, axisFor: AxisFor): Axis {
+  let min = Infinity
+  let max = -Infinity
+  for (const s of series) {
+    for (const p of s.data) {
+      min = Math.min(min, p.x)
+      max = Math.max(max, p.x)
+    }
+  }
+  return Number.isFinite(min) ? axisFor(min, max) : { ticks: [], format: String }
+}
+
+function GameChart({ title, model, revision, pick, hidden, xAxis }: { title: string; model: RunModel; revision: number; pick: Pick; hidden: Set<string>; xAxis: AxisFor }) {
   const series = useMemo(
     () => model.order.map((name, i) => ({ name, colour: GAME_COLOURS[i % GAME_COLOURS.length], data: downsample(pick(model.games.get(name)!)) })),
     [model, revision, pick],
   )
   const hasData = series.some((s) => s.data.length > 0)
+  const axis = useMemo(() => axisOver(series, xAxis), [series, xAxis])
   return (
     <figure className="chart" aria-label={title} data-points={series.reduce((n, s) => n + s.data.length, 0)}>
       <figcaption>{title}</figcaption>
@@ -23,9 +36,9 @@ function GameChart({ title, model, revision, pick, hidden, xTick }: { title: str
         <ResponsiveContainer width="100%" height={220}>
           <LineChart margin={{ top: 8, right: 12, bottom: 4, left: 0 }}>
             <CartesianGrid stroke="#2a303c" strokeDasharray="3 3" />
-            <XAxis dataKey="x" type="number" domain={['dataMin', 'dataMax']} tickFormatter={xTick} stroke="#8b93a5" fontSize={11} allowDuplicatedCategory={false} />
+            <XAxis dataKey="x" type="number" domain={['dataMin', 'dataMax']} ticks={axis.ticks} tickFormatter={axis.format} stroke="#8b93a5" fontSize={11} allowDuplicatedCategory={false} />
             <YAxis stroke="#8b93a5" fontSize={11} width={48} />
-            <Tooltip contentStyle={{ background: '#161a21', border: '1px solid #2a303c' }} labelFormatter={(v) => xTick(Number(v))} />
+            <Tooltip contentStyle={{ background: '#161a21', border: '1px solid #2a303c' }} labelFormatter={(v) => axis.format(Number(v))} />
             {series
               .filter((s) => !hidden.has(s.name) && s.data.length)
               .map((s) => (
@@ -55,6 +68,7 @@ function GpuChart({ model, revision }: { model: RunModel; revision: number }) {
       power: downsample(gpu.power),
     }
   }, [model, revision])
+  const axis = useMemo(() => axisOver([{ data: data.util }, { data: data.mem }, { data: data.temp }, { data: data.power }], timeAxis), [data])
   if (!model.gpu.names.length) {
     return (
       <figure className="chart" aria-label="GPU">
@@ -70,10 +84,10 @@ function GpuChart({ model, revision }: { model: RunModel; revision: number }) {
       <ResponsiveContainer width="100%" height={220}>
         <LineChart margin={{ top: 8, right: 12, bottom: 4, left: 0 }}>
           <CartesianGrid stroke="#2a303c" strokeDasharray="3 3" />
-          <XAxis dataKey="x" type="number" domain={['dataMin', 'dataMax']} tickFormatter={timeTick} stroke="#8b93a5" fontSize={11} allowDuplicatedCategory={false} />
+          <XAxis dataKey="x" type="number" domain={['dataMin', 'dataMax']} ticks={axis.ticks} tickFormatter={axis.format} stroke="#8b93a5" fontSize={11} allowDuplicatedCategory={false} />
           <YAxis yAxisId="pct" domain={[0, 100]} stroke="#8b93a5" fontSize={11} width={40} />
           <YAxis yAxisId="w" orientation="right" stroke="#8b93a5" fontSize={11} width={44} />
-          <Tooltip contentStyle={{ background: '#161a21', border: '1px solid #2a303c' }} labelFormatter={(v) => timeTick(Number(v))} />
+          <Tooltip contentStyle={{ background: '#161a21', border: '1px solid #2a303c' }} labelFormatter={(v) => axis.format(Number(v))} />
           <Legend />
           <Line yAxisId="pct" data={data.util} dataKey="y" name="util %" stroke="#3ccf7e" dot={false} isAnimationActive={false} />
           <Line yAxisId="pct" data={data.mem} dataKey="y" name="memory %" stroke="#5b9cff" dot={false} isAnimationActive={false} />
@@ -120,9 +134,9 @@ export const RunCharts = memo(function RunCharts({ model, revision: liveRevision
         ))}
       </div>
       <div className="charts">
-        <GameChart title="Mean return vs steps" model={model} revision={revision} pick={pickReturns} hidden={hidden} xTick={stepTick} />
-        <GameChart title="Episodes over time" model={model} revision={revision} pick={pickEpisodes} hidden={hidden} xTick={timeTick} />
-        <GameChart title="Episodes per hour" model={model} revision={revision} pick={pickRate} hidden={hidden} xTick={timeTick} />
+        <GameChart title="Mean return vs steps" model={model} revision={revision} pick={pickReturns} hidden={hidden} xAxis={countAxis} />
+        <GameChart title="Episodes over time" model={model} revision={revision} pick={pickEpisodes} hidden={hidden} xAxis={timeAxis} />
+        <GameChart title="Episodes per hour" model={model} revision={revision} pick={pickRate} hidden={hidden} xAxis={timeAxis} />
         <GpuChart model={model} revision={revision} />
       </div>
     </section>

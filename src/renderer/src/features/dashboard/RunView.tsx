@@ -9,7 +9,8 @@ import { GameCard } from './GameCard'
 import { RunHeader } from './RunHeader'
 import { useNowS, useRunFeed } from './useRunFeed'
 import './dashboard.css'
-import { Suspense } from 'react'
+import { Suspense, useState } from 'react'
+import { ConfirmDialog } from '../../components/ConfirmDialog'
 import { lazyNamed } from '../../lib/lazyNamed'
 
 const RunCharts = lazyNamed(() => import('./RunCharts'), 'RunCharts')
@@ -24,9 +25,35 @@ export function RunView({ instance }: { instance: InstanceSummary }) {
   const { feed, revision } = useRunFeed(instance.id, runId)
   const nowS = useNowS()
 
+  const [confirmStop, setConfirmStop] = useState(false)
+  // The run this window asked to stop or resume, until the runs list says it happened.
+  const [pending, setPending] = useState<{ runId: string; action: 'stop' | 'resume' } | null>(null)
   const summary = runs?.find((r) => r.runId === runId)
   const live = !!summary?.supervisorAlive && !feed?.model.ended
-  const control = (p: Promise<{ note: string | null }>) => p.then((r) => r.note && useStore.getState().pushToast({ level: 'info', title: 'Request queued', body: r.note }), reportError)
+  const stopping = pending?.runId === runId && pending?.action === 'stop' && (summary?.supervisorAlive ?? false)
+  const resuming = pending?.runId === runId && pending?.action === 'resume' && !summary?.supervisorAlive
+  const resumable = !!summary && !summary.supervisorAlive && (summary.state === 'stopped' || summary.state === 'failed')
+  /** A control request; resolves false when it failed (reported). */
+  const control = (p: Promise<{ note: string | null }>): Promise<boolean> =>
+    p.then(
+      (r) => {
+        if (r.note) useStore.getState().pushToast({ level: 'info', title: 'Request queued', body: r.note })
+        return true
+      },
+      (error: unknown) => {
+        reportError(error, { instanceId: instance.id })
+        return false
+      },
+    )
+  const stopRun = (id: string) => {
+    setConfirmStop(false)
+    setPending({ runId: id, action: 'stop' })
+    api['runs.stop']({ instanceId: instance.id, runId: id }).catch((error: unknown) => (setPending(null), reportError(error, { instanceId: instance.id })))
+  }
+  const resumeRun = (id: string) => {
+    setPending({ runId: id, action: 'resume' })
+    api['runs.resumeRun']({ instanceId: instance.id, runId: id }).catch((error: unknown) => (setPending(null), reportError(error, { instanceId: instance.id })))
+  }
   const openLog = (spec: { kind: 'log' | 'supervisor'; game?: string }) => {
     if (!runId) return
     openTerminalTab({ instanceId: instance.id, runId, ...spec })
@@ -62,14 +89,19 @@ export function RunView({ instance }: { instance: InstanceSummary }) {
                 onKeyDown={(e) => {
                   if (e.key !== 'Enter') return
                   const slots = Number((e.target as HTMLInputElement).value)
-                  if (Number.isInteger(slots) && slots >= 1) control(api['runs.setSlots']({ instanceId: instance.id, runId, slots }))
+                  if (Number.isInteger(slots) && slots >= 1) void control(api['runs.setSlots']({ instanceId: instance.id, runId, slots }))
                 }}
               />
             </label>
-            <button className="button button-danger" onClick={() => api['runs.stop']({ instanceId: instance.id, runId }).catch(reportError)}>
-              Stop run
+            <button className="button button-danger" disabled={stopping} onClick={() => setConfirmStop(true)}>
+              {stopping ? 'Stopping…' : 'Stop run'}
             </button>
           </>
+        )}
+        {runId && (resumable || resuming) && (
+          <button className="button button-primary" disabled={resuming} title="Start this run again where it stopped: finished games stay finished, the others continue from their last checkpoint." onClick={() => resumeRun(runId)}>
+            {resuming ? 'Resuming…' : 'Resume run'}
+          </button>
         )}
         {runId && (
           <button className="button" onClick={() => openLog({ kind: 'supervisor' })}>
@@ -77,6 +109,12 @@ export function RunView({ instance }: { instance: InstanceSummary }) {
           </button>
         )}
       </div>
+
+      {confirmStop && runId && (
+        <ConfirmDialog title={`Stop run ${runId}?`} confirm="Stop run" onConfirm={() => stopRun(runId)} onCancel={() => setConfirmStop(false)}>
+          <p>Every trainer of this run is stopped; checkpoints and exported models stay on {instance.name}. You can resume the run later: unfinished games continue from their last checkpoint.</p>
+        </ConfirmDialog>
+      )}
 
       {!runId && instance.kind === 'local' && <Welcome instance={instance} />}
       {!runId && instance.kind === 'ssh' && (

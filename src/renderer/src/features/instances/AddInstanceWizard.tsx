@@ -12,6 +12,7 @@ import { InstanceForm } from './InstanceForm'
 import { emptyForm, formFromDetails, validate, type FieldErrors, type FormFields } from './instanceForm'
 import { DoctorSummary, SetupPanel } from './SetupPanel'
 import { useSetupProgress } from './useSetupProgress'
+import { useDialog } from '../../components/useDialog'
 
 type Step = 'details' | 'connect' | 'doctor' | 'sshconfig' | 'setup'
 const STEPS: Array<[Step, string]> = [
@@ -36,6 +37,7 @@ export function AddInstanceWizard({ editId, onClose }: { editId?: string; onClos
   const progress = useSetupProgress(id ?? '')
   const runDoctor = useStore((s) => s.runDoctor)
   const startSetup = useStore((s) => s.startSetup)
+  const ref = useDialog<HTMLDivElement>(onClose)
 
   useEffect(() => {
     if (editId) api['instances.get']({ id: editId }).then((d) => setFields(formFromDetails(d)), reportError)
@@ -88,7 +90,7 @@ export function AddInstanceWizard({ editId, onClose }: { editId?: string; onClos
   }
 
   return (
-    <div className="overlay" role="dialog" aria-modal="true" aria-labelledby="wizard-title">
+    <div ref={ref} tabIndex={-1} className="overlay" role="dialog" aria-modal="true" aria-labelledby="wizard-title">
       <div className="panel wizard">
         <header className="wizard-header">
           <h2 id="wizard-title">{editId ? 'Edit instance' : 'Add an instance'}</h2>
@@ -203,10 +205,11 @@ export function AddInstanceWizard({ editId, onClose }: { editId?: string; onClos
             <p>Set up installs a Python environment with PyTorch and the game backends on the host, then runs a short training as a smoke test. Output streams below.</p>
             <SetupPanel instanceId={id} />
             <div className="dialog-actions">
-              <button className="button" onClick={onClose}>
+              {/* One primary action: "Set up now" until set-up succeeded, then "Done". */}
+              <button className={`button${progress.result?.ok ? ' button-primary' : ''}`} onClick={onClose}>
                 {progress.result?.ok ? 'Done' : 'Close (set up later)'}
               </button>
-              <button className="button button-primary" disabled={progress.running || progress.result?.ok === true} onClick={() => void startSetup(id)}>
+              <button className={`button${progress.result?.ok ? '' : ' button-primary'}`} disabled={progress.running} onClick={() => void startSetup(id)}>
                 {progress.running ? 'Setting up…' : progress.result ? 'Set up again' : 'Set up now'}
               </button>
             </div>

@@ -4,12 +4,14 @@ import type { MethodOutput } from '../../../../shared/contract'
 import { api } from '../../api'
 import { useStore } from '../../store'
 import { reportError } from '../../store/errors'
+import { useDialog } from '../../components/useDialog'
 
 export function ImportDialog({ onClose }: { onClose(): void }) {
   const [listing, setListing] = useState<MethodOutput<'instances.sshConfigHosts'> | null>(null)
   const [picked, setPicked] = useState<Set<string>>(new Set())
   const [busy, setBusy] = useState(false)
   const selectInstance = useStore((s) => s.selectInstance)
+  const ref = useDialog<HTMLDivElement>(onClose)
 
   useEffect(() => {
     api['instances.sshConfigHosts']({}).then(setListing, (e) => {
@@ -40,7 +42,7 @@ export function ImportDialog({ onClose }: { onClose(): void }) {
   }
 
   return (
-    <div className="overlay" role="dialog" aria-modal="true" aria-labelledby="import-title">
+    <div ref={ref} tabIndex={-1} className="overlay" role="dialog" aria-modal="true" aria-labelledby="import-title">
       <div className="panel wizard">
         <header className="wizard-header">
           <h2 id="import-title">Import from {listing?.path ?? '~/.ssh/config'}</h2>
@@ -49,7 +51,8 @@ export function ImportDialog({ onClose }: { onClose(): void }) {
           </button>
         </header>
         {!listing && <p role="status">Reading your SSH config…</p>}
-        {listing && listing.hosts.length === 0 && <p className="muted">No concrete Host entries were found (patterns like * cannot be imported).</p>}
+        {/* The backend's notes say why there is nothing (no such file); this line only when the file was read. */}
+        {listing && listing.hosts.length === 0 && listing.notes.length === 0 && <p className="muted">No concrete Host entries were found (patterns like * cannot be imported).</p>}
         {listing && listing.hosts.length > 0 && (
           <table className="import-table">
             <thead>
@@ -86,7 +89,7 @@ export function ImportDialog({ onClose }: { onClose(): void }) {
         ))}
         <div className="dialog-actions">
           <button className="button" onClick={onClose}>
-            Cancel
+            {listing && listing.hosts.length === 0 ? 'Close' : 'Cancel'}
           </button>
           <button className="button button-primary" disabled={busy || picked.size === 0} onClick={() => void importPicked()}>
             Import {picked.size || ''}

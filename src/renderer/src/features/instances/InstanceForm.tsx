@@ -1,6 +1,7 @@
 /** Instance details with inline validation (shared zod schemas), for adding and editing. */
 import type { ReactNode } from 'react'
 import { useStore } from '../../store'
+import { parseHostPaste } from './hostPaste'
 import { hasNewSecret, type FieldErrors, type FormFields, type HopFields } from './instanceForm'
 import { SlurmSettingsFields } from './SlurmSettingsFields'
 
@@ -23,11 +24,24 @@ export function Field({ label, error, children, hint }: { label: string; error?:
 function HopEditor({ prefix, hop, errors, onChange, testIdPrefix }: { prefix: string; hop: HopFields; errors: FieldErrors; onChange(next: HopFields): void; testIdPrefix: string }) {
   const e = (k: string) => errors[prefix ? `${prefix}.${k}` : k]
   const set = (patch: Partial<HopFields>) => onChange({ ...hop, ...patch })
+  // An ssh command or user@host:port, pasted (or typed, then leaving the field), fills the fields it names.
+  const splitHost = (text: string): boolean => {
+    const parsed = parseHostPaste(text)
+    if (!parsed) return false
+    set({ ...parsed, ...(parsed.keyPath ? { authKind: 'key' as const } : {}) })
+    return true
+  }
   const secretLabel = hop.authKind === 'key' ? 'Key passphrase (optional)' : 'Password (optional)'
   return (
     <div className="form-grid">
       <Field label="Host" error={e('host')}>
-        <input data-testid={`${testIdPrefix}host`} value={hop.host} placeholder="gpu-1.example.com or 203.0.113.7" onChange={(ev) => set({ host: ev.target.value })} />
+        <input
+          data-testid={`${testIdPrefix}host`}
+          value={hop.host} placeholder="gpu-1.example.com, 203.0.113.7 or an ssh command"
+          onChange={(ev) => set({ host: ev.target.value })}
+          onPaste={(ev) => splitHost(ev.clipboardData.getData('text')) && ev.preventDefault()}
+          onBlur={(ev) => splitHost(ev.target.value)}
+        />
       </Field>
       <Field label="Port" error={e('port')}>
         <input data-testid={`${testIdPrefix}port`} value={hop.port} inputMode="numeric" onChange={(ev) => set({ port: ev.target.value })} />

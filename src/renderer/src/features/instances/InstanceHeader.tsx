@@ -4,7 +4,7 @@ import { connectionText } from './connectionText'
 
 /**
  * Name, address and connection state. Other features add their buttons through `actions`
- * (the Launch button, which offers "Set up first" until the instance is set up).
+ * (the Launch button, which offers "Set up now" until the instance is set up).
  */
 export function InstanceHeader({ instance, actions, children }: { instance: InstanceSummary; actions?: ReactNode; children?: ReactNode }) {
   const c = instance.connection
@@ -19,7 +19,7 @@ export function InstanceHeader({ instance, actions, children }: { instance: Inst
       )}
       {instance.setup.status === 'failed' && <span className="connection-badge connection-failed">setup failed</span>}
       <span className="header-actions">
-        {/* Other features' buttons (e.g. Launch, which says "Set up first" until setup is done) go here via `actions`. */}
+        {/* Other features' buttons (e.g. Launch, which says "Set up now" until setup is done) go here via `actions`. */}
         {actions}
         {children}
       </span>

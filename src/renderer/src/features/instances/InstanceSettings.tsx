@@ -26,9 +26,9 @@ export function InstanceSettings({ instance, onEdit }: { instance: InstanceSumma
   const [details, setDetails] = useState<InstanceDetails | null>(null)
   const [confirmRemove, setConfirmRemove] = useState(false)
   const pushToast = useStore((s) => s.pushToast)
-  const reload = () => api['instances.get']({ id: instance.id }).then(setDetails, reportError)
+  const reload = () => api['instances.get']({ id: instance.id }).then(setDetails, (error: unknown) => reportError(error, { instanceId: instance.id }))
   useEffect(() => {
-    void api['instances.get']({ id: instance.id }).then(setDetails, reportError)
+    void api['instances.get']({ id: instance.id }).then(setDetails, (error: unknown) => reportError(error, { instanceId: instance.id }))
   }, [instance.id, instance.connection.status])
   if (!details) return null
   const auth = details.auth.kind === 'key' ? `key ${details.auth.keyPath}${details.auth.hasPassphrase ? ' (passphrase stored)' : ''}` : details.auth.kind === 'agent' ? 'SSH agent' : `password${details.auth.hasPassword ? ' (stored)' : ' (asked)'}`
@@ -51,11 +51,11 @@ export function InstanceSettings({ instance, onEdit }: { instance: InstanceSumma
           >
             Add to ~/.ssh/config
           </button>
-          <button className="button" onClick={() => void api['instances.repinHostKey']({ id: instance.id }).then(reload, reportError)}>
+          <button className="button" onClick={() => void api['instances.repinHostKey']({ id: instance.id }).then(reload, (error: unknown) => reportError(error, { instanceId: instance.id }))}>
             Re-pin host key
           </button>
           {confirmRemove ? (
-            <button className="button button-danger" onClick={() => void api['instances.remove']({ id: instance.id }).catch(reportError)}>
+            <button className="button button-danger" onClick={() => void api['instances.remove']({ id: instance.id }).catch((error: unknown) => reportError(error, { instanceId: instance.id }))}>
               Really remove {instance.name}
             </button>
           ) : (

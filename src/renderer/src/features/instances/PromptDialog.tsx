@@ -2,27 +2,29 @@
  * Questions from the SSH layer: trust a host key (shows the SHA256 fingerprint), or type a
  * passphrase/password. The typed secret goes straight to the backend and is not kept here.
  */
-import { useEffect, useRef, useState } from 'react'
+import { useEffect, useState } from 'react'
+import type { PromptEvent } from '../../../../shared/api/instances'
+import { useDialog } from '../../components/useDialog'
 import { useStore } from '../../store'
 
 export function PromptDialog() {
   const prompt = useStore((s) => s.prompts[0])
+  return prompt ? <PromptForm key={prompt.promptId} prompt={prompt} /> : null
+}
+
+function PromptForm({ prompt }: { prompt: PromptEvent }) {
   const answerPrompt = useStore((s) => s.answerPrompt)
   const [value, setValue] = useState('')
-  const [secondsLeft, setSecondsLeft] = useState(0)
-  const input = useRef<HTMLInputElement>(null)
+  const [secondsLeft, setSecondsLeft] = useState(Math.round(prompt.timeoutMs / 1000))
+  // Escape answers "no", like Cancel.
+  const ref = useDialog<HTMLDivElement>(() => void answerPrompt(prompt.promptId, false))
 
   useEffect(() => {
-    setValue('')
-    if (!prompt) return
     const until = Date.now() + prompt.timeoutMs
-    setSecondsLeft(Math.round(prompt.timeoutMs / 1000))
     const t = setInterval(() => setSecondsLeft(Math.max(0, Math.round((until - Date.now()) / 1000))), 1000)
-    input.current?.focus()
     return () => clearInterval(t)
   }, [prompt])
 
-  if (!prompt) return null
   const isKey = prompt.kind === 'host_key'
   const title = isKey ? 'Trust this host key?' : prompt.kind === 'passphrase' ? 'Key passphrase' : 'Password'
   const submit = (accept: boolean) => {
@@ -31,7 +33,7 @@ export function PromptDialog() {
     void answerPrompt(prompt.promptId, accept, accept && !isKey ? v : undefined)
   }
   return (
-    <div className="overlay prompt-overlay" role="dialog" aria-modal="true" aria-labelledby="prompt-title">
+<div ref={ref} tabIndex={-1} className="overlay prompt-overlay" role="dialog" aria-modal="true" aria-labelledby="prompt-title">
       <form
         className="panel prompt-dialog"
         onSubmit={(e) => {
@@ -53,7 +55,7 @@ export function PromptDialog() {
             </dd>
           </dl>
         )}
-        {!isKey && <input ref={input} type="password" autoComplete="off" aria-label={title} value={value} onChange={(e) => setValue(e.target.value)} />}
+        {!isKey && <input type="password" autoComplete="off" aria-label={title} value={value} onChange={(e) => setValue(e.target.value)} />}
         <div className="dialog-actions">
           <span className="muted">Answer within {secondsLeft} s</span>
           <button type="button" className="button" onClick={() => submit(false)}>

@@ -31,7 +31,7 @@ export function LaunchButton({ instance }: { instance: InstanceSummary }) {
           void startSetup(instance.id)
         }}
       >
-        {setup.running ? 'Setting up…' : 'Set up first'}
+        {setup.running ? 'Setting up…' : 'Set up now'}
       </button>
     )
   }

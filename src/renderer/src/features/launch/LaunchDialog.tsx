@@ -6,6 +6,7 @@ import { useStore } from '../../store'
 import { reportError } from '../../store/errors'
 import { BackendCheck, useBackendProblem } from './BackendCheck'
 import { PlanEditor } from './PlanEditor'
+import { useDialog } from '../../components/useDialog'
 import './launch.css'
 
 /** Choose a plan, adjust it (games, targets, slots, backend) or paste one as JSON, confirm. */
@@ -17,6 +18,8 @@ export function LaunchDialog({ instance, onClose, onLaunched }: { instance: Inst
   const [draft, setDraft] = useState<Plan | null>(null)
   const [json, setJson] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
+  const [launchError, setLaunchError] = useState<string | null>(null)
+  const ref = useDialog<HTMLDivElement>(onClose)
 
   useEffect(() => {
     if (!plans) api['runs.plans']({}).then(setPlans, reportError)
@@ -44,12 +47,14 @@ export function LaunchDialog({ instance, onClose, onLaunched }: { instance: Inst
   const launch = async () => {
     if (!plan) return
     setBusy(true)
+    setLaunchError(null)
     try {
       const { runId } = await api['runs.launch']({ instanceId: instance.id, plan })
       selectRun(instance.id, runId)
       onLaunched(runId)
     } catch (error) {
-      reportError(error)
+      // Shown in the dialog, where the user is looking (toasts sit under dialogs).
+      setLaunchError(error instanceof Error ? error.message : String(error))
     } finally {
       setBusy(false)
     }
@@ -57,7 +62,7 @@ export function LaunchDialog({ instance, onClose, onLaunched }: { instance: Inst
 
   return (
     <div className="dialog-backdrop" role="presentation" onMouseDown={(e) => e.target === e.currentTarget && onClose()}>
-      <div className="dialog" role="dialog" aria-modal="true" aria-label="Launch Training">
+      <div ref={ref} tabIndex={-1} className="dialog" role="dialog" aria-modal="true" aria-label="Launch Training">
         <h2>Launch Training on {instance.name}</h2>
         {!plans && <p className="muted">Loading plans…</p>}
         {plans && (
@@ -88,6 +93,11 @@ export function LaunchDialog({ instance, onClose, onLaunched }: { instance: Inst
           </p>
         )}
         <BackendCheck {...backends} plan={plan} onChange={(next) => (json === null ? setDraft(next) : setJson(JSON.stringify(next, null, 2)))} />
+        {launchError && (
+          <p className="form-error" role="alert">
+            Could not start training: {launchError}
+          </p>
+        )}
         {plan && !problem && (
           <p className="muted">
             {plan.games.length} game(s), {plan.slots} at a time. The supervisor runs detached on the host: training continues if you close Gantry or lose the connection.

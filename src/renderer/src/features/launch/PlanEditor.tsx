@@ -1,4 +1,5 @@
 import type { Plan } from '../../../../shared/remoteProtocol'
+import { nameForGameCount } from './planName'
 
 const BACKENDS = ['builtin', 'envpool', 'ale'] as const
 
@@ -36,7 +37,7 @@ export function PlanEditor({ plan, onChange }: { plan: Plan; onChange(plan: Plan
                 <input aria-label={`${g.game} target episodes`} type="number" min={1} value={g.target_episodes} onChange={(e) => update(i, { target_episodes: Math.max(1, Math.floor(Number(e.target.value) || 1)) })} />
               </td>
               <td>
-                <button className="icon-button" aria-label={`Remove ${g.game}`} disabled={plan.games.length === 1} onClick={() => onChange({ ...plan, games: plan.games.filter((_, j) => j !== i) })}>
+                <button className="icon-button" aria-label={`Remove ${g.game}`} disabled={plan.games.length === 1} onClick={() => onChange({ ...plan, name: nameForGameCount(plan.name, plan.games.length - 1), games: plan.games.filter((_, j) => j !== i) })}>
                   ×
                 </button>
               </td>

@@ -60,7 +60,7 @@ export function BackupPanel({ instanceId }: { instanceId: string }) {
     }
     void update({ backupFolder: folderPath })
   }
-  const backupNow = () => api['models.backupNow']({ instanceId }).then(useStore.getState().setBackupHistory, reportError)
+  const backupNow = () => api['models.backupNow']({ instanceId }).then(useStore.getState().setBackupHistory, (error: unknown) => reportError(error, { instanceId }))
 
   if (!settings) return <section className="panel empty-state">Loading backup settings…</section>
   const recent = history?.records.slice(0, 5) ?? []

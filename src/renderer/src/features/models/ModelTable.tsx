@@ -21,10 +21,11 @@ function ModelRowView({ instanceId, runId, row, onValidated, onValidating }: Omi
   const dragOut = useStore((s) => s.info?.capabilities.dragOut)
   const view = statusView(row, live)
   const busy = view.label === 'Queued' || view.label.startsWith('Downloading')
+  const aboutInstance = (error: unknown) => reportError(error, { instanceId })
   const ref = { instanceId, runId, path: row.path }
 
-  const download = () => api['models.download']({ instanceId, runId, paths: [row.path] }).catch(reportError)
-  const cancel = () => api['models.cancel'](ref).catch(reportError)
+  const download = () => api['models.download']({ instanceId, runId, paths: [row.path] }).catch(aboutInstance)
+  const cancel = () => api['models.cancel'](ref).catch(aboutInstance)
   const validate = async () => {
     onValidating(row.file)
     try {
@@ -39,7 +40,7 @@ function ModelRowView({ instanceId, runId, row, onValidated, onValidating }: Omi
   const onDragStart = (e: React.DragEvent) => {
     if (dragOut !== true) return
     e.preventDefault()
-    api['models.startDrag'](ref).catch(reportError)
+    api['models.startDrag'](ref).catch(aboutInstance)
   }
 
   return (
@@ -48,11 +49,11 @@ function ModelRowView({ instanceId, runId, row, onValidated, onValidating }: Omi
       <td>
         <span className={`kind kind-${row.kind}`}>{row.kind}</span>
       </td>
-      <td className="mono">{row.file}</td>
+      <td className="mono col-file">{row.file}</td>
       <td className="num">{row.step ?? '—'}</td>
       <td className="num">{row.meanReturn === null ? '—' : row.meanReturn.toFixed(2)}</td>
       <td className="num">{formatBytes(row.size)}</td>
-      <td className="mono muted" title={row.sha256}>
+      <td className="mono muted col-sha" title={row.sha256}>
         {row.sha256.slice(0, 12)}…
       </td>
       <td>
@@ -78,7 +79,7 @@ function ModelRowView({ instanceId, runId, row, onValidated, onValidating }: Omi
           </button>
         )}
         {dragOut === false && view.label === 'Verified' && (
-          <button className="button" onClick={() => saveCopy(ref, row.file).catch(reportError)}>
+          <button className="button" onClick={() => saveCopy(ref, row.file).catch(aboutInstance)}>
             Save a copy
           </button>
         )}
@@ -90,25 +91,27 @@ function ModelRowView({ instanceId, runId, row, onValidated, onValidating }: Omi
 export function ModelTable(props: Props) {
   if (props.rows.length === 0) return <p className="empty-state">This run has not exported any model or checkpoint yet.</p>
   return (
-    <table className="models-table">
-      <thead>
-        <tr>
-          <th>Game</th>
-          <th>Kind</th>
-          <th>File</th>
-          <th className="num">Step</th>
-          <th className="num">Mean return</th>
-          <th className="num">Size</th>
-          <th>sha256</th>
-          <th>On this computer</th>
-          <th />
-        </tr>
-      </thead>
-      <tbody>
-        {props.rows.map((row) => (
-          <ModelRowView key={row.path} {...props} row={row} />
-        ))}
-      </tbody>
-    </table>
+    <div className="models-table-scroll">
+      <table className="models-table">
+        <thead>
+          <tr>
+            <th>Game</th>
+            <th>Kind</th>
+            <th>File</th>
+            <th className="num">Step</th>
+            <th className="num">Mean return</th>
+            <th className="num">Size</th>
+            <th className="col-sha">sha256</th>
+            <th>On this computer</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {props.rows.map((row) => (
+            <ModelRowView key={row.path} {...props} row={row} />
+          ))}
+        </tbody>
+      </table>
+    </div>
   )
 }

@@ -64,8 +64,8 @@ export function ModelsView({ instance }: { instance: InstanceSummary }) {
     }
   }, [instance.id, runId, loadModels])
 
-  const downloadAll = () => runId && api['models.download']({ instanceId: instance.id, runId }).catch(reportError)
-  const cancelAll = () => runId && api['models.cancel']({ instanceId: instance.id, runId }).catch(reportError)
+  const downloadAll = () => runId && api['models.download']({ instanceId: instance.id, runId }).catch((error: unknown) => reportError(error, { instanceId: instance.id }))
+  const cancelAll = () => runId && api['models.cancel']({ instanceId: instance.id, runId }).catch((error: unknown) => reportError(error, { instanceId: instance.id }))
   const verified = rows?.filter((r) => r.local.status === 'verified').length ?? 0
 
   return (

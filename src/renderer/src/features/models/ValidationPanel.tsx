@@ -1,4 +1,4 @@
-import { useState } from 'react'
+import { useRef, useState } from 'react'
 import type { ValidationReport } from '../../../../shared/api/models'
 import { api } from '../../api'
 import { reportError } from '../../store/errors'
@@ -15,6 +15,7 @@ interface Props {
 /** Drop (or pick) an .onnx file, optionally with its .probe.json, to validate it locally. */
 export function ValidationPanel({ report, validating, onReport, onValidating }: Props) {
   const [over, setOver] = useState(false)
+  const picker = useRef<HTMLInputElement>(null)
 
   const validateFiles = async (files: File[]) => {
     const model = files.find((f) => f.name.toLowerCase().endsWith('.onnx')) ?? files.find((f) => !f.name.endsWith('.probe.json'))
@@ -49,10 +50,11 @@ export function ValidationPanel({ report, validating, onReport, onValidating }: 
         }}
       >
         <p>Drop an .onnx file here (with its .probe.json to check its outputs), or</p>
-        <label className="button">
+        {/* A real button (a label is skipped by Tab) that opens the hidden file input. */}
+        <button className="button" onClick={() => picker.current?.click()}>
           Choose files…
-          <input type="file" accept=".onnx,.json" multiple hidden data-testid="validate-input" onChange={(e) => void validateFiles(Array.from(e.target.files ?? []))} />
-        </label>
+        </button>
+        <input ref={picker} type="file" accept=".onnx,.json" multiple hidden data-testid="validate-input" onChange={(e) => void validateFiles(Array.from(e.target.files ?? []))} />
       </div>
       {validating && (
         <p className="muted" role="status">

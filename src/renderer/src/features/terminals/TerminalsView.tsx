@@ -17,17 +17,35 @@ export function TerminalsView({ instance, visible }: { instance: InstanceSummary
   const mine = tabs.filter((t) => t.instanceId === instance.id)
   return (
     <section className="terminals-view">
-      <div className="terminal-tabs" role="tablist" aria-label="Terminals">
-        {mine.map((t) => (
-          <div key={t.tabId} className={`terminal-tab${t.tabId === active ? ' active' : ''}`}>
-            <button role="tab" aria-selected={t.tabId === active} onClick={() => activate(instance.id, t.tabId)}>
-              {t.title}
-            </button>
-            <button className="icon-button" aria-label={`Close ${t.title}`} onClick={() => close(t.tabId)}>
-              ×
-            </button>
+      <div className="terminal-tabs">
+        {/* A tablist holds only tabs (axe: aria-required-children); a tab closes with its ×, or Delete while focused. */}
+        {mine.length > 0 && (
+          <div className="terminal-tablist" role="tablist" aria-label="Terminals">
+            {mine.map((t) => (
+              <button
+                key={t.tabId}
+                role="tab"
+                className={`terminal-tab${t.tabId === active ? ' active' : ''}`}
+                aria-selected={t.tabId === active}
+                title={`${t.title} (Delete closes it)`}
+                onClick={() => activate(instance.id, t.tabId)}
+                onKeyDown={(e) => e.key === 'Delete' && close(t.tabId)}
+              >
+                {t.title}
+                <span
+                  className="terminal-tab-close"
+                  aria-hidden
+                  onClick={(e) => {
+                    e.stopPropagation()
+                    close(t.tabId)
+                  }}
+                >
+                  ×
+                </span>
+              </button>
+            ))}
           </div>
-        ))}
+        )}
         <span className="terminal-new">
           <button className="button button-small" onClick={() => open({ instanceId: instance.id, kind: 'shell' })}>
             + Shell

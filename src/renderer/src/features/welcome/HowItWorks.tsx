@@ -1,7 +1,10 @@
 /** The in-app "How it works" page: the same picture as the README, for users. */
+import { useDialog } from '../../components/useDialog'
+
 export function HowItWorks({ onClose }: { onClose(): void }) {
+  const ref = useDialog<HTMLDivElement>(onClose)
   return (
-    <div className="overlay" role="dialog" aria-modal="true" aria-labelledby="how-it-works-title" onClick={onClose}>
+    <div ref={ref} tabIndex={-1} className="overlay" role="dialog" aria-modal="true" aria-labelledby="how-it-works-title" onClick={onClose}>
       <article className="panel how-it-works" onClick={(e) => e.stopPropagation()}>
         <header className="page-header">
           <h1 id="how-it-works-title">How it works</h1>

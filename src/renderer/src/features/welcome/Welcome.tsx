@@ -32,7 +32,7 @@ export function Welcome({ instance }: { instance: InstanceSummary }) {
           </div>
           {!ready && (
             <button
-              className="button"
+              className="button button-primary"
               disabled={progress.running}
               onClick={() => {
                 onOpenTab('setup')
@@ -48,7 +48,8 @@ export function Welcome({ instance }: { instance: InstanceSummary }) {
             <strong>Try the quick demo</strong>
             <span className="muted">4 built-in games learn side by side for about 5 minutes; watch the charts, open their logs, keep the models.</span>
           </div>
-          <button className="button button-primary" disabled={!ready} title={ready ? undefined : 'Set up this computer first.'} onClick={() => setLaunching(true)}>
+          {/* One primary action per screen: Set up until this computer is ready, then the demo. */}
+          <button className={`button${ready ? ' button-primary' : ''}`} disabled={!ready} title={ready ? undefined : 'Set up this computer first.'} onClick={() => setLaunching(true)}>
             Try the quick demo
           </button>
         </li>
