@@ -1,4 +1,5 @@
 import type { Plan } from '../../../../shared/remoteProtocol'
+import { BudgetEditor } from './BudgetEditor'
 import { nameForGameCount } from './planName'
 
 const BACKENDS = ['builtin', 'envpool', 'ale'] as const
@@ -12,6 +13,7 @@ export function PlanEditor({ plan, onChange }: { plan: Plan; onChange(plan: Plan
         Slots (games at once)
         <input type="number" min={1} max={256} value={plan.slots} onChange={(e) => onChange({ ...plan, slots: Math.max(1, Math.min(256, Number(e.target.value) || 1)) })} />
       </label>
+      <BudgetEditor plan={plan} onChange={onChange} />
       <table className="plan-games">
         <thead>
           <tr>
