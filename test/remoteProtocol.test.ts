@@ -18,7 +18,7 @@ describe('remote protocol v1', () => {
     }
     // Every event type of PROTOCOL.md appears in the fixture, so each schema was exercised.
     expect([...types].sort()).toEqual(
-      ['budget', 'checkpoint', 'game_completed', 'game_failed', 'game_paused', 'game_queued', 'game_restarting', 'game_resumed', 'game_started', 'game_stopped', 'gpu', 'gpu_unavailable', 'heartbeat', 'model_exported', 'mps_unavailable', 'progress', 'run_completed', 'run_started', 'slots_changed', 'supervisor_started'].sort(),
+      ['budget', 'checkpoint', 'game_completed', 'game_failed', 'game_paused', 'game_queued', 'game_restarting', 'game_resumed', 'game_started', 'game_stopped', 'gpu', 'gpu_unavailable', 'heartbeat', 'model_exported', 'mps_unavailable', 'progress', 'run_completed', 'run_started', 'slots_changed', 'slurm_job', 'supervisor_started'].sort(),
     )
   })
 
