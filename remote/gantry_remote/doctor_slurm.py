@@ -71,7 +71,8 @@ def test_job(root: str, partition: Optional[str], timeout: float = _TEST_JOB_TIM
     else:
         _run(["scancel", job])
         reason = state.split("|")[-1] if state else "unknown"
-        return {"ok": False, "job_id": job, "error": "the test job was still waiting after %.0f s (reason: %s); cancelled it" % (timeout, reason)}
+        return {"ok": False, "job_id": job,
+                "error": "the test job was still waiting after %.0f s (reason: %s); cancelled it" % (timeout, reason)}
     try:
         with open(out_path) as f:
             lines = f.read().splitlines()
@@ -93,7 +94,8 @@ def slurm_report(root: str, partition: Optional[str] = None, run_test_job: bool 
     code, config = _run(["scontrol", "show", "config"])
     conf = _config(config) if code == 0 else {}
     report["accounting"] = conf.get("AccountingStorageType", "accounting_storage/none") not in ("accounting_storage/none", "(null)")
-    report["kill_wait_s"] = int(conf["KillWait"].split()[0]) if conf.get("KillWait", "").split()[:1] and conf["KillWait"].split()[0].isdigit() else None
+    kill_wait = conf.get("KillWait", "").split()[:1]
+    report["kill_wait_s"] = int(kill_wait[0]) if kill_wait and kill_wait[0].isdigit() else None
     code, parts = _run(["sinfo", "-h", "-o", "%P|%a|%G|%D"])
     report["partitions"] = _partitions(parts) if code == 0 else []
     os.makedirs(root, exist_ok=True)

@@ -87,7 +87,12 @@ def _card(info: Dict[str, Any], index: int, job: Optional[Dict[str, Any]], g: Di
     elif final:
         # The job's own exit sync still sees it RUNNING, and squeue soon forgets it: say how the
         # game ended instead of the job's last live state.
-        ended = "COMPLETED" if g["state"] == "completed" else "FAILED" if g["state"] == "failed" and g.get("cause") != "cancelled" else "CANCELLED"
+        if g["state"] == "completed":
+            ended = "COMPLETED"
+        elif g["state"] == "failed" and g.get("cause") != "cancelled":
+            ended = "FAILED"
+        else:
+            ended = "CANCELLED"
         card.update(state=ended, reason="", node="")
     return card
 
