@@ -8,7 +8,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { expect, requirePrerequisite, ROOT, test } from './fixtures'
-import { setUpThisComputer } from './steps'
+import { launchCustomPlan, setUpThisComputer } from './steps'
 
 const PYTHON = process.env.GANTRY_PYTHON ?? 'python3'
 const tools = mkdtempSync(path.join(os.tmpdir(), 'gantry-e2e-gpus-'))
@@ -32,12 +32,7 @@ test('two GPUs: games placed on both, one gauge per GPU, and why they time-slice
   await setUpThisComputer(page)
   const game = (name: string) => ({ game: name, backend: 'builtin', target_episodes: 100_000, trainer_args: { fake_episodes_per_sec: 5 } })
   const plan = { name: 'two GPUs', slots: 2, gpu_sample_s: 1, games: ['breakout', 'freeway', 'asterix', 'seaquest', 'space_invaders'].map(game) }
-  await page.getByRole('button', { name: 'Launch Training' }).click()
-  const dialog = page.getByRole('dialog', { name: 'Launch Training' })
-  await dialog.getByText('Custom plan (JSON)').click()
-  await dialog.getByLabel('Plan JSON').fill(JSON.stringify(plan, null, 2))
-  await dialog.getByRole('button', { name: 'Start training' }).click()
-  await expect(dialog).toBeHidden()
+  await launchCustomPlan(page, plan)
 
   // Two slots on each of two GPUs: four games run, placed 0, 1, 0, 1 (least loaded first).
   for (const [name, gpu] of [['breakout', 0], ['freeway', 1], ['asterix', 0], ['seaquest', 1]] as const) {

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process'
 import path from 'node:path'
 import { expect, requirePrerequisite, ROOT, test } from './fixtures'
-import { setUpThisComputer } from './steps'
+import { launchCustomPlan, setUpThisComputer } from './steps'
 
 const PYTHON = process.env.GANTRY_PYTHON ?? 'python3'
 const GANTRY_TRAINER_COMMAND = JSON.stringify([PYTHON, path.join(ROOT, 'remote', 'tests', 'fake_trainer.py')])
@@ -28,12 +28,7 @@ test('a trainer failing the same way again is explained on its card, notified, a
     gpu_sample_s: 1,
   }
   await setUpThisComputer(page)
-  await page.getByRole('button', { name: 'Launch Training' }).click()
-  const dialog = page.getByRole('dialog', { name: 'Launch Training' })
-  await dialog.getByText('Custom plan (JSON)').click()
-  await dialog.getByLabel('Plan JSON').fill(JSON.stringify(plan, null, 2))
-  await dialog.getByRole('button', { name: 'Start training' }).click()
-  await expect(dialog).toBeHidden()
+  await launchCustomPlan(page, plan)
 
   const card = page.getByRole('article', { name: 'breakout card' })
   const words = card.getByTestId('repeated-failure')

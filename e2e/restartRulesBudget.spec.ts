@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process'
 import path from 'node:path'
 import { expect, requirePrerequisite, ROOT, test } from './fixtures'
-import { setUpThisComputer } from './steps'
+import { launchCustomPlan, setUpThisComputer } from './steps'
 
 const PYTHON = process.env.GANTRY_PYTHON ?? 'python3'
 const GANTRY_TRAINER_COMMAND = JSON.stringify([PYTHON, path.join(ROOT, 'remote', 'tests', 'fake_trainer.py')])
@@ -27,12 +27,7 @@ test('the OOM rule halves num_envs on the card, and the budget stops the run cle
     budget: { limit: 8 / 3600, unit: 'hours', on_limit: 'stop' },
   }
   await setUpThisComputer(page)
-  await page.getByRole('button', { name: 'Launch Training' }).click()
-  const dialog = page.getByRole('dialog', { name: 'Launch Training' })
-  await dialog.getByText('Custom plan (JSON)').click()
-  await dialog.getByLabel('Plan JSON').fill(JSON.stringify(plan, null, 2))
-  await dialog.getByRole('button', { name: 'Start training' }).click()
-  await expect(dialog).toBeHidden()
+  await launchCustomPlan(page, plan)
 
   const card = page.getByRole('article', { name: 'breakout card' })
   await expect(card.getByTestId('restart-rule')).toHaveText('Restart rule: oom → fewer envs: num_envs 128 → 64', { timeout: 60_000 })

@@ -17,3 +17,13 @@ export async function setUpThisComputer(page: Page): Promise<void> {
   })
   await page.getByRole('tab', { name: 'Training' }).click()
 }
+
+/** Launch Training with a plan pasted as JSON (Custom plan), and wait for the dialog to close. */
+export async function launchCustomPlan(page: Page, plan: object): Promise<void> {
+  await page.getByRole('button', { name: 'Launch Training' }).click()
+  const dialog = page.getByRole('dialog', { name: 'Launch Training' })
+  await dialog.getByText('Custom plan (JSON)').click()
+  await dialog.getByLabel('Plan JSON').fill(JSON.stringify(plan, null, 2))
+  await dialog.getByRole('button', { name: 'Start training' }).click()
+  await expect(dialog).toBeHidden()
+}
