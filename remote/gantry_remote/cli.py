@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional
 
 from . import atomic, control, procs, runlock, scheduler, trainer_files
 from . import state as run_state
-from .launch_backends import host_backends, resolve_backends
+from .launch_backends import host_backends, needs_backend_check, resolve_backends
 from .paths import UserError, default_root, game_dir, list_run_ids, new_run_id, run_dir, validate_run_id
 from .plan import game_by_name, load_plan_file, trainer_command
 
@@ -60,9 +60,12 @@ def cmd_start(args: argparse.Namespace) -> int:
     plan = load_plan_file(args.plan) if args.plan else None
     if plan is None and run_id is None:
         raise UserError("bad_arguments", "Give --plan PLAN.json to start a new run, or --run-id ID to resume one.")
-    available = host_backends(trainer_command(root)[0])
+
+    def available(checked_plan: Dict[str, Any], requested: Optional[str]) -> List[str]:
+        return host_backends(trainer_command(root)[0]) if needs_backend_check(checked_plan, requested) else ["builtin"]
+
     if plan is not None:
-        plan = resolve_backends(plan, available, args.atari_backend)
+        plan = resolve_backends(plan, available(plan, args.atari_backend), args.atari_backend)
     if run_id is None:
         run_id = new_run_id()
     path = run_dir(root, run_id)
@@ -86,7 +89,7 @@ def cmd_start(args: argparse.Namespace) -> int:
         if plan is not None and plan != stored:
             raise UserError("plan_mismatch", "Run %s was started with a different plan. Omit --plan to resume it "
                             "as it was, or pick a new --run-id." % run_id)
-        resolve_backends(stored, available, None)  # refuses a backend this host has lost since
+        resolve_backends(stored, available(stored, None), None)  # refuses a backend this host has lost since
         result = spawn_supervisor(root, run_id, path)
         result["resumed"] = True
         _print(result)

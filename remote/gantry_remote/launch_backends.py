@@ -47,6 +47,12 @@ def host_backends(python: str, timeout: float = 120) -> List[str]:
     return [b for b in found if isinstance(b, str)]
 
 
+def needs_backend_check(plan: Dict[str, Any], requested: Optional[str]) -> bool:
+    """Only Atari games (or an explicit --atari-backend) need to ask the trainer's Python; a plan of
+    built-in games never waits on that probe (nor fails on a trainer program that is not Python)."""
+    return requested is not None or any(g.get("backend") in (None,) + ATARI_BACKENDS for g in plan["games"])
+
+
 def resolve_backends(plan: Dict[str, Any], available: List[str], requested: Optional[str]) -> Dict[str, Any]:
     """A copy of `plan` with every game's backend (and Atari sticky-action probability) set, or UserError."""
     if requested is not None and requested not in ATARI_BACKENDS:
