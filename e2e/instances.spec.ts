@@ -96,6 +96,8 @@ test('a window opened while a host-key question waits still shows it, and answer
   await wizard.getByRole('button', { name: 'Add and test connection' }).click()
   await expect(page.getByRole('dialog', { name: 'Trust this host key?' })).toBeVisible()
 
+  // Let the countdown move below its start first, so a countdown that restarted (at 120 s) would show.
+  await expect(page.getByText(/Answer within (?:1[01]\d|\d{1,2}) s/)).toBeVisible()
   // A window opened now never saw the question's event (the first one stays open: its call is the one waiting).
   const late = await page.context().newPage()
   await late.goto(page.url())
