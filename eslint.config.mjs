@@ -4,6 +4,8 @@ import globals from 'globals'
 import tseslint from 'typescript-eslint'
 
 const noElectron = { name: 'electron', message: 'Services, the web host and shared code never import electron; go through the Platform interface.' }
+// Services and the web host never reach the renderer, preload or the Electron adapters.
+const plainNode = { group: ['**/renderer/**', '**/preload/**', '**/main/platform/**', '**/main/window', '**/main/ipcTransport'], message: 'Services and the web host are plain Node: no renderer, preload or Electron adapters.' }
 const nodeBuiltins = ['fs', 'path', 'os', 'child_process', 'net', 'http', 'crypto', 'stream', 'worker_threads', 'util']
 const nodePatterns = [{ group: ['node:*'], message: 'The renderer never imports Node; ask the backend through the API client.' }]
 const nodePaths = nodeBuiltins.map((name) => ({ name, message: 'The renderer never imports Node; ask the backend through the API client.' }))
@@ -30,7 +32,7 @@ export default tseslint.config(
   },
   {
     files: ['src/main/services/**/*.ts', 'src/web/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { paths: [noElectron], patterns: [{ group: ['**/renderer/**', '**/preload/**', '**/main/platform/**', '**/main/window', '**/main/ipcTransport'], message: 'Services and the web host are plain Node: no renderer, preload or Electron adapters.' }] }] },
+    rules: { 'no-restricted-imports': ['error', { paths: [noElectron], patterns: [plainNode] }] },
   },
   {
     // The HostSession seam: a service that works on a host (runs, set-up, terminals, models) gets
@@ -41,7 +43,7 @@ export default tseslint.config(
       'no-restricted-imports': ['error', {
         paths: [noElectron],
         patterns: [
-          { group: ['**/renderer/**', '**/preload/**', '**/main/platform/**', '**/main/window', '**/main/ipcTransport'], message: 'Services and the web host are plain Node: no renderer, preload or Electron adapters.' },
+          plainNode,
           { group: ['../ssh/*', '../local/*', '../../ssh/*', '../../local/*'], message: 'Reach a host through host/ (HostRegistry and HostSession), not through ssh/ or local/.' },
         ],
       }],
@@ -55,7 +57,7 @@ export default tseslint.config(
       'no-restricted-imports': ['error', {
         paths: [noElectron],
         patterns: [
-          { group: ['**/renderer/**', '**/preload/**', '**/main/platform/**', '**/main/window', '**/main/ipcTransport'], message: 'Services and the web host are plain Node: no renderer, preload or Electron adapters.' },
+          plainNode,
           { group: ['../ssh/*', '../local/*', '../runs/*', '../setup/*', '../terminals/*', '../models/*', '../instances/*'], message: 'host/ is the seam every host-facing service goes through; it imports no implementation (ssh/, local/) and no domain folder.' },
         ],
       }],
