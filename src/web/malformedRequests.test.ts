@@ -2,31 +2,19 @@
  * Any web page in the user's browser can reach the loopback web host, so a malformed request
  * (sent here byte for byte over a raw socket) must get a 400 and never end the process.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
-import os from 'node:os'
-import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createServices, type Services } from '../main/services/index'
-import { startWebHost, TOKEN_COOKIE, type WebHost } from './server'
-import { createWebPlatform } from './webPlatform'
+import { TOKEN_COOKIE, type WebHost } from './server'
+import { startTestWebHost, type WebHostRig } from '../../test/support/webHostRig'
 
+let rig: WebHostRig
 let host: WebHost
-let services: Services
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'gantry-malformed-'))
 
 beforeAll(async () => {
-  const staticDir = path.join(tmp, 'static')
-  mkdirSync(staticDir)
-  writeFileSync(path.join(staticDir, 'index.html'), '<!doctype html><title>Gantry</title>')
-  services = createServices(createWebPlatform({ dataDir: path.join(tmp, 'data'), bundleDir: process.cwd(), appVersion: '0.0.0-test', secretsFile: null }))
-  host = await startWebHost({ services, staticDir })
+  rig = await startTestWebHost('gantry-malformed-')
+  host = rig.host
 })
-afterAll(async () => {
-  await host.close()
-  await services.dispose()
-  rmSync(tmp, { recursive: true, force: true })
-})
+afterAll(() => rig.close())
 
 /** Send raw request bytes; resolve with the status code of the answer ('closed' if none came). */
 function raw(request: string): Promise<number | 'closed'> {

@@ -1,25 +1,18 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import net from 'node:net'
-import os from 'node:os'
-import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { createServices } from '../main/services/index'
-import { startWebHost, TOKEN_COOKIE, type WebHost } from './server'
-import { createWebPlatform } from './webPlatform'
+import { TOKEN_COOKIE, type WebHost } from './server'
+import { startTestWebHost, type WebHostRig } from '../../test/support/webHostRig'
 
+let rig: WebHostRig
 let host: WebHost
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'gantry-host-'))
 
 beforeAll(async () => {
-  const staticDir = path.join(tmp, 'static')
-  mkdirSync(staticDir)
-  writeFileSync(path.join(staticDir, 'index.html'), '<!doctype html><title>Gantry</title>')
-  const services = createServices(createWebPlatform({ dataDir: path.join(tmp, 'data'), bundleDir: process.cwd(), appVersion: '0.0.0-test', secretsFile: null }))
-  host = await startWebHost({ services, staticDir })
+  rig = await startTestWebHost('gantry-host-')
+  host = rig.host
 })
-afterAll(() => host.close())
+afterAll(() => rig.close())
 
 function get(pathname: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
