@@ -17,6 +17,7 @@ import torch
 
 from . import __version__, atomic, manifests
 from .digest import sha256_bytes
+from .eval_recording import SUFFIX as EPISODE_SUFFIX
 from .nets import ActorCritic, PolicyLogits
 
 KEY = "models"
@@ -62,11 +63,13 @@ def export_policy(
     global_step: int,
     episodes: int,
     mean_return: Optional[float],
+    episode: Optional[bytes] = None,
 ) -> Dict[str, Any]:
     """Export the policy, its probe and a manifest entry; returns the entry.
 
     `observation` is one real observation (shape (C,H,W) or (1,C,H,W)) used both to trace the
-    graph and as the probe input.
+    graph and as the probe input. `episode`: the model's evaluation recording
+    (eval_recording.py), written as `<model>.episode.gz` before the entry that names it.
     """
     obs = observation.detach().float().cpu()
     if obs.dim() == 3:
@@ -97,11 +100,16 @@ def export_policy(
     probe_name = name + ".probe.json"
     atomic.write_bytes(os.path.join(models_dir, name), model_data)
     atomic.write_bytes(os.path.join(models_dir, probe_name), probe_data)
+    extra: Dict[str, Any] = {}
+    if episode is not None:
+        extra = {"episode": name + EPISODE_SUFFIX, "episode_sha256": sha256_bytes(episode)}
+        atomic.write_bytes(os.path.join(models_dir, extra["episode"]), episode)
     entry = manifests.entry(name, model_data, global_step, episodes, mean_return=mean_return, probe=probe_name,
-                            probe_sha256=sha256_bytes(probe_data))
+                            probe_sha256=sha256_bytes(probe_data), **extra)
     # A damaged manifest starts over: the files it named are still there for the user.
     entries = [e for e in manifests.read(models_dir, KEY) or [] if e["file"] != name] + [entry]
     kept, dropped = entries[-KEEP:], entries[:-KEEP]
     manifests.write(models_dir, KEY, kept)
-    manifests.remove_files(models_dir, [n for e in dropped for n in (e["file"], e.get("probe")) if isinstance(n, str)])
+    manifests.remove_files(models_dir, [n for e in dropped for n in (e["file"], e.get("probe"), e.get("episode"))
+                                        if isinstance(n, str)])
     return entry

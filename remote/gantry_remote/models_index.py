@@ -11,7 +11,9 @@ from . import trainer_files
 from .digest import sha256_file
 from .paths import game_dir, list_run_ids, run_dir
 
-_STEP_RE = re.compile(r"-(\d+)\.(?:onnx|pt)(?:\.probe\.json)?$")
+_STEP_RE = re.compile(r"-(\d+)\.(?:onnx|pt)(?:\.probe\.json|\.episode\.gz)?$")
+# A model's companions: (manifest key of the file name, of its sha256, record kind).
+_COMPANIONS = (("probe", "probe_sha256", "probe"), ("episode", "episode_sha256", "recording"))
 
 
 def _record(root: str, run_id: str, game: str, path: str, kind: str,
@@ -53,12 +55,14 @@ def _game_records(root: str, run_id: str, game: str, path: str) -> List[Dict[str
         rec = _record(root, run_id, game, os.path.join(models_dir, m["file"]), "model", m)
         if rec:
             out.append(rec)
-        if m.get("probe"):
-            listed.add(m["probe"])
-            # The manifest's size/sha256 describe the model, not its probe.
-            probe = {k: v for k, v in m.items() if k not in ("size", "sha256")}
-            probe["sha256"] = m.get("probe_sha256")
-            rec = _record(root, run_id, game, os.path.join(models_dir, m["probe"]), "probe", probe)
+        for name_key, sha_key, kind in _COMPANIONS:
+            if not isinstance(m.get(name_key), str):
+                continue
+            listed.add(m[name_key])
+            # The manifest's size/sha256 describe the model, not its companion.
+            companion = {k: v for k, v in m.items() if k not in ("size", "sha256")}
+            companion["sha256"] = m.get(sha_key)
+            rec = _record(root, run_id, game, os.path.join(models_dir, m[name_key]), kind, companion)
             if rec:
                 out.append(rec)
     ckpt_dir = os.path.join(path, "ckpt")
@@ -67,7 +71,7 @@ def _game_records(root: str, run_id: str, game: str, path: str) -> List[Dict[str
         rec = _record(root, run_id, game, os.path.join(ckpt_dir, c["file"]), "checkpoint", c)
         if rec:
             out.append(rec)
-    for directory, suffixes in ((models_dir, (".onnx", ".probe.json")), (ckpt_dir, (".pt",))):
+    for directory, suffixes in ((models_dir, (".onnx", ".probe.json", ".episode.gz")), (ckpt_dir, (".pt",))):
         try:
             names = sorted(os.listdir(directory))
         except OSError:
@@ -75,7 +79,8 @@ def _game_records(root: str, run_id: str, game: str, path: str) -> List[Dict[str
         for name in names:
             if name in listed or name.startswith(".") or not name.endswith(suffixes):
                 continue
-            kind = "checkpoint" if name.endswith(".pt") else ("probe" if name.endswith(".probe.json") else "model")
+            kind = ("checkpoint" if name.endswith(".pt") else "probe" if name.endswith(".probe.json")
+                    else "recording" if name.endswith(".episode.gz") else "model")
             rec = _record(root, run_id, game, os.path.join(directory, name), kind, {})
             if rec:
                 out.append(rec)

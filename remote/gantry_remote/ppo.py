@@ -38,6 +38,7 @@ from . import atomic
 from .backends import BACKENDS, STICKY_DEFAULT, make_env
 from .checkpoint import load_latest_checkpoint, prepare_checkpoints, save_checkpoint
 from .cpus import format_cpu_list
+from .eval_recording import record_for_export
 from .export import export_policy
 from .fast_path import (
     GraphedPPO,
@@ -444,8 +445,12 @@ def train(args: Args, stop: StopFlag) -> int:
         return float(np.mean(recent_returns)) if recent_returns else None
 
     def write_export() -> None:
+        def eval_env(seed: int):
+            return make_env(args.backend, args.game, 1, "cpu", seed, sticky_actions=args.sticky_actions, num_threads=1)
+
+        episode = record_for_export(agent, eval_env, args.game, args.backend, env.action_names, global_step, args.seed, log)
         entry = export_policy(models_dir, agent, next_obs[0], args.game, args.backend, env.action_names,
-                              global_step, episodes, mean_return())
+                              global_step, episodes, mean_return(), episode=episode)
         log("exported %s (sha256 %s)" % (entry["file"], entry["sha256"][:12]))
 
     def export_if_asked() -> None:
