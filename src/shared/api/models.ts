@@ -14,7 +14,7 @@ export type LocalStatus = z.infer<typeof LocalStatus>
 export const ModelRow = z.object({
   runId: RunId,
   game: GameName,
-  kind: z.enum(['model', 'probe', 'checkpoint']),
+  kind: z.enum(['model', 'probe', 'recording', 'checkpoint']),
   file: z.string(),
   /** Key of the file: its path relative to the host's Gantry root. */
   path: RemoteRelPath,

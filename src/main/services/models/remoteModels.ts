@@ -10,7 +10,7 @@ import { runGantry } from '../host/gantryCli'
 export const RemoteModelRecord = z.object({
   run_id: RunId,
   game: GameName,
-  kind: z.enum(['model', 'probe', 'checkpoint']),
+  kind: z.enum(['model', 'probe', 'recording', 'checkpoint']),
   file: FileName,
   path: RemoteRelPath,
   size: z.number().int().nonnegative(),
