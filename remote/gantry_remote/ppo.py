@@ -17,6 +17,7 @@ loop below, minus the per-kernel launch cost that otherwise bounds a single trai
 import argparse
 import ast
 import dataclasses
+import importlib.util
 import inspect
 import json
 import math
@@ -52,6 +53,7 @@ from .fast_path import (
     update_epoch,
 )
 from .nets import make_agent
+from .startup_clock import StartupClock
 from .tensor_tree import clone_tree
 from .trainer_files import EXPORT_ON_STOP
 
@@ -279,12 +281,11 @@ def main(argv: List[str]) -> int:
 
 
 def train(args: Args, stop: StopFlag) -> int:
+    clock = StartupClock()
+    clock.mark("python and imports")
     device = resolve_device(args.device)
-    if args.export:
-        try:
-            import onnx  # noqa: F401  (fail now, not after hours of training)
-        except ImportError as exc:
-            raise RuntimeError("ONNX export needs the onnx package: run `pip install onnx onnxruntime` in the trainer's venv") from exc
+    if args.export and importlib.util.find_spec("onnx") is None:  # fail now, not after hours of training
+        raise RuntimeError("ONNX export needs the onnx package: run `pip install onnx onnxruntime` in the trainer's venv")
     ckpt_dir = os.path.join(args.run_dir, "ckpt")
     models_dir = os.path.join(args.run_dir, "models")
     metrics_path = os.path.join(args.run_dir, "metrics.jsonl")
@@ -298,6 +299,8 @@ def train(args: Args, stop: StopFlag) -> int:
         torch.backends.cudnn.benchmark = True
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
+        torch.cuda.init()
+    clock.mark("device")
 
     # --- environment and agent -----------------------------------------------------------------
     # The cores this process may use (the supervisor gives each trainer its own share, see
@@ -311,6 +314,7 @@ def train(args: Args, stop: StopFlag) -> int:
         use_graphs = args.backend == "builtin" and can_use_graphs(env, device) and not args.compile
     if use_graphs and not can_use_graphs(env, device):
         raise ValueError("--cuda-graphs needs --backend builtin on a CUDA device; drop the flag or use --no-cuda-graphs")
+    clock.mark("envs")
     agent = make_agent(env.obs_shape, env.num_actions).to(device)
     optimizer = torch.optim.Adam(agent.parameters(), lr=args.learning_rate, eps=1e-5, fused=device.type == "cuda",
                                  capturable=use_graphs)
@@ -353,6 +357,8 @@ def train(args: Args, stop: StopFlag) -> int:
             else:
                 log("environments start fresh (env state not restorable for this backend or env count changed)")
             log("resumed from %s: global_step=%d episodes=%d" % (entry["file"], global_step, episodes))
+
+    clock.mark("agent and checkpoint")
 
     # --- rollout storage, on the training device ----------------------------------------------------
     T, N = args.num_steps, args.num_envs
@@ -409,6 +415,7 @@ def train(args: Args, stop: StopFlag) -> int:
         next_obs, next_done = graphs.next_obs, graphs.next_done  # every replay updates them in place
         buf = graphs.buffers  # read for the episode statistics
         log("captured CUDA graphs for the rollout and the update in %.1f s" % (time.time() - captured))
+        clock.mark("graph capture")
 
     # --- bookkeeping for files -------------------------------------------------------------------
     def checkpoint_state(snapshot: Dict[str, Any]) -> Dict[str, Any]:
@@ -494,6 +501,7 @@ def train(args: Args, stop: StopFlag) -> int:
 
     last_checkpoint = last_export = last_metrics = time.time()
     started = time.time()
+    first_update = update
     while not target_reached() and not stop.requested:
         if args.anneal_lr and args.total_steps > 0:
             frac = max(0.0, 1.0 - update * batch_size / args.total_steps)
@@ -555,9 +563,13 @@ def train(args: Args, stop: StopFlag) -> int:
                 break  # one sync per epoch, only when early stopping is on
         update += 1
 
-        # Files: metrics, periodic checkpoint and export.
+        # Files: metrics (the first line right after the first update, so the user sees the run
+        # move as soon as it does), periodic checkpoint and export.
         now = time.time()
-        if now - last_metrics >= args.metrics_seconds:
+        if update == first_update + 1:
+            clock.mark("first rollout and update")
+            log("first update %s" % clock.summary())
+        if update == first_update + 1 or now - last_metrics >= args.metrics_seconds:
             write_metrics()
             last_metrics = now
         if now - last_checkpoint >= args.checkpoint_minutes * 60:

@@ -159,3 +159,16 @@ def test_sticky_actions_flag_reaches_the_builtin_game(tmp_path):
 
     rc, out = finish(trainer(tmp_path, "--sticky-actions", "0", "--target-episodes", "1"))
     assert rc == 0 and "sticky actions 0," in out
+
+
+def test_first_metrics_line_comes_right_after_the_first_update_and_names_the_start_up(tmp_path):
+    # A long metrics interval: only the first update and the closing line may write one.
+    rc, out = finish(trainer(tmp_path, "--total-steps", str(8 * 32 * 4), "--metrics-seconds", "3600"))
+    assert rc == 0, out
+    rows = metrics(tmp_path)
+    assert [r["global_step"] for r in rows] == [8 * 32, 8 * 32 * 4]
+    line = next(line for line in out.splitlines() if "first update" in line)
+    for phase in ("python and imports", "device", "envs", "agent and checkpoint", "first rollout and update"):
+        assert phase in line, line
+    seconds = float(line.split("first update ")[1].split(" s from process start")[0])
+    assert 0 < seconds < 60
