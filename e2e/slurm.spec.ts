@@ -33,13 +33,15 @@ test('a SLURM cluster: add it with the wizard, check it, set up, run a 2-game de
 
   await page.getByRole('region', { name: 'Welcome' }).getByRole('button', { name: 'Add a GPU instance' }).click()
   const wizard = page.getByRole('dialog', { name: 'Add an instance' })
+  // The kind comes first: a SLURM cluster asks for its login node, then the SLURM settings.
+  await expect(wizard.getByRole('group', { name: 'SLURM cluster' })).toHaveCount(0)
+  await wizard.getByTestId('instance-kind-slurm').check()
   await wizard.getByTestId('instance-name').fill('cluster')
   await wizard.getByTestId('instance-host').fill(sshd.host)
   await wizard.getByTestId('instance-port').fill(String(sshd.port))
   await wizard.getByTestId('instance-user').fill(sshd.user)
   await wizard.getByTestId('instance-key-path').fill(sshd.clientKeyPath)
   await wizard.getByTestId('instance-gantry-root').fill(gantryRoot)
-  await wizard.getByTestId('instance-slurm').check()
   const settings = wizard.getByRole('group', { name: 'SLURM cluster' })
   await settings.getByTestId('slurm-partition').fill(slurm.partition)
   await settings.getByTestId('slurm-gres').fill('') // no GPUs on this cluster
@@ -67,6 +69,7 @@ test('a SLURM cluster: add it with the wizard, check it, set up, run a 2-game de
   await wizard.getByRole('button', { name: 'Done' }).click()
 
   await expect(page.getByRole('heading', { level: 1, name: 'cluster' })).toBeVisible()
+  await expect(page.getByRole('navigation', { name: 'Instances' }).locator('[data-instance-id="cluster"]').getByTestId('instance-kind')).toHaveText('SLURM cluster')
   await page.getByRole('button', { name: 'Launch Training' }).click()
   const dialog = page.getByRole('dialog', { name: 'Launch Training' })
   const kept = ['breakout', 'asterix']

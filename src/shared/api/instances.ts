@@ -27,13 +27,21 @@ export const SetupState = z.object({
 })
 export type SetupState = z.infer<typeof SetupState>
 
+/**
+ * What an instance is: "This computer" (built in), a GPU host reached over SSH, or a SLURM cluster
+ * reached over SSH through its login node (runs go to SLURM as a job array).
+ */
+export const InstanceKind = z.enum(['local', 'ssh', 'slurm'])
+export type InstanceKind = z.infer<typeof InstanceKind>
+/** The kinds a user adds: both are reached over SSH. */
+export const AddedInstanceKind = InstanceKind.exclude(['local'])
+export type AddedInstanceKind = z.infer<typeof AddedInstanceKind>
+
 export const InstanceSummary = z.object({
   id: InstanceId,
   name: z.string(),
-  kind: z.enum(['local', 'ssh']),
-  /** An ssh instance that is a SLURM cluster's login node: runs go to SLURM as a job array. */
-  slurm: z.boolean().optional(),
-  /** user@host:port for ssh instances, "this computer" for the local one. */
+  kind: InstanceKind,
+  /** user@host:port for ssh and slurm instances (the login node's), "this computer" for the local one. */
   address: z.string(),
   hourlyPrice: z.number().nonnegative().nullable(),
   connection: ConnectionState,
@@ -124,7 +132,14 @@ export const SlurmSettings = z.object({
 })
 export type SlurmSettings = z.infer<typeof SlurmSettings>
 
+/** A SLURM cluster has its settings and an SSH host has none: the kind decides, never a stray field. */
+export function slurmMatchesKind(value: { kind: AddedInstanceKind; slurm: SlurmSettings | null }, ctx: z.RefinementCtx): void {
+  if (value.kind === 'slurm' && value.slurm === null) ctx.addIssue({ code: 'custom', path: ['slurm'], message: 'A SLURM cluster needs its SLURM settings (partition and the rest may stay empty for the site defaults).' })
+  if (value.kind === 'ssh' && value.slurm !== null) ctx.addIssue({ code: 'custom', path: ['slurm'], message: 'An SSH host has no SLURM settings. Choose the kind "SLURM cluster" to run on SLURM.' })
+}
+
 export const InstanceInput = z.object({
+  kind: AddedInstanceKind.default('ssh'),
   name: z.string().trim().min(1, 'Give the instance a name.').max(64),
   host: HostName,
   port: Port.default(22),
@@ -135,9 +150,9 @@ export const InstanceInput = z.object({
   notes: z.string().max(2000).default(''),
   /** Gantry's folder on the host (default ~/.gantry): runs, venv and the uploaded code. */
   gantryRoot: GantryRoot.default('~/.gantry'),
-  /** Set for a SLURM cluster (the host is its login node; gantryRoot must be on the shared filesystem). */
+  /** Set exactly when kind is "slurm" (the host is its login node; gantryRoot must be on the shared filesystem). */
   slurm: SlurmSettings.nullable().default(null),
-})
+}).superRefine(slurmMatchesKind)
 export type InstanceInput = z.input<typeof InstanceInput>
 
 /** A host key the user trusted. The public key is what the known_hosts mirror writes; a public key is no secret. */
@@ -146,6 +161,7 @@ export type PinnedHostKey = z.infer<typeof PinnedHostKey>
 
 export const InstanceDetails = z.object({
   id: InstanceId,
+  kind: AddedInstanceKind,
   name: z.string(),
   host: z.string(),
   port: z.number(),

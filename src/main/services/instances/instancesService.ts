@@ -66,6 +66,7 @@ function build(id: string, input: ParsedInstanceInput, previous: StoredInstance 
   const sameJump = previous?.jump && input.jump && previous.jump.host === input.jump.host && previous.jump.port === input.jump.port
   return {
     id,
+    kind: input.kind,
     name: input.name,
     host: input.host,
     port: input.port,
@@ -101,8 +102,7 @@ export function createInstancesService(options: InstancesServiceOptions) {
     ...store.all().map((i) => ({
       id: i.id,
       name: i.name,
-      kind: 'ssh' as const,
-      slurm: i.slurm !== null,
+      kind: i.kind,
       address: `${i.user}@${i.host}:${i.port}`,
       hourlyPrice: i.hourlyPrice,
       connection: connector.state(i.id),
@@ -138,7 +138,7 @@ export function createInstancesService(options: InstancesServiceOptions) {
     'instances.get': async ({ id }) => {
       await ready
       const i = store.require(id)
-      return { id: i.id, name: i.name, host: i.host, port: i.port, user: i.user, auth: i.auth, jump: i.jump, hourlyPrice: i.hourlyPrice, notes: i.notes, gantryRoot: i.gantryRoot, hostKey: i.hostKey, jumpHostKey: i.jumpHostKey, slurm: i.slurm }
+      return { id: i.id, kind: i.kind, name: i.name, host: i.host, port: i.port, user: i.user, auth: i.auth, jump: i.jump, hourlyPrice: i.hourlyPrice, notes: i.notes, gantryRoot: i.gantryRoot, hostKey: i.hostKey, jumpHostKey: i.jumpHostKey, slurm: i.slurm }
     },
     'instances.add': async ({ instance, allowInsecureSecretStorage }) => add(instance, allowInsecureSecretStorage),
     'instances.update': async ({ id, instance, allowInsecureSecretStorage }) => {

@@ -87,6 +87,59 @@ describe('instance store', () => {
     await rig.dispose()
   })
 
+  it('loads a file written before instances had a kind: SLURM settings make a SLURM cluster, nothing else changes', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'gantry-store-'))
+    const file = path.join(dir, 'instances.json')
+    const common = { port: 22, user: 'me', auth: { kind: 'key', keyPath: '~/.ssh/id_ed25519', hasPassphrase: true }, jump: null, hourlyPrice: null, notes: 'n', gantryRoot: '/scratch/me/gantry', jumpHostKey: null, createdAt: 3 }
+    const hostKey = { keyType: 'ssh-ed25519', fingerprint: 'SHA256:login', publicKey: 'AAAA', pinnedAt: 1 }
+    const setup = { status: 'ready', remoteHash: 'h1', checkedAt: 2, message: null }
+    const slurm = { partition: 'gpu', account: 'lab', qos: 'normal', timeLimitMin: 240, gres: 'shard:1', cpusPerTask: 4, memMb: 16000, extraSbatch: ['--constraint=a100'] }
+    const old = {
+      version: 1,
+      instances: [
+        { id: 'cluster', name: 'cluster', host: 'login.example.edu', hostKey, setup, slurm, ...common },
+        { id: 'box', name: 'box', host: 'gpu1.example.com', hostKey: null, setup, slurm: null, ...common },
+        { id: 'older', name: 'older', host: 'gpu2.example.com', hostKey: null, setup, ...common }, // from before SLURM settings existed
+      ],
+      localSetup: { status: 'unknown', remoteHash: null, checkedAt: null, message: null },
+    }
+    writeFileSync(file, JSON.stringify(old))
+    const rig = createServicesRig({ dataDir: dir })
+    const list = await rig.api['instances.list']({})
+    expect(list.map((i) => [i.id, i.kind, i.setup.status])).toEqual([
+      [LOCAL_INSTANCE_ID, 'local', 'unknown'],
+      ['cluster', 'slurm', 'ready'],
+      ['box', 'ssh', 'ready'],
+      ['older', 'ssh', 'ready'],
+    ])
+    expect(await rig.api['instances.get']({ id: 'cluster' })).toEqual({ id: 'cluster', kind: 'slurm', name: 'cluster', host: 'login.example.edu', port: 22, user: 'me', auth: common.auth, jump: null, hourlyPrice: null, notes: 'n', gantryRoot: '/scratch/me/gantry', hostKey, jumpHostKey: null, slurm })
+    expect(readdirSync(dir).filter((n) => n.includes('corrupt'))).toEqual([])
+    // The next save writes the kind; the SLURM settings are kept as they were.
+    await rig.api['instances.remove']({ id: 'older' })
+    const saved = JSON.parse(readFileSync(file, 'utf8')).instances
+    expect(saved.map((i: { id: string; kind: string }) => [i.id, i.kind])).toEqual([
+      ['cluster', 'slurm'],
+      ['box', 'ssh'],
+    ])
+    expect(saved[0]).toEqual({ ...old.instances[0], kind: 'slurm' })
+    await rig.dispose()
+  })
+
+  it('keeps the kind and the SLURM settings together: a SLURM cluster has them, an SSH host has none', async () => {
+    const rig = createServicesRig({ dataDir: mkdtempSync(path.join(os.tmpdir(), 'gantry-store-')) })
+    const base = { name: 'c', host: 'login.example.edu', user: 'me', auth: { kind: 'agent' as const } }
+    const added = await rig.api['instances.add']({ instance: { ...base, kind: 'slurm', slurm: { partition: 'gpu', gres: 'shard:1' } } })
+    expect(added.kind).toBe('slurm')
+    expect((await rig.api['instances.get']({ id: added.id })).slurm).toMatchObject({ partition: 'gpu', gres: 'shard:1', account: '', extraSbatch: [] })
+    expect((await rig.api['instances.add']({ instance: base })).kind).toBe('ssh')
+    await expect(rig.api['instances.add']({ instance: { ...base, kind: 'slurm' } })).rejects.toThrow(/A SLURM cluster needs its SLURM settings/)
+    await expect(rig.api['instances.add']({ instance: { ...base, kind: 'ssh', slurm: { partition: 'gpu' } } })).rejects.toThrow(/Choose the kind "SLURM cluster"/)
+    // Turning a cluster into a plain SSH host drops its SLURM settings with the kind.
+    await rig.api['instances.update']({ id: added.id, instance: { ...base, kind: 'ssh' } })
+    expect(await rig.api['instances.get']({ id: added.id })).toMatchObject({ kind: 'ssh', slurm: null })
+    await rig.dispose()
+  })
+
   it('refuses a store file write that would not validate', async () => {
     const store = createInstanceStore(mkdtempSync(path.join(os.tmpdir(), 'gantry-store-')))
     await store.load()

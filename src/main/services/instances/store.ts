@@ -7,12 +7,13 @@
 import { readFile, rename } from 'node:fs/promises'
 import path from 'node:path'
 import { z } from 'zod'
-import { AuthInfo, InstanceId, JumpHostInfo, PinnedHostKey, SetupState, SlurmSettings } from '../../../shared/api/instances'
+import { AddedInstanceKind, AuthInfo, InstanceId, JumpHostInfo, PinnedHostKey, SetupState, SlurmSettings, slurmMatchesKind } from '../../../shared/api/instances'
 import { RpcError } from '../../../shared/rpc'
 import { writeFileAtomic } from '../atomicFile'
 
 const StoredInstanceFields = z.object({
   id: InstanceId,
+  kind: AddedInstanceKind,
   name: z.string().min(1),
   host: z.string().min(1),
   port: z.number().int().min(1).max(65535),
@@ -30,6 +31,16 @@ const StoredInstanceFields = z.object({
   /** A SLURM cluster's settings; absent in files written before SLURM instances existed. */
   slurm: SlurmSettings.nullable().default(null),
 })
+/**
+ * Files written before instances had a kind: one with SLURM settings was a SLURM cluster, any
+ * other an SSH host. They load with that kind (nothing else changes) and are saved with it.
+ */
+function addKind(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || 'kind' in value) return value
+  const slurm = (value as { slurm?: unknown }).slurm
+  return { ...value, kind: slurm !== undefined && slurm !== null ? 'slurm' : 'ssh' }
+}
+
 /** Files written before the folder was called gantryRoot name it remoteRoot; they load unchanged and are saved with the new name. */
 function renameRemoteRoot(value: unknown): unknown {
   if (typeof value !== 'object' || value === null || !('remoteRoot' in value) || 'gantryRoot' in value) return value
@@ -37,7 +48,7 @@ function renameRemoteRoot(value: unknown): unknown {
   return { ...rest, gantryRoot: remoteRoot }
 }
 
-export const StoredInstance = z.preprocess(renameRemoteRoot, StoredInstanceFields)
+export const StoredInstance = z.preprocess((value) => addKind(renameRemoteRoot(value)), StoredInstanceFields.superRefine(slurmMatchesKind))
 export type StoredInstance = z.infer<typeof StoredInstance>
 
 export const InstancesFile = z.object({

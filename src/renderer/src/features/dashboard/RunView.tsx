@@ -117,7 +117,7 @@ export function RunView({ instance }: { instance: InstanceSummary }) {
       )}
 
       {!runId && instance.kind === 'local' && <Welcome instance={instance} />}
-      {!runId && instance.kind === 'ssh' && (
+      {!runId && instance.kind !== 'local' && (
         <section className="panel empty-state">
           <p>
             No run yet on {instance.name} —{' '}

@@ -1,5 +1,5 @@
 /**
- * "+ Add instance": details → test connection (the host-key prompt shows the fingerprint) →
+ * "+ Add instance": kind (GPU host or SLURM cluster) and details → test connection (the host-key prompt shows the fingerprint) →
  * doctor → optional ~/.ssh/config entry → set up. Also used to edit an instance (starts at details).
  */
 import { useEffect, useState } from 'react'
@@ -13,6 +13,7 @@ import { emptyForm, formFromDetails, validate, type FieldErrors, type FormFields
 import { DoctorSummary, SetupPanel } from './SetupPanel'
 import { useSetupProgress } from './useSetupProgress'
 import { useDialog } from '../../components/useDialog'
+import { KindChoice } from './KindChoice'
 
 type Step = 'details' | 'connect' | 'doctor' | 'sshconfig' | 'setup'
 const STEPS: Array<[Step, string]> = [
@@ -108,6 +109,8 @@ export function AddInstanceWizard({ editId, onClose }: { editId?: string; onClos
 
         {step === 'details' && (
           <>
+            {/* The first choice: what is being added decides the rest of the form. */}
+            <KindChoice kind={fields.kind} onChange={(kind) => change({ ...fields, kind })} />
             <InstanceForm fields={fields} errors={errors} onChange={change} />
             {errors.form && (
               <p className="error-text" role="alert">

@@ -21,7 +21,7 @@ export function Field({ label, error, children, hint }: { label: string; error?:
   )
 }
 
-function HopEditor({ prefix, hop, errors, onChange, testIdPrefix }: { prefix: string; hop: HopFields; errors: FieldErrors; onChange(next: HopFields): void; testIdPrefix: string }) {
+function HopEditor({ prefix, hop, errors, onChange, testIdPrefix, hostLabel = 'Host' }: { prefix: string; hop: HopFields; errors: FieldErrors; onChange(next: HopFields): void; testIdPrefix: string; hostLabel?: string }) {
   const e = (k: string) => errors[prefix ? `${prefix}.${k}` : k]
   const set = (patch: Partial<HopFields>) => onChange({ ...hop, ...patch })
   // An ssh command or user@host:port, pasted (or typed, then leaving the field), fills the fields it names.
@@ -34,7 +34,7 @@ function HopEditor({ prefix, hop, errors, onChange, testIdPrefix }: { prefix: st
   const secretLabel = hop.authKind === 'key' ? 'Key passphrase (optional)' : 'Password (optional)'
   return (
     <div className="form-grid">
-      <Field label="Host" error={e('host')}>
+      <Field label={hostLabel} error={e('host')}>
         <input
           data-testid={`${testIdPrefix}host`}
           value={hop.host} placeholder="gpu-1.example.com, 203.0.113.7 or an ssh command"
@@ -78,7 +78,7 @@ export function InstanceForm({ fields, errors, onChange }: { fields: FormFields;
       <Field label="Name" error={errors.name}>
         <input data-testid="instance-name" value={fields.name} placeholder="gpu-1" onChange={(ev) => set({ name: ev.target.value })} />
       </Field>
-      <HopEditor prefix="" hop={fields.hop} errors={errors} onChange={(hop) => set({ hop })} testIdPrefix="instance-" />
+      <HopEditor prefix="" hop={fields.hop} errors={errors} onChange={(hop) => set({ hop })} testIdPrefix="instance-" hostLabel={fields.kind === 'slurm' ? "Login node (the host you ssh to)" : 'Host'} />
       <label className="checkbox">
         <input type="checkbox" checked={fields.useJump} onChange={(ev) => set({ useJump: ev.target.checked })} /> Connect through a jump host (ProxyJump)
       </label>
@@ -88,15 +88,12 @@ export function InstanceForm({ fields, errors, onChange }: { fields: FormFields;
           <HopEditor prefix="jump" hop={fields.jump} errors={errors} onChange={(jump) => set({ jump })} testIdPrefix="jump-" />
         </fieldset>
       )}
-      <label className="checkbox">
-        <input type="checkbox" data-testid="instance-slurm" checked={fields.useSlurm} onChange={(ev) => set({ useSlurm: ev.target.checked })} /> This host is a SLURM cluster&apos;s login node
-      </label>
-      {fields.useSlurm && <SlurmSettingsFields slurm={fields.slurm} errors={errors} onChange={(slurm) => set({ slurm })} />}
+      {fields.kind === 'slurm' && <SlurmSettingsFields slurm={fields.slurm} errors={errors} onChange={(slurm) => set({ slurm })} />}
       <div className="form-grid">
         <Field label="Hourly price (optional)" error={errors.hourlyPrice} hint="Shows the cost so far while training.">
           <input value={fields.hourlyPrice} inputMode="decimal" placeholder="1.29" onChange={(ev) => set({ hourlyPrice: ev.target.value })} />
         </Field>
-        <Field label="Gantry folder on the host" error={errors.gantryRoot} hint="Runs, venv and code live here.">
+        <Field label="Gantry folder on the host" error={errors.gantryRoot} hint={fields.kind === 'slurm' ? 'Runs, venv and code live here: on the filesystem the compute nodes share.' : 'Runs, venv and code live here.'}>
           <input data-testid="instance-gantry-root" value={fields.gantryRoot} onChange={(ev) => set({ gantryRoot: ev.target.value })} />
         </Field>
       </div>

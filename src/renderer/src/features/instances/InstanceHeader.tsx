@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react'
 import type { InstanceSummary } from '../../../../shared/api/instances'
 import { connectionText } from './connectionText'
+import { KIND_LABEL } from './KindChoice'
 
 /**
  * Name, address and connection state. Other features add their buttons through `actions`
@@ -11,8 +12,11 @@ export function InstanceHeader({ instance, actions, children }: { instance: Inst
   return (
     <header className="page-header instance-header">
       <h1>{instance.name}</h1>
-      <span className="muted">{instance.address}</span>
-      {instance.kind === 'ssh' && (
+      <span className="muted">
+        {instance.kind !== 'local' && `${KIND_LABEL[instance.kind]} · `}
+        {instance.address}
+      </span>
+      {instance.kind !== 'local' && (
         <span className={`connection-badge connection-${c.status}`} data-testid="connection-state" title={c.message ?? undefined}>
           {connectionText(c)}
         </span>

@@ -1,9 +1,25 @@
 /** Connection details, the pinned host keys and the actions on them (edit, re-pin, ssh config, remove). */
 import { useEffect, useState } from 'react'
-import type { InstanceDetails, InstanceSummary, PinnedHostKey } from '../../../../shared/api/instances'
+import type { InstanceDetails, InstanceSummary, PinnedHostKey, SlurmSettings } from '../../../../shared/api/instances'
 import { api } from '../../api'
 import { useStore } from '../../store'
 import { reportError } from '../../store/errors'
+import { KIND_LABEL } from './KindChoice'
+
+/** What each job asks SLURM for, as sbatch options (the site's defaults for what is left empty). */
+function sbatchSummary(s: SlurmSettings): string {
+  const options = [
+    s.partition && `--partition=${s.partition}`,
+    s.account && `--account=${s.account}`,
+    s.qos && `--qos=${s.qos}`,
+    s.timeLimitMin !== null && `--time=${s.timeLimitMin}`,
+    s.gres && `--gres=${s.gres}`,
+    s.cpusPerTask !== null && `--cpus-per-task=${s.cpusPerTask}`,
+    s.memMb !== null && `--mem=${s.memMb}M`,
+    ...s.extraSbatch,
+  ].filter(Boolean)
+  return options.length ? options.join(' ') : "the site's defaults"
+}
 
 function Pin({ label, pin }: { label: string; pin: PinnedHostKey | null }) {
   return (
@@ -66,7 +82,17 @@ export function InstanceSettings({ instance, onEdit }: { instance: InstanceSumma
         </span>
       </header>
       <dl className="facts">
-        <dt>Address</dt>
+        <dt>Kind</dt>
+        <dd>{KIND_LABEL[details.kind]}</dd>
+        {details.slurm && (
+          <>
+            <dt>Each job asks for</dt>
+            <dd>
+              <code data-testid="instance-sbatch">{sbatchSummary(details.slurm)}</code>
+            </dd>
+          </>
+        )}
+        <dt>{details.kind === 'slurm' ? 'Login node' : 'Address'}</dt>
         <dd>
           {details.user}@{details.host}:{details.port}
         </dd>

@@ -41,7 +41,7 @@ export function SetupView({ instance }: { instance: InstanceSummary }) {
         {progress.doctor && <DoctorSummary report={progress.doctor} />}
         <SetupPanel instanceId={instance.id} />
       </section>
-      {instance.kind === 'ssh' && <InstanceSettings instance={instance} onEdit={() => setEditing(true)} />}
+      {instance.kind !== 'local' && <InstanceSettings instance={instance} onEdit={() => setEditing(true)} />}
       <Suspense fallback={null}>{editing && <AddInstanceWizard editId={instance.id} onClose={() => setEditing(false)} />}</Suspense>
     </>
   )

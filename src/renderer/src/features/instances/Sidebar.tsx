@@ -5,6 +5,7 @@ import { useStore } from '../../store'
 import { lazyNamed } from '../../lib/lazyNamed'
 import { PromptDialog } from './PromptDialog'
 import { connectionText } from './connectionText'
+import { KIND_LABEL } from './KindChoice'
 import './instances.css'
 
 const AddInstanceWizard = lazyNamed(() => import('./AddInstanceWizard'), 'AddInstanceWizard')
@@ -53,7 +54,12 @@ export function Sidebar() {
               <StatusDot tone={connectionTone(instance)} label={connectionText(instance.connection)} />
               <span className="instance-text">
                 <span className="instance-name">{instance.name}</span>
-                <span className="instance-address">{instance.kind === 'ssh' && instance.connection.status !== 'idle' && instance.connection.status !== 'connected' ? connectionText(instance.connection) : instance.address}</span>
+                {instance.kind !== 'local' && (
+                  <span className="instance-kind" data-testid="instance-kind">
+                    {KIND_LABEL[instance.kind]}
+                  </span>
+                )}
+                <span className="instance-address">{instance.kind !== 'local' && instance.connection.status !== 'idle' && instance.connection.status !== 'connected' ? connectionText(instance.connection) : instance.address}</span>
               </span>
             </button>
           </li>

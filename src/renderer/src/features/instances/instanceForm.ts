@@ -1,5 +1,5 @@
 /** The details form's state ↔ the contract's InstanceInput, with per-field messages from zod. */
-import { InstanceInput, type AuthInput, type InstanceDetails, type SlurmSettings } from '../../../../shared/api/instances'
+import { InstanceInput, type AddedInstanceKind, type AuthInput, type InstanceDetails, type SlurmSettings } from '../../../../shared/api/instances'
 
 export type AuthKind = AuthInput['kind']
 
@@ -15,6 +15,8 @@ export interface HopFields {
 }
 
 export interface FormFields {
+  /** An SSH host or a SLURM cluster (its login node's SSH details, then the SLURM settings). */
+  kind: AddedInstanceKind
   name: string
   hop: HopFields
   useJump: boolean
@@ -23,8 +25,7 @@ export interface FormFields {
   notes: string
   gantryRoot: string
   allowInsecureSecretStorage: boolean
-  /** The host is a SLURM cluster's login node. */
-  useSlurm: boolean
+  /** Used when kind is "slurm". */
   slurm: SlurmFields
 }
 
@@ -64,8 +65,8 @@ function slurmInput(f: SlurmFields) {
 
 const emptyHop = (): HopFields => ({ host: '', port: '22', user: 'root', authKind: 'key', keyPath: '~/.ssh/id_ed25519', secret: '', hasStoredSecret: false })
 
-export function emptyForm(): FormFields {
-  return { name: '', hop: emptyHop(), useJump: false, jump: emptyHop(), hourlyPrice: '', notes: '', gantryRoot: '~/.gantry', allowInsecureSecretStorage: false, useSlurm: false, slurm: emptySlurm() }
+export function emptyForm(kind: AddedInstanceKind = 'ssh'): FormFields {
+  return { kind, name: '', hop: emptyHop(), useJump: false, jump: emptyHop(), hourlyPrice: '', notes: '', gantryRoot: '~/.gantry', allowInsecureSecretStorage: false, slurm: emptySlurm() }
 }
 
 export function formFromDetails(d: InstanceDetails): FormFields {
@@ -79,6 +80,7 @@ export function formFromDetails(d: InstanceDetails): FormFields {
     hasStoredSecret: (h.auth.kind === 'key' && h.auth.hasPassphrase) || (h.auth.kind === 'password' && h.auth.hasPassword),
   })
   return {
+    kind: d.kind,
     name: d.name,
     hop: hop(d),
     useJump: d.jump !== null,
@@ -87,7 +89,6 @@ export function formFromDetails(d: InstanceDetails): FormFields {
     notes: d.notes,
     gantryRoot: d.gantryRoot,
     allowInsecureSecretStorage: false,
-    useSlurm: d.slurm !== null,
     slurm: slurmFields(d.slurm),
   }
 }
@@ -108,6 +109,7 @@ export type FieldErrors = Record<string, string>
 export function validate(f: FormFields): { input: InstanceInput | null; errors: FieldErrors } {
   const price = f.hourlyPrice.trim()
   const candidate = {
+    kind: f.kind,
     name: f.name,
     host: f.hop.host,
     port: f.hop.port,
@@ -117,7 +119,7 @@ export function validate(f: FormFields): { input: InstanceInput | null; errors: 
     hourlyPrice: price === '' ? null : Number(price.replace(',', '.')),
     notes: f.notes,
     gantryRoot: f.gantryRoot,
-    slurm: f.useSlurm ? slurmInput(f.slurm) : null,
+    slurm: f.kind === 'slurm' ? slurmInput(f.slurm) : null,
   }
   const errors: FieldErrors = {}
   if (price !== '' && !Number.isFinite(candidate.hourlyPrice)) errors.hourlyPrice = 'The price is a number, e.g. 1.29.'
