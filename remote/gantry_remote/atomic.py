@@ -17,10 +17,11 @@ def _fsync_dir(directory: str) -> None:
         os.close(fd)
 
 
-def write_bytes(path: str, data: bytes) -> None:
+def write_bytes(path: str, data: bytes, prefix: str = ".tmp-") -> None:
+    """`prefix`: the temp file's name start, so a writer can find its own leftovers after a kill."""
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=directory)
+    fd, tmp = tempfile.mkstemp(prefix=prefix, dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)

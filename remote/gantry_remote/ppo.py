@@ -55,6 +55,7 @@ from .fast_path import (
 from .nets import make_agent
 from .startup_clock import StartupClock
 from .tensor_tree import clone_tree
+from .thumbnail import ThumbnailWriter
 from .trainer_files import EXPORT_ON_STOP
 
 CHECKPOINT_FORMAT = 1
@@ -128,6 +129,8 @@ class Args:
     """export ONNX models; --no-export only for benchmarks on hosts without the onnx package"""
     metrics_seconds: float = 5.0
     """seconds between metrics.jsonl lines"""
+    thumbnail_seconds: float = 3.0
+    """seconds between thumbnail.png pictures of env 0 for the desktop's game card (0: none)"""
     amp: bool = False
     """bfloat16 autocast for forward passes on CUDA"""
     compile: bool = False
@@ -499,6 +502,8 @@ def train(args: Args, stop: StopFlag) -> int:
         return (args.target_episodes > 0 and episodes >= args.target_episodes) or (
             args.total_steps > 0 and global_step >= args.total_steps)
 
+    thumbnails = ThumbnailWriter(args.run_dir, args.backend, args.thumbnail_seconds, log)
+    thumbnails.maybe_write(next_obs)  # a picture before the first (possibly slow) rollout
     last_checkpoint = last_export = last_metrics = time.time()
     started = time.time()
     first_update = update
@@ -564,8 +569,9 @@ def train(args: Args, stop: StopFlag) -> int:
         update += 1
 
         # Files: metrics (the first line right after the first update, so the user sees the run
-        # move as soon as it does), periodic checkpoint and export.
+        # move as soon as it does), thumbnail, periodic checkpoint and export.
         now = time.time()
+        thumbnails.maybe_write(next_obs)
         if update == first_update + 1:
             clock.mark("first rollout and update")
             log("first update %s" % clock.summary())

@@ -171,7 +171,7 @@ def step_toward(x: torch.Tensor, right: torch.Tensor) -> torch.Tensor:
 
 
 # A distinct colour per channel for render(); background black.
-_PALETTE = np.array(
+CHANNEL_PALETTE = np.array(
     [
         (255, 214, 10), (230, 57, 70), (69, 123, 157), (168, 218, 220), (42, 157, 143),
         (244, 162, 97), (231, 111, 81), (131, 56, 236), (58, 134, 255), (255, 0, 110),
@@ -246,7 +246,7 @@ class BuiltinGame(VecEnv):
         layers = self._observe(self._state["game"])[index].cpu().numpy()  # [C, 10, 10] bool
         image = np.zeros((GRID, GRID, 3), dtype=np.uint8)
         for channel in range(layers.shape[0]):  # later channels paint over earlier ones
-            image[layers[channel]] = _PALETTE[channel % len(_PALETTE)]
+            image[layers[channel]] = CHANNEL_PALETTE[channel % len(CHANNEL_PALETTE)]
         return np.kron(image, np.ones((scale, scale, 1), dtype=np.uint8))
 
     def state_dict(self) -> dict:
