@@ -9,7 +9,8 @@ import tempfile
 from typing import Any
 
 
-def _fsync_dir(directory: str) -> None:
+def fsync_dir(directory: str) -> None:
+    """Make a rename, link or unlink in `directory` durable."""
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -34,7 +35,7 @@ def write_bytes(path: str, data: bytes, prefix: str = ".tmp-") -> None:
         except FileNotFoundError:
             pass
         raise
-    _fsync_dir(directory)
+    fsync_dir(directory)
 
 
 def write_json(path: str, obj: Any) -> None:

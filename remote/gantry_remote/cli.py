@@ -262,6 +262,16 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_after_run(args: argparse.Namespace) -> int:
+    from . import after_run
+    path = _control_target(args)
+    if args.status:
+        _print(after_run.read(path) or {"state": "none"})
+        return 0
+    _print(after_run.run(path, sys.stdin.read(after_run.MAX_COMMAND_CHARS + 1), args.timeout))
+    return 0
+
+
 def cmd_supervise(args: argparse.Namespace) -> int:
     from .supervisor import main as supervise
     return supervise(_root(args), validate_run_id(args.run_id))
@@ -311,6 +321,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("slots", type=int)
     p = command("sync", cmd_sync, "SLURM runs: journal what the jobs and SLURM report, then exit")
     p.add_argument("--run", required=True)
+    p = command("after-run", cmd_after_run, "run the instance's after-run command (on stdin) once for an ended run")
+    p.add_argument("--run", required=True)
+    p.add_argument("--status", action="store_true", help="only print the after-run record")
+    p.add_argument("--timeout", type=float, default=600.0, help="seconds before the command is killed")
     p = command("supervise", cmd_supervise, argparse.SUPPRESS)
     p.add_argument("--run-id", dest="run_id", required=True)
     return parser
@@ -321,7 +335,7 @@ def main(argv: List[str]) -> int:
         args = build_parser().parse_args(argv)
         if not getattr(args, "func", None):
             raise UserError("bad_arguments", "Missing command. Commands: doctor, start, status, runs, attach, "
-                            "stop, models, pause, resume, set-slots, sync.")
+                            "stop, models, pause, resume, set-slots, sync, after-run.")
         return int(args.func(args) or 0)
     except UserError as e:
         _print({"error": {"code": e.code, "message": e.message}})
