@@ -8,6 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import type { Notification } from '../../shared/api/app'
 import type { InstanceSummary } from '../../shared/api/instances'
+import { runKey } from '../../shared/api/runs'
 import type { ApiImpl } from '../../shared/contract'
 import { hostHasGantry } from '../../shared/hostReady'
 import { createEventBus, type EventBus } from './eventBus'
@@ -21,6 +22,7 @@ import { createModelsService } from './models/modelsService'
 import type { Platform } from './platform'
 import { makePrivateFolder } from './privateFolder'
 import { createRouter, type Router } from './router'
+import { createAfterRun } from './runs/afterRun'
 import { createRunsService } from './runs/runsService'
 import { createSetupService } from './setup/setupService'
 import { createInstanceConnector, type InstanceConnector, type SshTimings } from './ssh/instanceConnector'
@@ -48,6 +50,8 @@ export interface ServicesOptions {
   /** How often the backup schedule is checked, and the quiet time before an event-triggered backup. */
   backupCheckIntervalMs?: number
   backupDebounceMs?: number
+  /** How often runs waiting for their after-run command are checked again (default 5 min). */
+  afterRunCheckIntervalMs?: number
 }
 
 export function servicesOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ServicesOptions {
@@ -103,17 +107,6 @@ export function createServices(platform: Platform, given: ServicesOptions = {}):
     setupPipArgs: options.setupPipArgs,
     instanceSlurm: (id) => store.get(id)?.slurm ?? null,
   })
-  const runs = createRunsService({
-    bus,
-    hosts,
-    bundleDir: platform.bundleDir,
-    instanceName: (id) => instances.summaries().find((i) => i.id === id)?.name ?? id,
-    instanceSlurm: (id) => store.get(id)?.slurm ?? null,
-    instancePrice: (id) => store.get(id)?.hourlyPrice ?? null,
-    notify,
-    log: platform.log,
-  })
-  const terminals = createTerminalsService({ bus, hosts, log: platform.log, instanceSlurm: (id) => store.get(id)?.slurm ?? null })
   const models = createModelsService({
     platform,
     bus,
@@ -126,7 +119,43 @@ export function createServices(platform: Platform, given: ServicesOptions = {}):
       return instances.summaries().filter((i) => i.kind === 'local' || i.connection.status === 'connected').map((i) => i.id)
     },
   })
-  const stopBackupListener = bus.listen('runs.events', ({ instanceId, runId, events }) => models.backups.onRunEvents(instanceId, runId, events))
+  const afterRun = createAfterRun({
+    dataDir: platform.dataDir,
+    hosts,
+    backups: models.backups,
+    backupFolder: models.backupFolder,
+    // This computer is not in the store, and a SLURM login node is shared: neither gets a command.
+    commandOf: (id) => {
+      const instance = store.get(id)
+      return instance?.kind === 'ssh' && instance.afterRunCommand ? instance.afterRunCommand : null
+    },
+    instanceName: (id) => instances.summaries().find((i) => i.id === id)?.name ?? id,
+    reachable: (id) => {
+      const summary = instances.summaries().find((i) => i.id === id)
+      return summary !== undefined && hostHasGantry(summary)
+    },
+    emit: (status) => bus.emit('runs.afterRun', status, runKey(status.instanceId, status.runId)),
+    notify,
+    log: platform.log,
+    checkIntervalMs: options.afterRunCheckIntervalMs,
+  })
+  const runs = createRunsService({
+    bus,
+    hosts,
+    bundleDir: platform.bundleDir,
+    instanceName: (id) => instances.summaries().find((i) => i.id === id)?.name ?? id,
+    instanceSlurm: (id) => store.get(id)?.slurm ?? null,
+    instancePrice: (id) => store.get(id)?.hourlyPrice ?? null,
+    notify,
+    log: platform.log,
+    onRunLive: (instanceId, runId) => afterRun.armLiveRun(instanceId, runId),
+    onRunStopping: (instanceId, runId) => afterRun.disarmForStop(instanceId, runId),
+  })
+  const terminals = createTerminalsService({ bus, hosts, log: platform.log, instanceSlurm: (id) => store.get(id)?.slurm ?? null })
+  const stopBackupListener = bus.listen('runs.events', ({ instanceId, runId, events }) => {
+    models.backups.onRunEvents(instanceId, runId, events)
+    afterRun.onRunEvents(instanceId, runId, events)
+  })
   // Live runs are followed from start-up and whenever an instance is connected and set up, so notifications and
   // event-triggered backups do not wait for a window to open the run.
   const following = new Set<string>()
@@ -136,6 +165,7 @@ export function createServices(platform: Platform, given: ServicesOptions = {}):
       if (askable && !following.has(instance.id)) {
         following.add(instance.id)
         void runs.followLiveRuns(instance.id)
+        afterRun.onReachable(instance.id)
       } else if (!askable) following.delete(instance.id)
     }
   }
@@ -157,6 +187,7 @@ export function createServices(platform: Platform, given: ServicesOptions = {}):
     ...ssh.api,
     ...setup.api,
     ...runs.api,
+    ...afterRun.api,
     ...terminals.api,
     ...models.api,
   }
@@ -171,6 +202,7 @@ export function createServices(platform: Platform, given: ServicesOptions = {}):
       instances.dispose()
       connector.closeAll()
       runs.dispose()
+      afterRun.dispose()
       terminals.dispose()
       stopBackupListener()
       stopFollowListener()

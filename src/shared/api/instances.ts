@@ -138,6 +138,25 @@ export function slurmMatchesKind(value: { kind: AddedInstanceKind; slurm: SlurmS
   if (value.kind === 'ssh' && value.slurm !== null) ctx.addIssue({ code: 'custom', path: ['slurm'], message: 'An SSH host has no SLURM settings. Choose the kind "SLURM cluster" to run on SLURM.' })
 }
 
+/**
+ * "After the run": a shell command the user wrote (the provider's CLI to stop the machine, `sudo
+ * shutdown -h +5`), run once on the host by the desktop after a run has ended and every model is
+ * verified on this computer. Never on This computer or a SLURM cluster ('' = none).
+ */
+export const AfterRunCommand = z
+  .string()
+  .trim()
+  .max(4000, 'The after-run command is at most 4,000 characters.')
+  .refine((c) => !c.includes('\0'), 'The after-run command cannot contain a NUL character.')
+  .default('')
+
+/** A login node is shared by everyone on the cluster: stopping or shutting it down is never ours to do. */
+export function afterRunOnlyOnSshHosts(value: { kind: AddedInstanceKind; afterRunCommand: string }, ctx: z.RefinementCtx): void {
+  if (value.kind === 'slurm' && value.afterRunCommand) {
+    ctx.addIssue({ code: 'custom', path: ['afterRunCommand'], message: 'A SLURM cluster runs no after-run command: its login node is shared, and the cluster frees its nodes itself when the jobs end. Clear the after-run command.' })
+  }
+}
+
 export const InstanceInput = z.object({
   kind: AddedInstanceKind.default('ssh'),
   name: z.string().trim().min(1, 'Give the instance a name.').max(64),
@@ -152,7 +171,10 @@ export const InstanceInput = z.object({
   gantryRoot: GantryRoot.default('~/.gantry'),
   /** Set exactly when kind is "slurm" (the host is its login node; gantryRoot must be on the shared filesystem). */
   slurm: SlurmSettings.nullable().default(null),
-}).superRefine(slurmMatchesKind)
+  afterRunCommand: AfterRunCommand,
+})
+  .superRefine(slurmMatchesKind)
+  .superRefine(afterRunOnlyOnSshHosts)
 export type InstanceInput = z.input<typeof InstanceInput>
 
 /** A host key the user trusted. The public key is what the known_hosts mirror writes; a public key is no secret. */
@@ -174,6 +196,7 @@ export const InstanceDetails = z.object({
   hostKey: PinnedHostKey.nullable(),
   jumpHostKey: PinnedHostKey.nullable(),
   slurm: SlurmSettings.nullable(),
+  afterRunCommand: z.string(),
 })
 export type InstanceDetails = z.infer<typeof InstanceDetails>
 

@@ -34,7 +34,39 @@ export const StreamState = z.object({
 })
 export type StreamState = z.infer<typeof StreamState>
 
+/** The instance's "after the run" command for one run, and where it stands. */
+export const AfterRunStatus = z.object({
+  instanceId: z.string(),
+  runId: z.string(),
+  /** The command that will run (or ran) after this run; null when there is none. */
+  command: z.string().nullable(),
+  /**
+   * off: nothing runs after this run (no command set, This computer, a SLURM cluster, or the run was
+   * never seen training while a command was set); armed: runs once the run ends and its models are
+   * backed up; waiting: the run ended and the backup is not verified yet (message says what is
+   * missing); running: started now; started: started, but no outcome came back (the host went away,
+   * as it does when the command stops it); finished: ran (exitCode, output); cancelled.
+   */
+  state: z.enum(['off', 'armed', 'waiting', 'running', 'started', 'finished', 'cancelled']),
+  message: z.string().nullable(),
+  startedAt: z.number().nullable(),
+  finishedAt: z.number().nullable(),
+  /** null when the command was killed at its time limit or never reported. */
+  exitCode: z.number().int().nullable(),
+  /** The end of what the command printed. */
+  output: z.string().nullable(),
+})
+export type AfterRunStatus = z.infer<typeof AfterRunStatus>
+
+/** Served by the after-run orchestration (services/runs/afterRun.ts), beside the run controls. */
+export const afterRunMethods = {
+  'runs.afterRun': { input: RunRef, output: AfterRunStatus },
+  /** Cancel the after-run command of this run while it has not started. */
+  'runs.cancelAfterRun': { input: RunRef, output: AfterRunStatus },
+} as const
+
 export const methods = {
+  ...afterRunMethods,
   'runs.plans': { input: z.object({}).strict(), output: z.array(BuiltinPlan) },
   'runs.list': { input: z.object({ instanceId: InstanceId }).strict(), output: z.array(RunSummary) },
   'runs.launch': {
@@ -64,6 +96,8 @@ export const events = {
   'runs.stream': StreamState,
   /** The list of runs on an instance changed (launch, stop, completion). */
   'runs.changed': z.object({ instanceId: z.string(), runs: z.array(RunSummary) }),
+  /** A run's after-run command changed state; keyed like runs.events. */
+  'runs.afterRun': AfterRunStatus,
 } as const
 
 export const runKey = (instanceId: string, runId: string): string => `${instanceId}/${runId}`

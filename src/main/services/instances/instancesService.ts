@@ -82,6 +82,7 @@ function build(id: string, input: ParsedInstanceInput, previous: StoredInstance 
     setup: sameHost && previous.gantryRoot === input.gantryRoot ? previous.setup : NOT_CHECKED,
     createdAt: previous?.createdAt ?? Date.now(),
     slurm: input.slurm,
+    afterRunCommand: input.afterRunCommand,
   }
 }
 
@@ -138,7 +139,7 @@ export function createInstancesService(options: InstancesServiceOptions) {
     'instances.get': async ({ id }) => {
       await ready
       const i = store.require(id)
-      return { id: i.id, kind: i.kind, name: i.name, host: i.host, port: i.port, user: i.user, auth: i.auth, jump: i.jump, hourlyPrice: i.hourlyPrice, notes: i.notes, gantryRoot: i.gantryRoot, hostKey: i.hostKey, jumpHostKey: i.jumpHostKey, slurm: i.slurm }
+      return { id: i.id, kind: i.kind, name: i.name, host: i.host, port: i.port, user: i.user, auth: i.auth, jump: i.jump, hourlyPrice: i.hourlyPrice, notes: i.notes, gantryRoot: i.gantryRoot, hostKey: i.hostKey, jumpHostKey: i.jumpHostKey, slurm: i.slurm, afterRunCommand: i.afterRunCommand }
     },
     'instances.add': async ({ instance, allowInsecureSecretStorage }) => add(instance, allowInsecureSecretStorage),
     'instances.update': async ({ id, instance, allowInsecureSecretStorage }) => {

@@ -30,6 +30,8 @@ const StoredInstanceFields = z.object({
   createdAt: z.number(),
   /** A SLURM cluster's settings; absent in files written before SLURM instances existed. */
   slurm: SlurmSettings.nullable().default(null),
+  /** The "after the run" command ('' = none); absent in files written before it existed. */
+  afterRunCommand: z.string().default(''),
 })
 /**
  * Files written before instances had a kind: one with SLURM settings was a SLURM cluster, any

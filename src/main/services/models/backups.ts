@@ -22,6 +22,11 @@ const KEEP_RECORDS = 50
 const TRIGGER_EVENTS = new Set(['model_exported', 'game_completed'])
 const HistoryFile = z.object({ records: z.array(BackupRecord), lastScheduledAt: z.number().nullable() })
 
+/** Whether a backup copies this file of a run: models and probes always, checkpoints when the settings say so. */
+export function backupWants(record: { kind: string }, includeCheckpoints: boolean): boolean {
+  return includeCheckpoints || record.kind !== 'checkpoint'
+}
+
 export interface BackupDeps {
   dataDir: string
   hosts: HostRegistry
@@ -91,7 +96,7 @@ export function createBackups(deps: BackupDeps): Backups {
     } finally {
       lease.release()
     }
-    const wanted = models.filter((m) => includeCheckpoints || m.kind !== 'checkpoint')
+    const wanted = models.filter((m) => backupWants(m, includeCheckpoints))
     const outcomes = await Promise.all(
       wanted.map(async (m) => {
         const copy = await deps.backupFolder.verifiedCopy(instanceId, runId, m.path)

@@ -34,6 +34,10 @@ export interface RunsServiceOptions {
   instancePrice?(instanceId: string): number | null
   notify(notification: Notification): void
   log(line: string): void
+  /** A run was seen training (launched, resumed, found live): its after-run command is armed. */
+  onRunLive?(instanceId: string, runId: string): Promise<void>
+  /** The user is stopping a run from this app: its after-run command is disarmed first. */
+  onRunStopping?(instanceId: string, runId: string): Promise<void>
   staleAfterMs?: number
   historyLimit?: number
 }
@@ -64,7 +68,11 @@ export function createRunsService(options: RunsServiceOptions) {
    * shows them, so notifications and event-triggered backups never depend on what is on screen. */
   const listAndFollow = async (session: HostSession, instanceId: string) => {
     const runs = await listRuns(session)
-    for (const run of runs) if (run.supervisorAlive) watch(instanceId, run.runId)
+    for (const run of runs) {
+      if (!run.supervisorAlive) continue
+      watch(instanceId, run.runId)
+      await options.onRunLive?.(instanceId, run.runId)
+    }
     return runs
   }
 
@@ -125,7 +133,7 @@ export function createRunsService(options: RunsServiceOptions) {
     return w
   }
 
-  const api: DomainImpl<typeof runsApi.methods> = {
+  const api: DomainImpl<Omit<typeof runsApi.methods, keyof typeof runsApi.afterRunMethods>> = {
     'runs.plans': () => loadBuiltinPlans(options.bundleDir, options.log),
     // Listing only lists: following is main's job (followLiveRuns), so a window asking costs no attach.
     'runs.list': ({ instanceId }) => withSession(instanceId, listRuns),
@@ -139,6 +147,7 @@ export function createRunsService(options: RunsServiceOptions) {
         return startRun(session, slurm ? { ...priced, scheduler: slurmSchedulerBlock(slurm) } : priced)
       })
       watch(instanceId, runId)
+      await options.onRunLive?.(instanceId, runId)
       void publishRuns(instanceId)
       return { runId }
     },
@@ -150,12 +159,17 @@ export function createRunsService(options: RunsServiceOptions) {
     },
     'runs.resumeRun': async ({ instanceId, runId }) => {
       await withSession(instanceId, (session) => resumeRun(session, runId))
+      await options.onRunLive?.(instanceId, runId)
       watch(instanceId, runId).attach.followAgain() // a stream that ended with the run picks up its new events
       void publishRuns(instanceId)
       return { runId }
     },
     'runs.stop': async ({ instanceId, runId }) => {
-      const state = await withSession(instanceId, (s) => stopRun(s, runId))
+      await options.onRunStopping?.(instanceId, runId)
+      const state = await withSession(instanceId, (s) => stopRun(s, runId)).catch(async (error: unknown) => {
+        await options.onRunLive?.(instanceId, runId) // not stopped after all: armed again
+        throw error
+      })
       void publishRuns(instanceId)
       return { state }
     },

@@ -1,0 +1,185 @@
+/**
+ * "After the run" end to end: the real services (createServices behind the router) against a real
+ * sshd, the real gantry_remote CLI and supervisor (fake trainer) on the "host", and a fake action
+ * command that appends a line to a file. It runs exactly once, only after the run's backup is
+ * verified on this computer (a blocked backup keeps it waiting), and never again: not after a
+ * services restart, not after a crash between "starting" and the host's answer, not for a second
+ * desktop that also had it armed. Never for This computer, and a SLURM instance cannot have one.
+ */
+import { spawnSync } from 'node:child_process'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { AfterRunStatus } from '../../../shared/api/runs'
+import { requireSshd, startSshd, type SshdHandle } from '../../../../test/rig/sshd'
+import { FAKE_TRAINER_ENV, PYTHON, fakePlan, havePython } from '../../../../test/support/localRig'
+import { REPO_ROOT } from '../../../../test/support/prerequisites'
+import { createServicesRig, type ServicesRig } from '../../../../test/support/servicesRig'
+import { createInstanceStore } from '../instances/store'
+
+const INSTANCE = 'gpu-1'
+const BUNDLE = 'test-bundle'
+
+describe.skipIf(!havePython() || !requireSshd())('after-run command over ssh (real sshd, real services)', () => {
+  let sshd: SshdHandle
+  let top: string
+  let root: string
+  let dataDir: string
+  let backupFolder: string
+  let marks: string
+
+  /** The host's CLI, run as the host would (same machine): starts runs with the fake trainer. */
+  const hostCli = (args: string[]) => {
+    const r = spawnSync(PYTHON, ['-m', 'gantry_remote', ...args, '--root', root], {
+      encoding: 'utf8',
+      cwd: path.join(REPO_ROOT, 'remote'),
+      env: { ...process.env, ...FAKE_TRAINER_ENV, GANTRY_PROGRESS_INTERVAL_S: '0.3', GANTRY_TICK_S: '0.1' },
+    })
+    if (r.status !== 0) throw new Error(`gantry_remote ${args[0]} failed: ${r.stdout}${r.stderr}`)
+    return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>
+  }
+  const startHostRun = (runId: string) => {
+    const plan = path.join(top, `plan-${runId}.json`)
+    writeFileSync(plan, JSON.stringify(fakePlan([{ game: 'breakout', target: 80, eps: 10 }, { game: 'freeway', target: 60, eps: 10 }])))
+    hostCli(['start', '--plan', plan, '--run-id', runId])
+  }
+  const lines = () => (existsSync(marks) ? readFileSync(marks, 'utf8').split('\n').filter(Boolean) : [])
+
+  const openServices = (): ServicesRig => {
+    const rig = createServicesRig({ dataDir, afterRunCheckIntervalMs: 700, backupDebounceMs: 100 })
+    rig.answerWith(() => ({ accept: true }))
+    return rig
+  }
+  const statusOf = (rig: ServicesRig, runId: string) => rig.api['runs.afterRun']({ instanceId: INSTANCE, runId })
+  const pollStatus = async (rig: ServicesRig, runId: string, want: (s: AfterRunStatus) => boolean, timeout = 45_000) => {
+    let last: AfterRunStatus | null = null
+    await expect
+      .poll(async () => want((last = await statusOf(rig, runId))), { timeout, interval: 200 })
+      .toBe(true)
+      .catch((error: unknown) => {
+        throw new Error(`${String(error)}; last status: ${JSON.stringify(last)}`)
+      })
+    return last!
+  }
+
+  beforeAll(async () => {
+    sshd = await startSshd()
+    top = mkdtempSync(path.join(os.tmpdir(), 'gantry-after-run-'))
+    root = path.join(sshd.dir, 'gantry-root')
+    dataDir = path.join(top, 'data')
+    backupFolder = path.join(top, 'backups')
+    marks = path.join(top, 'after-run-marks')
+    // The host already set up: Gantry's code where setup puts it (this machine is the host).
+    cpSync(path.join(REPO_ROOT, 'remote'), path.join(root, 'remote', BUNDLE), { recursive: true, filter: (src) => !/__pycache__|\.pytest_cache|[/]tests$/.test(src) })
+    mkdirSync(dataDir, { recursive: true })
+    writeFileSync(path.join(dataDir, 'models-settings.json'), JSON.stringify({ backupFolder, scheduleHours: 0, backupOnEvents: true, includeCheckpoints: false }))
+    const store = createInstanceStore(dataDir)
+    await store.load()
+    await store.put({
+      id: INSTANCE,
+      kind: 'ssh',
+      name: 'gpu one',
+      host: sshd.host,
+      port: sshd.port,
+      user: 'root',
+      auth: { kind: 'key', keyPath: sshd.clientKeyPath, hasPassphrase: false },
+      jump: null,
+      hourlyPrice: 2,
+      notes: '',
+      gantryRoot: root,
+      hostKey: null,
+      jumpHostKey: null,
+      setup: { status: 'ready', remoteHash: BUNDLE, checkedAt: Date.now(), message: null },
+      createdAt: Date.now(),
+      slurm: null,
+      afterRunCommand: `echo ran >> '${marks}'; echo done-on-host`,
+    })
+  }, 60_000)
+
+  afterAll(async () => {
+    spawnSync(PYTHON, ['-m', 'gantry_remote', 'stop', '--root', root, '--wait', '--grace', '2'], { cwd: path.join(REPO_ROOT, 'remote'), timeout: 30_000 })
+    await sshd?.stop()
+    if (top) rmSync(top, { recursive: true, force: true })
+  })
+
+  it('waits while the backup is incomplete, runs exactly once once it is verified, and never again', { timeout: 180_000 }, async () => {
+    const runId = 'run-after-1'
+    // The backup of this run cannot be written: a file sits where its folder must go.
+    mkdirSync(path.join(backupFolder, INSTANCE), { recursive: true })
+    writeFileSync(path.join(backupFolder, INSTANCE, runId), 'not a folder')
+    startHostRun(runId)
+
+    let rig = openServices()
+    try {
+      await rig.api['instances.testConnection']({ id: INSTANCE }) // connected: main follows its live runs and arms them
+      const armed = await pollStatus(rig, runId, (s) => s.state === 'armed')
+      expect(armed.command).toContain('echo ran')
+
+      const waiting = await pollStatus(rig, runId, (s) => s.state === 'waiting' && /not verified/.test(s.message ?? ''))
+      expect(waiting.message).toMatch(/files are not verified on this computer/)
+      expect(lines()).toEqual([]) // the run is over, the backup is not: nothing ran
+
+      rmSync(path.join(backupFolder, INSTANCE, runId)) // the backup can be written now
+      const done = await pollStatus(rig, runId, (s) => s.state === 'finished')
+      expect(done).toMatchObject({ exitCode: 0, command: expect.stringContaining('echo ran') })
+      expect(done.output).toContain('done-on-host')
+      expect(lines()).toEqual(['ran'])
+      // Every model of the run is in the backup folder's verified manifest.
+      const manifest = JSON.parse(readFileSync(path.join(backupFolder, INSTANCE, runId, 'manifest.json'), 'utf8')) as { files: Array<{ kind: string }> }
+      expect(manifest.files.filter((f) => f.kind === 'model').length).toBeGreaterThanOrEqual(2)
+      // The host recorded it in the run's files.
+      expect(JSON.parse(readFileSync(path.join(root, 'runs', runId, 'after_run.json'), 'utf8'))).toMatchObject({ state: 'finished', exit_code: 0 })
+      expect(rig.eventsOf('runs.afterRun').some((s) => s.runId === runId && s.state === 'running')).toBe(true)
+      expect(rig.eventsOf('app.notification').some((n) => n.title === 'After-run command ran')).toBe(true)
+      await expect(rig.api['runs.cancelAfterRun']({ instanceId: INSTANCE, runId })).rejects.toThrow(/already started/)
+    } finally {
+      await rig.dispose()
+    }
+
+    // A crash between "starting" (written here) and the host's answer: after a restart the host's
+    // record settles it; and a second desktop that still has it armed is refused by the host.
+    const recordsFile = path.join(dataDir, 'after-run.json')
+    for (const state of ['starting', 'armed'] as const) {
+      const saved = JSON.parse(readFileSync(recordsFile, 'utf8')) as { runs: Record<string, { state: string; message: string | null }> }
+      saved.runs[`${INSTANCE}/${runId}`] = { ...saved.runs[`${INSTANCE}/${runId}`], state, message: null }
+      writeFileSync(recordsFile, JSON.stringify(saved))
+      rig = openServices()
+      try {
+        await rig.api['instances.testConnection']({ id: INSTANCE })
+        const settled = await pollStatus(rig, runId, (s) => s.state === 'finished')
+        if (state === 'armed') expect(settled.message).toMatch(/already run/)
+        expect(settled.exitCode).toBe(0)
+      } finally {
+        await rig.dispose()
+      }
+      expect(lines(), `after a restart with the record ${state}`).toEqual(['ran'])
+    }
+  })
+
+  it('a stop asked for here disarms it; a SLURM instance cannot have one; This computer never gets one', { timeout: 120_000 }, async () => {
+    const runId = 'run-after-stopped'
+    const before = lines()
+    startHostRun(runId)
+    const rig = openServices()
+    try {
+      await rig.api['instances.testConnection']({ id: INSTANCE })
+      await pollStatus(rig, runId, (s) => s.state === 'armed')
+      await rig.api['runs.stop']({ instanceId: INSTANCE, runId })
+      const stopped = await pollStatus(rig, runId, (s) => s.state === 'cancelled')
+      expect(stopped.message).toMatch(/You stopped this run/)
+      await expect.poll(() => hostCli(['status', '--run', runId, '--json']).state, { timeout: 30_000 }).toBe('stopped')
+      expect(existsSync(path.join(root, 'runs', runId, 'after_run.json'))).toBe(false)
+
+      const slurm = { partition: '', account: '', qos: '', timeLimitMin: null, gres: '', cpusPerTask: null, memMb: null, extraSbatch: [] }
+      await expect(
+        rig.api['instances.add']({ instance: { kind: 'slurm', name: 'cluster', host: sshd.host, port: sshd.port, user: 'root', auth: { kind: 'agent' }, slurm, afterRunCommand: 'sudo shutdown -h now' } }),
+      ).rejects.toThrow(/SLURM cluster runs no after-run command/)
+      expect((await rig.api['instances.list']({})).map((i) => i.name)).not.toContain('cluster')
+      expect(await rig.api['runs.afterRun']({ instanceId: 'local', runId })).toMatchObject({ state: 'off', command: null })
+    } finally {
+      await rig.dispose()
+    }
+    expect(lines()).toEqual(before)
+  })
+})
