@@ -112,7 +112,7 @@ describe('instance store', () => {
       ['box', 'ssh', 'ready'],
       ['older', 'ssh', 'ready'],
     ])
-    expect(await rig.api['instances.get']({ id: 'cluster' })).toEqual({ id: 'cluster', kind: 'slurm', name: 'cluster', host: 'login.example.edu', port: 22, user: 'me', auth: common.auth, jump: null, hourlyPrice: null, notes: 'n', gantryRoot: '/scratch/me/gantry', hostKey, jumpHostKey: null, slurm })
+    expect(await rig.api['instances.get']({ id: 'cluster' })).toEqual({ id: 'cluster', kind: 'slurm', name: 'cluster', host: 'login.example.edu', port: 22, user: 'me', auth: common.auth, jump: null, hourlyPrice: null, notes: 'n', gantryRoot: '/scratch/me/gantry', hostKey, jumpHostKey: null, slurm, afterRunCommand: '' })
     expect(readdirSync(dir).filter((n) => n.includes('corrupt'))).toEqual([])
     // The next save writes the kind; the SLURM settings are kept as they were.
     await rig.api['instances.remove']({ id: 'older' })
@@ -121,7 +121,7 @@ describe('instance store', () => {
       ['cluster', 'slurm'],
       ['box', 'ssh'],
     ])
-    expect(saved[0]).toEqual({ ...old.instances[0], kind: 'slurm' })
+    expect(saved[0]).toEqual({ ...old.instances[0], kind: 'slurm', afterRunCommand: '' })
     await rig.dispose()
   })
 

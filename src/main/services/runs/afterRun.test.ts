@@ -39,9 +39,9 @@ describe.skipIf(!havePython() || !requireSshd())('after-run command over ssh (re
     if (r.status !== 0) throw new Error(`gantry_remote ${args[0]} failed: ${r.stdout}${r.stderr}`)
     return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>
   }
-  const startHostRun = (runId: string) => {
+  const startHostRun = (runId: string, target = 80) => {
     const plan = path.join(top, `plan-${runId}.json`)
-    writeFileSync(plan, JSON.stringify(fakePlan([{ game: 'breakout', target: 80, eps: 10 }, { game: 'freeway', target: 60, eps: 10 }])))
+    writeFileSync(plan, JSON.stringify(fakePlan([{ game: 'breakout', target, eps: 10 }, { game: 'freeway', target: 60, eps: 10 }])))
     hostCli(['start', '--plan', plan, '--run-id', runId])
   }
   const lines = () => (existsSync(marks) ? readFileSync(marks, 'utf8').split('\n').filter(Boolean) : [])
@@ -160,7 +160,7 @@ describe.skipIf(!havePython() || !requireSshd())('after-run command over ssh (re
   it('a stop asked for here disarms it; a SLURM instance cannot have one; This computer never gets one', { timeout: 120_000 }, async () => {
     const runId = 'run-after-stopped'
     const before = lines()
-    startHostRun(runId)
+    startHostRun(runId, 100_000) // still training when it is stopped
     const rig = openServices()
     try {
       await rig.api['instances.testConnection']({ id: INSTANCE })
