@@ -20,6 +20,7 @@ export function bindEvents(): void {
   api.on('models.progress', (e) => useStore.getState().applyModelProgress(e))
   api.on('models.backup', (h) => useStore.getState().setBackupHistory(h))
   api.on('runs.changed', ({ instanceId, runs }) => useStore.getState().setRuns(instanceId, runs))
+  api.on('runs.afterRun', (status) => useStore.getState().setAfterRun(status))
   api.on('setup.output', ({ instanceId, data }) => setupOutput.append(instanceId, data))
   api.on('setup.steps', ({ instanceId, steps, running }) => useStore.getState().patchSetup(instanceId, { steps, running }))
   api.on('instances.prompt', (prompt) => useStore.getState().showPrompt(prompt))

@@ -6,7 +6,7 @@
  * Python start on the host.
  */
 import type { StateCreator } from 'zustand'
-import type { BuiltinPlan, RunSummary, StreamState } from '../../../shared/api/runs'
+import { runKey, type AfterRunStatus, type BuiltinPlan, type RunSummary, type StreamState } from '../../../shared/api/runs'
 import { api } from '../api'
 import { reportError } from './errors'
 
@@ -15,6 +15,8 @@ export interface RunsSlice {
   selectedRunByInstance: Record<string, string | undefined>
   streams: Record<string, StreamState | undefined>
   runRevision: Record<string, number | undefined>
+  /** Each run's after-run command and where it stands, by runKey (from runs.afterRun events and reads). */
+  afterRuns: Record<string, AfterRunStatus | undefined>
   plans: BuiltinPlan[] | null
   setRuns(instanceId: string, runs: RunSummary[]): void
   /** Lists the instance's runs once; a `runs.changed` that lands meanwhile wins over the older answer. */
@@ -23,6 +25,7 @@ export interface RunsSlice {
   setStream(key: string, state: StreamState): void
   bumpRunRevision(key: string): void
   setPlans(plans: BuiltinPlan[]): void
+  setAfterRun(status: AfterRunStatus): void
 }
 
 /** Bumped by every setRuns, so a listing that started before a newer list arrived is dropped. */
@@ -33,6 +36,7 @@ export const createRunsSlice: StateCreator<RunsSlice, [], [], RunsSlice> = (set,
   selectedRunByInstance: {},
   streams: {},
   runRevision: {},
+  afterRuns: {},
   plans: null,
   setRuns: (instanceId, runs) => {
     listVersion.set(instanceId, (listVersion.get(instanceId) ?? 0) + 1)
@@ -58,4 +62,5 @@ export const createRunsSlice: StateCreator<RunsSlice, [], [], RunsSlice> = (set,
   setStream: (key, state) => set((s) => ({ streams: { ...s.streams, [key]: state } })),
   bumpRunRevision: (key) => set((s) => ({ runRevision: { ...s.runRevision, [key]: (s.runRevision[key] ?? 0) + 1 } })),
   setPlans: (plans) => set({ plans }),
+  setAfterRun: (status) => set((s) => ({ afterRuns: { ...s.afterRuns, [runKey(status.instanceId, status.runId)]: status } })),
 })

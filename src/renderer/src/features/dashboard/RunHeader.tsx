@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react'
 import type { InstanceSummary } from '../../../../shared/api/instances'
 import type { StreamState } from '../../../../shared/api/runs'
 import { StatusDot, type DotTone } from '../../components/StatusDot'
@@ -25,7 +26,8 @@ function streamText(stream: StreamState | undefined): string {
   }
 }
 
-export function RunHeader({ instance, model, stream, nowS }: { instance: InstanceSummary; model: RunModel; stream: StreamState | undefined; nowS: number }) {
+/** `children`: lines under the facts (the after-run command). */
+export function RunHeader({ instance, model, stream, nowS, children }: { instance: InstanceSummary; model: RunModel; stream: StreamState | undefined; nowS: number; children?: ReactNode }) {
   const up = uptimeS(model, nowS)
   const remaining = model.ended ? 0 : projectedRemainingHours(model.games.values(), model.slots ?? 1)
   return (
@@ -75,6 +77,7 @@ export function RunHeader({ instance, model, stream, nowS }: { instance: Instanc
           </dd>
         </div>
       </dl>
+      {children}
       {stream?.message && stream.status !== 'live' && (
         <p className={stream.status === 'failed' ? 'form-error' : 'muted'} role="status">
           {stream.message}

@@ -9,7 +9,8 @@ import { GameCard } from './GameCard'
 import { RunHeader } from './RunHeader'
 import { useNowS, useRunFeed } from './useRunFeed'
 import './dashboard.css'
-import { Suspense, useState } from 'react'
+import { Suspense, useEffect, useState } from 'react'
+import { AfterRunLine } from './AfterRunLine'
 import { ConfirmDialog } from '../../components/ConfirmDialog'
 import { lazyNamed } from '../../lib/lazyNamed'
 
@@ -24,6 +25,19 @@ export function RunView({ instance }: { instance: InstanceSummary }) {
   const stream = useStore((s) => (runId ? s.streams[runKey(instance.id, runId)] : undefined))
   const { feed, revision } = useRunFeed(instance.id, runId)
   const nowS = useNowS()
+  const afterRun = useStore((s) => (runId ? s.afterRuns[runKey(instance.id, runId)] : undefined))
+  const [cancellingAfterRun, setCancellingAfterRun] = useState(false)
+  // Read once per shown run; runs.afterRun events keep it current. This computer never has one.
+  useEffect(() => {
+    if (!runId || instance.kind === 'local') return
+    api['runs.afterRun']({ instanceId: instance.id, runId }).then(useStore.getState().setAfterRun, (error: unknown) => reportError(error, { instanceId: instance.id }))
+  }, [instance.id, instance.kind, runId])
+  const cancelAfterRun = (id: string) => {
+    setCancellingAfterRun(true)
+    api['runs.cancelAfterRun']({ instanceId: instance.id, runId: id })
+      .then(useStore.getState().setAfterRun, (error: unknown) => reportError(error, { instanceId: instance.id }))
+      .finally(() => setCancellingAfterRun(false))
+  }
 
   const [confirmStop, setConfirmStop] = useState(false)
   // The run this window asked to stop or resume, until the runs list says it happened.
@@ -136,7 +150,9 @@ export function RunView({ instance }: { instance: InstanceSummary }) {
 
       {runId && feed && (
         <>
-          <RunHeader instance={instance} model={feed.model} stream={stream} nowS={nowS} />
+          <RunHeader instance={instance} model={feed.model} stream={stream} nowS={nowS}>
+            <AfterRunLine status={afterRun} cancelling={cancellingAfterRun} onCancel={() => cancelAfterRun(runId)} />
+          </RunHeader>
           {feed.model.order.length === 0 ? (
             <section className="panel empty-state">Waiting for the supervisor's first events…</section>
           ) : (

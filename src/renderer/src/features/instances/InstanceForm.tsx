@@ -97,6 +97,15 @@ export function InstanceForm({ fields, errors, onChange }: { fields: FormFields;
           <input data-testid="instance-gantry-root" value={fields.gantryRoot} onChange={(ev) => set({ gantryRoot: ev.target.value })} />
         </Field>
       </div>
+      {fields.kind === 'ssh' && (
+        <Field
+          label="After a run (optional)"
+          error={errors.afterRunCommand}
+          hint="A command Gantry runs on this host once, after a run has ended and every model is backed up and verified on this computer — e.g. your provider's CLI to stop this machine, or sudo shutdown -h +5. It runs as you wrote it, in your login shell on the host; the run's dashboard shows it and lets you cancel it until it starts."
+        >
+          <textarea data-testid="instance-after-run" rows={2} value={fields.afterRunCommand} placeholder="sudo shutdown -h +5" spellCheck={false} onChange={(ev) => set({ afterRunCommand: ev.target.value })} />
+        </Field>
+      )}
       <Field label="Notes (optional)">
         <textarea rows={2} value={fields.notes} onChange={(ev) => set({ notes: ev.target.value })} />
       </Field>

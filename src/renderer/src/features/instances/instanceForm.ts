@@ -23,6 +23,8 @@ export interface FormFields {
   jump: HopFields
   hourlyPrice: string
   notes: string
+  /** The after-run command (SSH hosts only; '' = none). */
+  afterRunCommand: string
   gantryRoot: string
   allowInsecureSecretStorage: boolean
   /** Used when kind is "slurm". */
@@ -66,7 +68,7 @@ function slurmInput(f: SlurmFields) {
 const emptyHop = (): HopFields => ({ host: '', port: '22', user: 'root', authKind: 'key', keyPath: '~/.ssh/id_ed25519', secret: '', hasStoredSecret: false })
 
 export function emptyForm(kind: AddedInstanceKind = 'ssh'): FormFields {
-  return { kind, name: '', hop: emptyHop(), useJump: false, jump: emptyHop(), hourlyPrice: '', notes: '', gantryRoot: '~/.gantry', allowInsecureSecretStorage: false, slurm: emptySlurm() }
+  return { kind, name: '', hop: emptyHop(), useJump: false, jump: emptyHop(), hourlyPrice: '', notes: '', afterRunCommand: '', gantryRoot: '~/.gantry', allowInsecureSecretStorage: false, slurm: emptySlurm() }
 }
 
 export function formFromDetails(d: InstanceDetails): FormFields {
@@ -87,6 +89,7 @@ export function formFromDetails(d: InstanceDetails): FormFields {
     jump: d.jump ? hop(d.jump) : emptyHop(),
     hourlyPrice: d.hourlyPrice === null ? '' : String(d.hourlyPrice),
     notes: d.notes,
+    afterRunCommand: d.afterRunCommand,
     gantryRoot: d.gantryRoot,
     allowInsecureSecretStorage: false,
     slurm: slurmFields(d.slurm),
@@ -118,6 +121,7 @@ export function validate(f: FormFields): { input: InstanceInput | null; errors: 
     jump: f.useJump ? { host: f.jump.host, port: f.jump.port, user: f.jump.user, auth: auth(f.jump) } : null,
     hourlyPrice: price === '' ? null : Number(price.replace(',', '.')),
     notes: f.notes,
+    afterRunCommand: f.kind === 'ssh' ? f.afterRunCommand : '',
     gantryRoot: f.gantryRoot,
     slurm: f.kind === 'slurm' ? slurmInput(f.slurm) : null,
   }
