@@ -55,6 +55,12 @@ test('a SLURM cluster: add it with the wizard, check it, set up, run a 2-game de
   // The doctor checks the cluster too: its one-minute test job ran on the node.
   await expect(wizard.getByTestId('doctor-report')).toContainText(`ran on ${slurm.node}`, { timeout: 120_000 })
   await expect(wizard.getByTestId('doctor-report')).toContainText('Partitions: debug')
+  // Its state and output streamed into the wizard's terminal as they arrived.
+  const streamed = wizard.getByTestId('setup-terminal').locator('.xterm-rows')
+  await expect(streamed).toContainText(/Submitted test job \d+ to partition debug/)
+  await expect(streamed).toContainText(`node=${slurm.node}`)
+  await expect(streamed).toContainText('shared=yes')
+  await expect(streamed).toContainText(/job \d+ finished\./)
   await app.screenshot('slurm-doctor')
   await wizard.getByRole('button', { name: 'Next' }).click()
   await wizard.getByRole('button', { name: 'Next' }).click()

@@ -28,6 +28,12 @@ def _print(obj: Any) -> None:
     sys.stdout.flush()
 
 
+def _say(line: str) -> None:
+    """A progress line for a person (stdout stays one JSON answer)."""
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
 def _root(args: argparse.Namespace) -> str:
     return os.path.abspath(os.path.expanduser(args.root or default_root()))
 
@@ -44,7 +50,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     report = doctor(_root(args))
     if args.slurm:
         from .doctor_slurm import slurm_report, slurm_verdicts
-        report["slurm"] = slurm_report(_root(args), args.partition, run_test_job=not args.no_test_job)
+        # The test job's state and output stream to stderr as they arrive (the desktop shows them live).
+        report["slurm"] = slurm_report(_root(args), args.partition, test_job=not args.no_test_job, say=_say,
+                                       test_job_timeout=args.test_job_timeout)
         found = slurm_verdicts(report["slurm"], args.partition)
         blocking = [v for v in found if v["level"] in ("error", "warning")]
         # "Ready to train" means ready on the cluster too.
@@ -294,6 +302,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--slurm", action="store_true", help="also check its SLURM cluster (runs a one-minute test job)")
     p.add_argument("--partition", help="the partition the instance submits to")
     p.add_argument("--no-test-job", dest="no_test_job", action="store_true", help="with --slurm: skip the test job")
+    p.add_argument("--test-job-timeout", dest="test_job_timeout", type=float, default=90.0,
+                   help="with --slurm: seconds to wait for the test job before cancelling it")
     p = command("start", cmd_start, "start a run from a plan, or resume one")
     p.add_argument("--plan")
     p.add_argument("--run-id", dest="run_id")

@@ -1,15 +1,16 @@
 """`doctor --slurm`: can this login node run a plan on its SLURM cluster? SLURM's version, the
 partitions this user can submit to and their GRES, whether accounting is on, whether Gantry's
 folder is on a filesystem the compute nodes share, and a short test job that proves it (the job
-writes into that folder and reports its node's Python and GPUs). Verdicts say what to do."""
+writes into that folder and reports its node's Python and GPUs, streamed as it arrives: see
+slurm_test_job.py). Verdicts say what to do."""
 import os
 import subprocess
-import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
+
+from .slurm_test_job import DEFAULT_TIMEOUT_S, run_test_job
 
 _SHARED_FS = ("nfs", "nfs4", "lustre", "gpfs", "beegfs", "cephfs", "ceph", "panfs", "wekafs", "fuse.glusterfs",
               "cifs", "smb2", "9p", "fuse.sshfs", "autofs")
-_TEST_JOB_TIMEOUT_S = 90.0
 
 
 def _run(argv: List[str], timeout: float = 20) -> "tuple[int, str]":
@@ -48,43 +49,8 @@ def filesystem_type(path: str) -> Optional[str]:
     return out.strip() if code == 0 and out.strip() else None
 
 
-def test_job(root: str, partition: Optional[str], timeout: float = _TEST_JOB_TIMEOUT_S) -> Dict[str, Any]:
-    """Submit a one-minute job that writes into `root` and wait (bounded) for its output here."""
-    folder = os.path.join(root, "doctor")
-    os.makedirs(folder, exist_ok=True)
-    out_path = os.path.join(folder, "slurm-test-%d.out" % time.time_ns())
-    script = ("echo node=$(hostname); python3 -c 'import sys; print(\"python=\" + sys.version.split()[0])' "
-              "|| echo python=missing; (nvidia-smi -L 2>/dev/null || echo gpus=none) | head -n 8")
-    argv = ["sbatch", "--parsable", "--job-name=gantry-doctor", "--time=1", "--ntasks=1", "--output=" + out_path, "--wrap=" + script]
-    if partition:
-        argv.insert(2, "--partition=" + partition)
-    code, out = _run(argv)
-    if code != 0:
-        return {"ok": False, "error": "sbatch refused the test job: %s" % out[:400]}
-    job = out.split(";")[0]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        code, state = _run(["squeue", "-h", "-j", job, "-o", "%T|%r"], timeout=10)
-        if code == 0 and not state:
-            break  # left the queue
-        time.sleep(1)
-    else:
-        _run(["scancel", job])
-        reason = state.split("|")[-1] if state else "unknown"
-        return {"ok": False, "job_id": job,
-                "error": "the test job was still waiting after %.0f s (reason: %s); cancelled it" % (timeout, reason)}
-    try:
-        with open(out_path) as f:
-            lines = f.read().splitlines()
-    except OSError:
-        return {"ok": False, "job_id": job, "error": "the job ran but its output %s is not visible here: the folder is not shared "
-                "with the compute nodes" % out_path}
-    facts = dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("GPU"))
-    return {"ok": True, "job_id": job, "node": facts.get("node"), "python": facts.get("python"),
-            "gpus": [line for line in lines if line.startswith("GPU ")]}
-
-
-def slurm_report(root: str, partition: Optional[str] = None, run_test_job: bool = True) -> Dict[str, Any]:
+def slurm_report(root: str, partition: Optional[str] = None, test_job: bool = True,
+                 say: Callable[[str], None] = lambda line: None, test_job_timeout: float = DEFAULT_TIMEOUT_S) -> Dict[str, Any]:
     report: Dict[str, Any] = {}
     code, version = _run(["sinfo", "--version"])
     report["version"] = version if code == 0 else None
@@ -100,8 +66,8 @@ def slurm_report(root: str, partition: Optional[str] = None, run_test_job: bool 
     report["partitions"] = _partitions(parts) if code == 0 else []
     os.makedirs(root, exist_ok=True)
     report["filesystem"] = filesystem_type(root)
-    if run_test_job:
-        report["test_job"] = test_job(root, partition)
+    if test_job:
+        report["test_job"] = run_test_job(root, partition, say, test_job_timeout)
     return report
 
 
@@ -130,17 +96,35 @@ def slurm_verdicts(report: Dict[str, Any], partition: Optional[str]) -> List[Dic
         add("error", "Partition %s is not on this cluster (partitions: %s). Fix it in the instance's SLURM settings." % (
             partition, ", ".join(p["name"] for p in parts) or "none"))
     fs = report.get("filesystem")
-    if fs and fs not in _SHARED_FS:
-        add("warning", "Gantry's folder is on a %s filesystem, which compute nodes usually cannot see. Pick a folder on the "
-            "cluster's shared filesystem (home, /scratch, …) in the instance settings, unless the test job below worked." % fs)
     job = report.get("test_job")
+    shared_by_test = bool(job and job.get("ok") and job.get("shared"))
+    if fs and fs not in _SHARED_FS and not shared_by_test:
+        add("warning", "Gantry's folder is on a %s filesystem, which compute nodes usually cannot see. Pick a folder on the "
+            "cluster's shared filesystem (home, /scratch, …) in the instance settings, or run the check with its test job, "
+            "which shows whether the compute nodes see it." % fs)
     if job is not None:
         if job.get("ok"):
             add("ok", "Test job %s ran on %s with Python %s%s, and wrote into Gantry's folder." % (
-                job["job_id"], job.get("node"), job.get("python"), " and %d GPU(s)" % len(job["gpus"]) if job.get("gpus") else " (no GPU)"))
+                job["job_id"], job.get("node"), job.get("python"), _gpu_text(job)))
+            if not job.get("shared"):
+                add("error", "The compute node does not see the file the login node wrote into Gantry's folder: the "
+                    "folder is not shared between them. Pick a folder on the cluster's shared filesystem in the instance settings.")
+            if job.get("gpu_error"):
+                add("warning", "nvidia-smi failed on the compute node (%s): its driver may be broken; tell the "
+                    "cluster's admins." % job["gpu_error"])
             if job.get("python") == "missing":
                 add("error", "The compute node has no python3 on PATH: load the site's Python module in the job "
                     "(an extra #SBATCH line cannot do it; ask the admins) before training.")
         else:
             add("error", "Test job: %s." % job["error"])
     return out
+
+
+def _gpu_text(job: Dict[str, Any]) -> str:
+    gpus = job.get("gpus") or []
+    if not gpus:
+        return " (no GPU: the job asked for none, or the node has none)"
+    fields = gpus[0].split(", ", 2)  # driver_version, memory.total, name (slurm_test_job's query)
+    if len(fields) < 3:
+        return " and %d GPU(s): %s" % (len(gpus), gpus[0])
+    return " and %d GPU(s): %s, %s (driver %s)" % (len(gpus), fields[2], fields[1], fields[0])

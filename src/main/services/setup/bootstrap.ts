@@ -7,7 +7,7 @@ import { StringDecoder } from 'node:string_decoder'
 import type { SFTPWrapper } from 'ssh2'
 import { DoctorReport, type SetupResult, type SetupStep } from '../../../shared/api/setup'
 import { RpcError } from '../../../shared/rpc'
-import type { HostSession } from '../host/hostSession'
+import type { HostSession, RunResult } from '../host/hostSession'
 import { createOutputBatcher, SetupChecklist } from './bootstrapOutput'
 import { uploadBundle, type Bundle } from './remoteBundle'
 
@@ -39,13 +39,51 @@ async function ensureBundle(target: BootstrapTarget, onLine: (line: string) => v
   return uploadBundle(target.session, await target.sftp(), target.bundle, onLine)
 }
 
-/** `extraArgs`: `--slurm --partition P` for a SLURM cluster's login node (adds a short test job). */
-export async function runDoctor(target: BootstrapTarget, python = 'python3', extraArgs: string[] = []): Promise<DoctorReport> {
+const DOCTOR_TIMEOUT_MS = 180_000
+/** The doctor's stderr kept for an error message (its progress lines; the answer is on stdout). */
+const MAX_DOCTOR_STDERR = 64 * 1024
+
+/** Runs argv, handing its stderr to `onStderr` as it arrives; kills it after `timeoutMs` or on abort. */
+function runStreamingStderr(session: HostSession, argv: string[], onStderr: (text: string) => void, timeoutMs: number, signal?: AbortSignal): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const proc = session.spawn(argv)
+    const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') }
+    let stdout = ''
+    let stderr = ''
+    const stop = () => proc.kill()
+    const timer = setTimeout(stop, timeoutMs)
+    signal?.addEventListener('abort', stop, { once: true })
+    proc.onData((chunk, stream) => {
+      const text = decoders[stream].write(chunk)
+      if (stream === 'stdout') stdout += text
+      else {
+        stderr = (stderr + text).slice(-MAX_DOCTOR_STDERR)
+        onStderr(text)
+      }
+    })
+    proc.onExit((code) => {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', stop)
+      resolve({ code, stdout, stderr })
+    })
+  })
+}
+
+/**
+ * `extraArgs`: `--slurm --partition P` for a SLURM cluster's login node, which adds a short test
+ * job whose state and output the doctor prints on stderr as they arrive: `onOutput` gets them
+ * (terminal-ready, CRLF) while the doctor runs.
+ */
+export async function runDoctor(target: BootstrapTarget, python = 'python3', extraArgs: string[] = [], onOutput?: (data: string) => void, signal?: AbortSignal): Promise<DoctorReport> {
   await ensureBundle(target, () => {})
-  const result = await target.session.run(['env', `PYTHONPATH=${codeDir(target)}`, python, '-m', 'gantry_remote', 'doctor', '--json', '--root', target.session.root, ...extraArgs], { timeoutMs: 180_000 })
+  const out = createOutputBatcher(onOutput ?? (() => {}))
+  const argv = ['env', `PYTHONPATH=${codeDir(target)}`, python, '-m', 'gantry_remote', 'doctor', '--json', '--root', target.session.root, ...extraArgs]
+  const result = await runStreamingStderr(target.session, argv, (text) => out.push(text.replace(/\r?\n/g, '\r\n')), DOCTOR_TIMEOUT_MS, signal)
+  out.flush()
   if (result.code === 127 || /command not found|No such file/.test(result.stderr) && !result.stdout.trim()) {
     throw new RpcError('remote_failed', `The host has no ${python} (${result.stderr.trim().split('\n').pop()}). Install Python 3 on the host (e.g. apt-get install python3 python3-venv) and try again.`)
   }
+  if (result.code === null && !result.stdout.trim()) throw new RpcError('remote_failed', `The host's doctor check did not finish within ${DOCTOR_TIMEOUT_MS / 1000} s or its connection dropped. Check the connection and try again.`)
   let json: unknown
   try {
     json = JSON.parse(result.stdout.trim().split('\n').pop() ?? '')

@@ -54,8 +54,13 @@ export function createSetupService(options: SetupServiceOptions) {
   }
 
   const api: DomainImpl<typeof setupApi.methods> = {
-    'setup.doctor': async ({ id }, ctx) =>
-      withTarget(id, (target) => runDoctor(target, id === LOCAL_INSTANCE_ID ? (options.localPython ?? 'python3') : 'python3', slurmDoctorArgs(options.instanceSlurm?.(id) ?? null)), ctx.signal),
+    'setup.doctor': async ({ id }, ctx) => {
+      const slurm = options.instanceSlurm?.(id) ?? null
+      // A SLURM cluster's test job streams into the instance's setup terminal as it arrives.
+      const onOutput = (data: string) => bus.emit('setup.output', { instanceId: id, data }, id)
+      if (slurm) onOutput(`\x1b[36mChecking the cluster: a one-minute test job on a compute node (cancelled if it waits too long)\x1b[0m\r\n`)
+      return withTarget(id, (target) => runDoctor(target, id === LOCAL_INSTANCE_ID ? (options.localPython ?? 'python3') : 'python3', slurmDoctorArgs(slurm), onOutput, ctx.signal), ctx.signal)
+    },
     'setup.run': async ({ id }, ctx) => {
       if (settingUp.has(id)) throw new RpcError('conflict', 'This instance is already being set up; watch the Setup tab for its progress.')
       settingUp.add(id)

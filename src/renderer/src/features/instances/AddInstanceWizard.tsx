@@ -2,7 +2,7 @@
  * "+ Add instance": kind (GPU host or SLURM cluster) and details → test connection (the host-key prompt shows the fingerprint) →
  * doctor → optional ~/.ssh/config entry → set up. Also used to edit an instance (starts at details).
  */
-import { useEffect, useState } from 'react'
+import { Suspense, useEffect, useState } from 'react'
 import type { MethodOutput } from '../../../../shared/contract'
 import { RpcError } from '../../../../shared/rpc'
 import { api } from '../../api'
@@ -14,6 +14,9 @@ import { DoctorSummary, SetupPanel } from './SetupPanel'
 import { useSetupProgress } from './useSetupProgress'
 import { useDialog } from '../../components/useDialog'
 import { KindChoice } from './KindChoice'
+import { lazyNamed } from '../../lib/lazyNamed'
+
+const SetupTerminal = lazyNamed(() => import('./SetupTerminal'), 'SetupTerminal')
 
 type Step = 'details' | 'connect' | 'doctor' | 'sshconfig' | 'setup'
 const STEPS: Array<[Step, string]> = [
@@ -167,8 +170,19 @@ export function AddInstanceWizard({ editId, onClose }: { editId?: string; onClos
 
         {step === 'doctor' && id && (
           <>
-            {progress.doctorRunning && <p role="status">Uploading Gantry's host code and checking the host (OS, GPU, driver, disk, Python)… Nothing is installed yet.</p>}
+            {progress.doctorRunning && (
+              <p role="status">
+                {fields.kind === 'slurm'
+                  ? "Uploading Gantry's host code and checking the login node and the cluster (SLURM, partitions, shared folder), then a one-minute test job on a compute node; its output appears below as it arrives. Nothing is installed yet."
+                  : "Uploading Gantry's host code and checking the host (OS, GPU, driver, disk, Python)… Nothing is installed yet."}
+              </p>
+            )}
             {progress.doctor && <DoctorSummary report={progress.doctor} />}
+            {fields.kind === 'slurm' && (
+              <Suspense fallback={null}>
+                <SetupTerminal instanceId={id} />
+              </Suspense>
+            )}
             <div className="dialog-actions">
               <button className="button" disabled={progress.doctorRunning} onClick={() => void runDoctor(id)}>
                 Check again
