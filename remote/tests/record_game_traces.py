@@ -24,6 +24,7 @@ TESTS = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(TESTS))
 
 from gantry_remote.envs import BUILTIN_GAMES, make_builtin  # noqa: E402
+from gantry_remote.envs.base import STICKY_STREAM, Draws  # noqa: E402
 
 FIXTURE_DIR = os.path.join(TESTS, "fixtures", "game_traces")
 FORMAT = 1
@@ -74,29 +75,37 @@ def asterix_policy(s, rng) -> int:
 
 def seaquest_policy(s, rng) -> int:
     # NOOP, LEFT, UP, RIGHT, DOWN, FIRE: collect divers, shoot what shares the sub's row,
-    # surface when oxygen runs low or the sub is full.
-    if rng.random() < 0.15:
-        return int(rng.integers(6))
+    # surface when oxygen runs low or the sub is full; never step next to an enemy or an
+    # enemy bullet (long dives that bring up a full crew of six).
     x, y = int(s["sub_x"]), int(s["sub_y"])
     carried, oxygen = int(s["divers_on_board"]), int(s["oxygen"])
+    threats = [(int(ex), int(ey)) for ex, ey, p in zip(s["enemy_x"], s["enemy_y"], s["enemy_present"]) if p]
+    threats += [(int(bx), int(by)) for bx, by, p in zip(s["ebullet_x"], s["ebullet_y"], s["ebullet_present"]) if p]
+    after = {0: (x, y), 1: (max(x - 1, 0), y), 2: (x, max(y - 1, 0)), 3: (min(x + 1, 9), y), 4: (x, min(y + 1, 8)), 5: (x, y)}
+    safe = [a for a, (nx, ny) in after.items() if not any(ty == ny and abs(tx - nx) <= 1 for tx, ty in threats)] or [0]
+
+    def choose(action: int) -> int:
+        return action if action in safe else int(rng.choice(safe))
+
+    if rng.random() < 0.1:
+        return int(rng.choice(safe))
     if y > 0 and carried > 0 and (oxygen < 12 * y + 20 or carried >= 6):
-        return 2
+        return choose(2)
     if y == 0:
-        return 4
-    in_row = [int(ex) for ex, ey, p in zip(s["enemy_x"], s["enemy_y"], s["enemy_present"]) if p and ey == y]
+        return choose(4)
+    in_row = [tx for tx, ty in threats[: int(np.sum(s["enemy_present"]))] if ty == y]
     if in_row:
-        facing_right = bool(s["sub_right"])
         target = min(in_row, key=lambda ex: abs(ex - x))
-        if (target > x) == facing_right and int(s["shot_timer"]) == 0:
-            return 5
-        return 3 if target > x else 1
+        if (target > x) == bool(s["sub_right"]) and int(s["shot_timer"]) == 0:
+            return choose(5)
+        return choose(3 if target > x else 1)
     divers = [(int(dx), int(dy)) for dx, dy, p in zip(s["diver_x"], s["diver_y"], s["diver_present"]) if p]
     if divers:
         dx, dy = min(divers, key=lambda d: abs(d[0] - x) + abs(d[1] - y))
         if dy != y:
-            return 4 if dy > y else 2
-        return _toward(dx - x, 1, 3, 0)
-    return int(rng.integers(6))
+            return choose(4 if dy > y else 2)
+        return choose(_toward(dx - x, 1, 3, 0))
+    return int(rng.choice(safe))
 
 
 def space_invaders_policy(s, rng) -> int:
@@ -140,8 +149,8 @@ def _events(game: str, before: Dict[str, np.ndarray], after: Dict[str, np.ndarra
     names = []
     if game == "breakout" and not done and after["bricks"] == (1 << 30) - 1 and before["bricks"] != (1 << 30) - 1:
         names.append("wall_restored")
-    if game == "breakout" and reward == 0 and before["strike"] and not done and after["bricks"] != before["bricks"]:
-        names.append("strike_pass")
+    if game == "breakout" and not done and before["strike"] and after["strike"]:
+        names.append("strike_pass")  # a ball that just broke a brick passed through the next
     if game == "freeway" and not done and reward == 0 and after["chicken_y"] == 9 and before["chicken_y"] != 9:
         names.append("hit_by_car")
     if game == "asterix" and not done and after["ramp_index"] > before["ramp_index"]:
@@ -153,6 +162,8 @@ def _events(game: str, before: Dict[str, np.ndarray], after: Dict[str, np.ndarra
             names.append("surfaced_with_divers")
         if before["divers_on_board"] == 6 and after["divers_on_board"] == -1:
             names.append("surfaced_full_crew")
+        if after["move_speed"] < before["move_speed"]:
+            names.append("enemies_speed_up")
         if after["ebullet_present"].any():
             names.append("enemy_bullet_flying")
     if game == "space_invaders" and not done:
@@ -179,7 +190,6 @@ def record_trace(game: str, name: str, seed: int, num_envs: int, env_index: int,
                  reset_at: tuple = ()) -> dict:
     """One trace. `policy` None means uniform random actions; `reset_at` lists step numbers
     before which `env.reset()` is called (the op list shows it as "reset")."""
-    torch.manual_seed(0)
     env = make_builtin(game, num_envs, seed=seed, sticky_p=sticky_p, max_steps=max_steps)
     rng = np.random.default_rng(action_seed)
     policy = policy or random_policy_for(env.num_actions)
@@ -200,8 +210,14 @@ def record_trace(game: str, name: str, seed: int, num_envs: int, env_index: int,
             trace["truncated"].append(False)
             counts["reset"] = counts.get("reset", 0) + 1
             continue
-        before = [_state_of(env, i) for i in range(num_envs)]
-        actions = torch.tensor([policy(before[i], rng) for i in range(num_envs)], dtype=torch.int64)
+        before = _state_of(env, env_index)
+        # The other envs' actions cannot affect this one's; they stand still.
+        actions = torch.zeros(num_envs, dtype=torch.int64)
+        actions[env_index] = policy(before, rng)
+        state = env._state
+        repeats = Draws.for_step(env._env_keys, state["counter"]).uniform(STICKY_STREAM)[env_index] < sticky_p
+        if repeats and int(state["last_action"][env_index]) != int(actions[env_index]):
+            counts["sticky_repeat"] = counts.get("sticky_repeat", 0) + 1
         result = env.step(actions)
         reward = float(result.reward[env_index])
         terminated, truncated = bool(result.terminated[env_index]), bool(result.truncated[env_index])
@@ -210,7 +226,7 @@ def record_trace(game: str, name: str, seed: int, num_envs: int, env_index: int,
         trace["reward"].append(reward)
         trace["terminated"].append(terminated)
         trace["truncated"].append(truncated)
-        happened = _events(game, before[env_index], _state_of(env, env_index), reward, terminated or truncated)
+        happened = _events(game, before, _state_of(env, env_index), reward, terminated or truncated)
         happened += ["terminated"] * terminated + ["truncated"] * truncated + ["rewarded"] * (reward != 0)
         for event in happened:
             counts[event] = counts.get(event, 0) + 1
@@ -222,7 +238,7 @@ def record_trace(game: str, name: str, seed: int, num_envs: int, env_index: int,
 TRACE_PLANS = {
     "breakout": [
         ("random, default sticky", 0, 1, 0, 0.1, 10_000, 300, False, 1, (150,)),
-        ("policy, env 3 of 4, no sticky", 12345, 4, 3, 0.0, 10_000, 1500, True, 2, ()),
+        ("policy, env 2 of 8, no sticky", 12345, 8, 2, 0.0, 10_000, 1500, True, 2, ()),
         ("policy, seed >= 2**31, heavy sticky, short time limit", 2**31 + 7, 2, 1, 0.5, 15, 200, True, 3, ()),
     ],
     "freeway": [
@@ -237,12 +253,12 @@ TRACE_PLANS = {
     ],
     "seaquest": [
         ("random, default sticky", 0, 1, 0, 0.1, 10_000, 300, False, 1, (150,)),
-        ("policy, env 1 of 2", 31337, 2, 1, 0.1, 10_000, 1500, True, 2, ()),
+        ("policy, env 6 of 8", 31337, 8, 6, 0.1, 10_000, 1500, True, 2, ()),
         ("policy, no sticky, short time limit", 9, 1, 0, 0.0, 80, 250, True, 3, ()),
     ],
     "space_invaders": [
         ("random, default sticky", 0, 1, 0, 0.1, 10_000, 300, False, 1, (150,)),
-        ("policy, env 2 of 3, no sticky", 2024, 3, 2, 0.0, 10_000, 1500, True, 2, ()),
+        ("policy, env 2 of 3, no sticky", 2024, 3, 2, 0.0, 10_000, 1500, True, 3, ()),
         ("policy, heavy sticky, short time limit", 2**31 + 7, 1, 0, 0.5, 70, 200, True, 3, ()),
     ],
 }
