@@ -65,6 +65,25 @@ export const afterRunMethods = {
   'runs.cancelAfterRun': { input: RunRef, output: AfterRunStatus },
 } as const
 
+/** A game picture (remote/PROTOCOL.md, thumbnail.png) is refused above these: the host is untrusted. */
+export const THUMBNAIL_MAX_BYTES = 64 * 1024
+export const THUMBNAIL_MAX_SIDE = 512
+
+/** The newest picture of a game as its trainer wrote it, or `none` before the first. */
+export const GameThumbnail = z.discriminatedUnion('status', [
+  z.object({ status: z.literal('none') }),
+  z.object({
+    status: z.literal('ok'),
+    /** The PNG file, base64 (checked: signature, IHDR, IEND, size and dimensions). */
+    png: z.string().max(Math.ceil(THUMBNAIL_MAX_BYTES / 3) * 4),
+    width: z.number().int().min(1).max(THUMBNAIL_MAX_SIDE),
+    height: z.number().int().min(1).max(THUMBNAIL_MAX_SIDE),
+    /** When the trainer wrote it (the host's clock, Unix ms). */
+    writtenAt: z.number(),
+  }),
+])
+export type GameThumbnail = z.infer<typeof GameThumbnail>
+
 export const methods = {
   ...afterRunMethods,
   'runs.plans': { input: z.object({}).strict(), output: z.array(BuiltinPlan) },
@@ -86,6 +105,8 @@ export const methods = {
   'runs.stop': { input: RunRef, output: z.object({ state: z.string() }) },
   'runs.pause': { input: RunRef.extend({ game: GameName }).strict(), output: z.object({ ok: z.literal(true), note: z.string().nullable() }) },
   'runs.resume': { input: RunRef.extend({ game: GameName }).strict(), output: z.object({ ok: z.literal(true), note: z.string().nullable() }) },
+  /** The small live picture the game's trainer writes every few seconds (games/<game>/thumbnail.png). */
+  'runs.thumbnail': { input: RunRef.extend({ game: GameName }).strict(), output: GameThumbnail },
   'runs.setSlots': { input: RunRef.extend({ slots: z.number().int().min(1).max(256) }).strict(), output: z.object({ ok: z.literal(true), note: z.string().nullable() }) },
 } as const
 

@@ -16,6 +16,7 @@ import { startJournalAttach, type JournalAttach } from './journalAttach'
 import { startJournalPoll } from './journalPoll'
 import { slurmSchedulerBlock } from './slurmScheduler'
 import { withBudgetPrice } from './budgetPrice'
+import { readGameThumbnail } from './gameThumbnail'
 import type { SlurmSettings } from '../../../shared/api/instances'
 import { loadBuiltinPlans } from './plans'
 import { createRunHistory, type RunHistory } from './runHistory'
@@ -175,6 +176,7 @@ export function createRunsService(options: RunsServiceOptions) {
     },
     'runs.pause': async ({ instanceId, runId, game }) => ({ ok: true as const, note: await withSession(instanceId, (s) => controlRun(s, runId, { action: 'pause', game })) }),
     'runs.resume': async ({ instanceId, runId, game }) => ({ ok: true as const, note: await withSession(instanceId, (s) => controlRun(s, runId, { action: 'resume', game })) }),
+    'runs.thumbnail': ({ instanceId, runId, game }) => withSession(instanceId, (s) => readGameThumbnail(s, runId, game)),
     'runs.setSlots': async ({ instanceId, runId, slots }) => ({ ok: true as const, note: await withSession(instanceId, (s) => controlRun(s, runId, { action: 'set-slots', slots })) }),
   }
 

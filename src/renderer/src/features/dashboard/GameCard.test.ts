@@ -9,7 +9,7 @@ import { applyEvents, createRunModel, type GameModel } from '../../lib/runModel'
 import { GameCard } from './GameCard'
 
 const parse = (lines: string[]): RunEvent[] => lines.map(parseEventLine).flatMap((p) => (p.kind === 'event' ? [p.event] : []))
-const card = (game: GameModel) => renderToStaticMarkup(createElement(GameCard, { game, onOpenLog() {}, onPause: async () => true, onResume: async () => true, canControl: true })).replace(/&gt;/g, '>')
+const card = (game: GameModel) => renderToStaticMarkup(createElement(GameCard, { game, thumbnail: null, onOpenLog() {}, onPause: async () => true, onResume: async () => true, canControl: true })).replace(/&gt;/g, '>')
 const run = '20251229-140000-a1b2'
 
 describe('GameCard restart rules', () => {

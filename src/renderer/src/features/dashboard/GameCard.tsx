@@ -1,5 +1,5 @@
 import { failureWords, repeatedFailure } from '../../../../shared/repeatedFailure'
-import { useState } from 'react'
+import { useState, type ReactNode } from 'react'
 import { ruleSummary } from '../../lib/restartRule'
 import type { GameModel } from '../../lib/runModel'
 import { formatDuration, gameFigures } from '../../lib/runMaths'
@@ -27,7 +27,8 @@ function SlurmLine({ job }: { job: NonNullable<GameModel['slurm']> }) {
   )
 }
 
-export function GameCard({ game, onOpenLog, onPause, onResume, canControl }: { game: GameModel; onOpenLog(): void; onPause(): Promise<boolean>; onResume(): Promise<boolean>; canControl: boolean }) {
+/** `thumbnail`: the game's live picture (GameThumbnail), in the card's top-left corner. */
+export function GameCard({ game, thumbnail, onOpenLog, onPause, onResume, canControl }: { game: GameModel; thumbnail: ReactNode; onOpenLog(): void; onPause(): Promise<boolean>; onResume(): Promise<boolean>; canControl: boolean }) {
   const pct = game.target ? Math.min(100, (game.episodes / game.target) * 100) : 0
   const repeating = game.state === 'completed' ? null : repeatedFailure(game.restarts)
   const figures = gameFigures(game)
@@ -44,9 +45,7 @@ export function GameCard({ game, onOpenLog, onPause, onResume, canControl }: { g
   return (
     <article className="game-card" aria-label={`${game.game} card`} data-state={game.state}>
       <button className="game-card-main" onClick={onOpenLog} title={`Open the ${game.game} log`}>
-        <div className="game-thumb" aria-hidden>
-          {game.game.slice(0, 2).toUpperCase()}
-        </div>
+        {thumbnail}
         <div className="game-card-body">
           <div className="game-card-title">
             <strong>{game.game}</strong>

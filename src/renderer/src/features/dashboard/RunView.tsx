@@ -6,6 +6,7 @@ import { reportError } from '../../store/errors'
 import { Welcome } from '../welcome/Welcome'
 import { CriteriaPanel } from './CriteriaPanel'
 import { GameCard } from './GameCard'
+import { GameThumbnail } from './GameThumbnail'
 import { RunHeader } from './RunHeader'
 import { useNowS, useRunFeed } from './useRunFeed'
 import './dashboard.css'
@@ -161,6 +162,7 @@ export function RunView({ instance }: { instance: InstanceSummary }) {
                 <GameCard
                   key={name}
                   game={feed.model.games.get(name)!}
+                  thumbnail={<GameThumbnail key={runKey(instance.id, runId)} instanceId={instance.id} runId={runId} game={name} training={live && feed.model.games.get(name)!.state === 'running'} />}
                   canControl={live}
                   onOpenLog={() => openLog({ kind: 'log', game: name })}
                   onPause={() => control(api['runs.pause']({ instanceId: instance.id, runId, game: name }))}
