@@ -102,10 +102,15 @@ test('list, download, verify and validate the models of a finished run; reject a
     await expect(view.getByTestId('backup-last-success')).not.toHaveText('Last success: never')
     const checkpoints = readdirSync(path.join(localRoot, 'runs', runId, 'games', 'breakout', 'ckpt')).filter((f) => f.endsWith('.pt'))
     expect(checkpoints.length).toBeGreaterThan(0)
-    // Validation already fetched the model and its probe; the checkpoints are the new files.
-    await expect(view.getByText(`manual · local · ${checkpoints.length} new, 2 already safe`)).toBeVisible()
+    // Validation already fetched the model and its probe; the checkpoints are new, and so is the episode recording unless
+    // the automatic backup at the game's completion fetched it first.
+    const record = view.getByText(/manual · local · \d+ new, \d+ already safe$/)
+    await expect(record).toBeVisible()
+    const [, fresh, safe] = /(\d+) new, (\d+) already safe$/.exec((await record.textContent())!)!.map(Number)
+    expect([2, 3]).toContain(safe)
+    expect(fresh + safe).toBe(checkpoints.length + 3)
     const manifest = JSON.parse(readFileSync(path.join(app.dataDir, 'models', 'local', runId, 'manifest.json'), 'utf8')) as { files: Array<{ file: string }> }
-    expect(manifest.files.map((f) => f.file).sort()).toEqual([`breakout/${modelFile}`, `breakout/${modelFile}.probe.json`, ...checkpoints.map((c) => `breakout/${c}`)].sort())
+    expect(manifest.files.map((f) => f.file).sort()).toEqual([`breakout/${modelFile}`, `breakout/${modelFile}.probe.json`, `breakout/${modelFile}.episode.gz`, ...checkpoints.map((c) => `breakout/${c}`)].sort())
     await app.screenshot('backed-up')
   } finally {
     rmSync(work, { recursive: true, force: true })

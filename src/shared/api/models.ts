@@ -92,6 +92,39 @@ export type ValidationReport = z.infer<typeof ValidationReport>
 
 const FileRef = z.object({ instanceId: InstanceId, runId: RunId, path: RemoteRelPath })
 
+/** An episode of a model playing, as the Watch player gets it: everything but the frames, which come in chunks. */
+export const EpisodeInfo = z.object({
+  episodeId: z.string(),
+  /** `live`: the model played a built-in game on this computer just now; `recording`: the trainer's recording at export. */
+  source: z.enum(['live', 'recording']),
+  game: z.string(),
+  /** `grid`: channels × height × width cells, one bit each, channel-major; `grey`: one byte a pixel. */
+  kind: z.enum(['grid', 'grey']),
+  channels: z.number().int().positive(),
+  height: z.number().int().positive(),
+  width: z.number().int().positive(),
+  channelNames: z.array(z.string()),
+  actionNames: z.array(z.string()),
+  steps: z.number().int().nonnegative(),
+  actions: z.array(z.number().int().nonnegative()),
+  rewards: z.array(z.number()),
+  score: z.number(),
+  /** Why the episode ends where it does: game_over, truncated (the game's own step limit), max_steps, max_seconds. */
+  ended: z.string(),
+  /** How actions were chosen, in words ("sampled from the policy, seed 1000003"). */
+  policy: z.string(),
+  /** Bytes of one frame in `models.episodeFrames`. */
+  frameBytes: z.number().int().positive(),
+  /** Anything the user should know about where this episode came from (e.g. why it is a recording, not live). */
+  note: z.string().nullable(),
+})
+export type EpisodeInfo = z.infer<typeof EpisodeInfo>
+
+/** Frames travel in chunks well under the web transport's message limit. */
+export const EPISODE_CHUNK_BYTES = 1024 * 1024
+/** Steps of a live episode and of a recording (the trainer's cap too: remote/gantry_remote/eval_recording.py). */
+export const MAX_EPISODE_STEPS = 1000
+
 /** Uploads (browser file inputs / drops) travel in chunks small enough for one message. */
 export const UPLOAD_CHUNK_BYTES = 1024 * 1024
 export const MAX_VALIDATE_BYTES = 256 * 1024 * 1024
@@ -135,6 +168,20 @@ export const methods = {
   'models.validate': {
     input: FileRef.strict(),
     output: ValidationReport,
+  },
+  /**
+   * Watch a model play: a built-in game's model plays a fresh episode here (ONNX Runtime in the
+   * isolated model process, the game's TypeScript port in the backend); an Atari model replays the
+   * episode its trainer recorded at export. Downloads and verifies what it needs first.
+   */
+  'models.watch': {
+    input: FileRef.extend({ seed: z.number().int().min(0).max(2 ** 31 - 1).optional() }).strict(),
+    output: EpisodeInfo,
+  },
+  /** Frames [from, from + count) of an episode `models.watch` returned (the backend keeps the last few). */
+  'models.episodeFrames': {
+    input: z.object({ episodeId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/), from: z.number().int().nonnegative(), count: z.number().int().positive().max(MAX_EPISODE_STEPS) }).strict(),
+    output: z.object({ base64: z.string() }),
   },
   /** Drag a model out of the window (Electron): downloads and verifies it first when needed. */
   'models.startDrag': {

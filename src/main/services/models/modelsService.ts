@@ -15,6 +15,9 @@ import { createDownloadQueue, type DownloadQueue } from './downloadQueue'
 import { checkBackupFolder } from './folderCheck'
 import { createBackupFolder, type BackupFolder } from './backupFolder'
 import { validateModel } from './onnx/validate'
+import { builtinGamePort } from './episode/builtinGamePort'
+import { createWatcher } from './episode/watch'
+import type { PolicyLimits } from './onnx/policyProcess'
 import { listRemoteModels, type RemoteModelRecord } from './remoteModels'
 import { createUploads } from './uploads'
 import { readFile } from 'node:fs/promises'
@@ -28,6 +31,8 @@ export interface ModelsServiceDeps {
   concurrency?: number
   backupCheckIntervalMs?: number
   backupDebounceMs?: number
+  /** Memory and time the model process may use while a model plays (tests lower them). */
+  playLimits?: PolicyLimits
 }
 
 export interface ModelsService {
@@ -63,6 +68,7 @@ export function createModelsService(deps: ModelsServiceDeps): ModelsService {
     debounceMs: deps.backupDebounceMs,
   })
   const uploads = createUploads(path.join(platform.dataDir, 'tmp-uploads'))
+  const watcher = createWatcher()
 
   async function row(instanceId: string, runId: string, r: RemoteModelRecord): Promise<modelsApi.ModelRow> {
     const base = {
@@ -157,6 +163,9 @@ export function createModelsService(deps: ModelsServiceDeps): ModelsService {
       const localPath = await ensureLocal(instanceId, runId, p, true)
       return validateModel({ modelPath: localPath })
     },
+    'models.watch': async ({ instanceId, runId, path: p, seed }) =>
+      watcher.watch({ ensureLocal: (relPath) => ensureLocal(instanceId, runId, relPath, false), builtinGame: builtinGamePort, limits: deps.playLimits }, p, seed ?? 1),
+    'models.episodeFrames': async ({ episodeId, from, count }) => watcher.frames(episodeId, from, count),
     'models.startDrag': async ({ instanceId, runId, path: p }, ctx: CallContext) => {
       const localPath = await ensureLocal(instanceId, runId, p, false)
       if (!platform.startDrag || ctx.sender === undefined) return { started: false, localPath }

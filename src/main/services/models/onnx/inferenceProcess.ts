@@ -97,11 +97,12 @@ export interface InferenceLimits {
 }
 
 /**
- * argv that starts Node (Electron as Node) under the memory cap. Windows has no ulimit, and a
+ * argv that starts Node (Electron as Node) under the memory cap, running `source` (the validation
+ * job by default; policyProcess.ts serves a policy the same way). Windows has no ulimit, and a
  * system that refuses the limit (some macOS versions) still validates: the time limit holds.
  */
-function childArgv(memoryBytes: number): string[] {
-  const node = [process.execPath, '--max-old-space-size=512', '-e', CHILD_SOURCE]
+export function childArgv(memoryBytes: number, source: string = CHILD_SOURCE): string[] {
+  const node = [process.execPath, '--max-old-space-size=512', '-e', source]
   if (process.platform === 'win32') return node
   return ['/bin/sh', '-c', 'ulimit -v "$1" 2>/dev/null; shift; exec "$@"', 'sh', String(Math.floor(memoryBytes / 1024)), ...node]
 }

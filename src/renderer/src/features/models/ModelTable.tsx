@@ -1,3 +1,4 @@
+import { useState } from 'react'
 import type { ModelRow, ValidationReport } from '../../../../shared/api/models'
 import { api } from '../../api'
 import { StatusDot } from '../../components/StatusDot'
@@ -6,6 +7,7 @@ import { reportError } from '../../store/errors'
 import { progressKey } from '../../store/modelsSlice'
 import { formatBytes, statusView } from './format'
 import { saveCopy } from './transfer'
+import { WatchDialog } from './WatchDialog'
 
 interface Props {
   instanceId: string
@@ -15,7 +17,7 @@ interface Props {
   onValidating(file: string | null): void
 }
 
-function ModelRowView({ instanceId, runId, row, onValidated, onValidating }: Omit<Props, 'rows'> & { row: ModelRow }) {
+function ModelRowView({ instanceId, runId, row, onValidated, onValidating, onWatch }: Omit<Props, 'rows'> & { row: ModelRow; onWatch(): void }) {
   const live = useStore((s) => s.modelProgress[progressKey(instanceId, runId, row.path)])
   // Undefined until app.info answers: neither drag nor the browser download is offered before.
   const dragOut = useStore((s) => s.info?.capabilities.dragOut)
@@ -74,9 +76,14 @@ function ModelRowView({ instanceId, runId, row, onValidated, onValidating }: Omi
           </button>
         )}
         {row.kind === 'model' && (
-          <button className="button" onClick={validate} disabled={busy}>
-            Validate
-          </button>
+          <>
+            <button className="button" onClick={validate} disabled={busy}>
+              Validate
+            </button>
+            <button className="button" onClick={onWatch} disabled={busy} aria-label={`Watch ${row.file} play`}>
+              Watch
+            </button>
+          </>
         )}
         {dragOut === false && view.label === 'Verified' && (
           <button className="button" onClick={() => saveCopy(ref, row.file).catch(aboutInstance)}>
@@ -89,6 +96,7 @@ function ModelRowView({ instanceId, runId, row, onValidated, onValidating }: Omi
 }
 
 export function ModelTable(props: Props) {
+  const [watching, setWatching] = useState<ModelRow | null>(null)
   if (props.rows.length === 0) return <p className="empty-state">This run has not exported any model or checkpoint yet.</p>
   return (
     <div className="models-table-scroll">
@@ -108,10 +116,11 @@ export function ModelTable(props: Props) {
         </thead>
         <tbody>
           {props.rows.map((row) => (
-            <ModelRowView key={row.path} {...props} row={row} />
+            <ModelRowView key={row.path} {...props} row={row} onWatch={() => setWatching(row)} />
           ))}
         </tbody>
       </table>
+      {watching && <WatchDialog instanceId={props.instanceId} runId={props.runId} row={watching} onClose={() => setWatching(null)} />}
     </div>
   )
 }
