@@ -2,14 +2,16 @@
  * A game card's live picture: the thumbnail.png its trainer writes every few seconds, fetched
  * through runs.thumbnail (checked in main) and shown from a data: URL (the CSP's img-src allows
  * data:). Refreshed only while the game trains, the card is on screen and the window is visible;
- * otherwise the last picture stays. Before the first picture, or when one is refused, a word says so.
+ * otherwise the last picture stays. Before the first picture, or when one is refused, a word says so
+ * (its tooltip: the whole sentence).
  */
 import { useEffect, useRef, useState } from 'react'
 import { api } from '../../api'
 
 export const THUMBNAIL_REFRESH_MS = 3000
 
-type Shown = { kind: 'picture'; src: string } | { kind: 'note'; text: string; title: string }
+/** `problem`: why the picture shown is not the newest (the last fetch failed). */
+type Shown = { kind: 'picture'; src: string; problem?: string } | { kind: 'note'; text: string; title: string }
 
 const NO_PICTURE_YET: Shown = { kind: 'note', text: 'No picture yet', title: 'The trainer writes a picture of its game every few seconds once it runs.' }
 
@@ -51,7 +53,9 @@ export function GameThumbnail({ instanceId, runId, game, training }: { instanceI
         setShown(shot.status === 'ok' ? { kind: 'picture', src: `data:image/png;base64,${shot.png}` } : NO_PICTURE_YET)
       } catch (error) {
         if (cancelled) return
-        setShown({ kind: 'note', text: 'No picture', title: error instanceof Error ? error.message : String(error) })
+        const problem = error instanceof Error ? error.message : String(error)
+        // A dropped connection or a refused file keeps the last good picture, saying why it is not newer.
+        setShown((was) => (was.kind === 'picture' ? { ...was, problem } : { kind: 'note', text: 'No picture', title: problem }))
       }
       if (!cancelled && training) timer = setTimeout(() => void load(), THUMBNAIL_REFRESH_MS)
     }
@@ -63,7 +67,7 @@ export function GameThumbnail({ instanceId, runId, game, training }: { instanceI
   }, [instanceId, runId, game, training, onScreen])
 
   return (
-    <div ref={ref} className="game-thumb" aria-hidden data-testid="game-thumb" title={shown.kind === 'note' ? shown.title : `${game}, as its trainer sees it`}>
+    <div ref={ref} className="game-thumb" aria-hidden data-testid="game-thumb" title={shown.kind === 'note' ? shown.title : (shown.problem ?? `${game}, as its trainer sees it`)}>
       {shown.kind === 'picture' ? <img src={shown.src} alt="" /> : <span className="game-thumb-note">{shown.text}</span>}
     </div>
   )
