@@ -5,7 +5,7 @@
  * with a sentence that says what is wrong.
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { requireSshd, startSshd, type SshdHandle } from '../../../../test/rig/sshd'
@@ -67,6 +67,10 @@ describe.skipIf(!requireSshd() || !haveTorch())('runs.thumbnail (real sshd, real
       expect(fromLocal.status === 'ok' && shot.status === 'ok' && Math.abs(fromLocal.writtenAt - shot.writtenAt)).toBeLessThan(1000)
 
       expect(await thumbnail('freeway')).toEqual({ status: 'none' })
+      // On This computer a picture that is a link out of Gantry's folder is never followed.
+      mkdirSync(gameDir('linked'), { recursive: true })
+      symlinkSync(path.join(sshd.dir, 'sshd_config'), path.join(gameDir('linked'), 'thumbnail.png'))
+      await expect(readGameThumbnail(local, RUN, 'linked')).rejects.toThrow(/Refused a path outside/)
 
       put('oversized', Buffer.concat([written, Buffer.alloc(70_000 - written.length)]))
       await expect(thumbnail('oversized')).rejects.toThrow(`The game picture of oversized (runs/${RUN}/games/oversized/thumbnail.png) is 70,000 bytes, over the 64 KiB a game picture may be, so Gantry does not show it.`)
