@@ -1,6 +1,7 @@
 // The TypeScript ports of the built-in games replay the Python envs' recorded traces
 // (remote/tests/fixtures/game_traces, written by remote/tests/record_game_traces.py) step for
-// step: every observation bit, reward and episode end must match exactly.
+// step: every observation bit, reward and episode end (and the last frame of each episode) must
+// match exactly.
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { gunzipSync } from 'node:zlib'
@@ -22,6 +23,7 @@ const Trace = z.object({
   reward: z.array(z.number()),
   terminated: z.array(z.boolean()),
   truncated: z.array(z.boolean()),
+  final_obs: z.array(z.string().nullable()),
 })
 const Fixture = z.object({
   format: z.literal(1),
@@ -94,6 +96,9 @@ describe.each(BUILTIN_GAME_NAMES)('%s port against the Python traces', (name) =>
       expect(firstDifference(game, result.obs, unpack(trace.obs[t], size)), `${where}: observation`).toBeNull()
       expect(result.reward, `${where}: reward`).toBe(trace.reward[t])
       expect(result.done, `${where}: done`).toBe(trace.terminated[t] || trace.truncated[t])
+      const finalObs = trace.final_obs[t]
+      if (finalObs === null) expect(result.finalObs, `${where}: no final frame`).toBeUndefined()
+      else expect(firstDifference(game, result.finalObs ?? new Float32Array(), unpack(finalObs, size)), `${where}: final frame`).toBeNull()
     })
   })
 })

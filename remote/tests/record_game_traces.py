@@ -3,10 +3,11 @@
 Each trace follows one env (index `env_index` of a vector of `num_envs`, so the env key is
 the one a trainer's env k would get) from construction through a fixed list of operations
 (actions, and `reset()` calls), and keeps everything the port must reproduce exactly: every
-observation (bit-packed, hex), reward, termination and truncation. Actions come from simple
-game-aware policies with random noise, chosen so the traces reach the rare rules too (walls
-restored, crossings, difficulty ramps, surfacing with divers, cleared waves); the counts of
-those events are written next to each trace so a reader can see what it exercises.
+observation (bit-packed, hex), reward, termination and truncation, and where an episode ends
+its last frame (the env's step returns the next episode's first one instead). Actions come
+from simple game-aware policies with random noise, chosen so the traces reach the rare rules
+too (walls restored, crossings, difficulty ramps, surfacing with divers, cleared waves); the
+counts of those events are written next to each trace so a reader can see what it exercises.
 
 Run `python remote/tests/record_game_traces.py` to rewrite the fixtures after a deliberate
 change to a game's rules; test_game_traces.py fails while they are out of date.
@@ -24,7 +25,7 @@ TESTS = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(TESTS))
 
 from gantry_remote.envs import BUILTIN_GAMES, make_builtin  # noqa: E402
-from gantry_remote.envs.base import STICKY_STREAM, Draws  # noqa: E402
+from gantry_remote.envs.base import STICKY_STREAM, TRANSITION_STREAMS, Draws  # noqa: E402
 
 FIXTURE_DIR = os.path.join(TESTS, "fixtures", "game_traces")
 FORMAT = 1
@@ -185,6 +186,19 @@ def _state_of(env, index: int) -> Dict[str, np.ndarray]:
     return {k: v[index].cpu().numpy().copy() for k, v in env.game_state.items()}
 
 
+def _frame_before_reset(env, actions: torch.Tensor, index: int):
+    """What env.step(actions) computes for env `index` before an ended episode is replaced by a
+    fresh one (the step keeps only the fresh observation): the last frame of the episode, its
+    reward and termination, and whether the sticky-action draw repeated the previous action.
+    The first lines of BuiltinGame._step_pure, run on the env's own (pure) rule functions."""
+    state = env._state
+    draws = Draws.for_step(env._env_keys, state["counter"])
+    sticky = draws.uniform(STICKY_STREAM) < env.sticky_p
+    taken = torch.where(sticky, state["last_action"], actions)
+    game, reward, terminated = env._transition(state["game"], env._code_table[taken], draws.streams_from(TRANSITION_STREAMS))
+    return env._observe(game)[index].to(torch.float32), float(reward[index]), bool(terminated[index]), bool(sticky[index])
+
+
 def record_trace(game: str, name: str, seed: int, num_envs: int, env_index: int, sticky_p: float,
                  max_steps: int, steps: int, policy: Optional[Policy], action_seed: int,
                  reset_at: tuple = ()) -> dict:
@@ -198,6 +212,7 @@ def record_trace(game: str, name: str, seed: int, num_envs: int, env_index: int,
         "name": name, "seed": seed, "num_envs": num_envs, "env_index": env_index,
         "sticky_p": sticky_p, "max_steps": max_steps, "initial_obs": _pack(obs[env_index]),
         "ops": [], "obs": [], "reward": [], "terminated": [], "truncated": [],
+        "final_obs": [],  # the episode's last frame where it ended, else null
     }
     counts: Dict[str, int] = {}
     for t in range(steps):
@@ -208,19 +223,23 @@ def record_trace(game: str, name: str, seed: int, num_envs: int, env_index: int,
             trace["reward"].append(0.0)
             trace["terminated"].append(False)
             trace["truncated"].append(False)
+            trace["final_obs"].append(None)
             counts["reset"] = counts.get("reset", 0) + 1
             continue
         before = _state_of(env, env_index)
         # The other envs' actions cannot affect this one's; they stand still.
         actions = torch.zeros(num_envs, dtype=torch.int64)
         actions[env_index] = policy(before, rng)
-        state = env._state
-        repeats = Draws.for_step(env._env_keys, state["counter"]).uniform(STICKY_STREAM)[env_index] < sticky_p
-        if repeats and int(state["last_action"][env_index]) != int(actions[env_index]):
+        last_action = int(env._state["last_action"][env_index])
+        final_obs, final_reward, final_terminated, repeats = _frame_before_reset(env, actions, env_index)
+        if repeats and last_action != int(actions[env_index]):
             counts["sticky_repeat"] = counts.get("sticky_repeat", 0) + 1
         result = env.step(actions)
         reward = float(result.reward[env_index])
         terminated, truncated = bool(result.terminated[env_index]), bool(result.truncated[env_index])
+        if (final_reward, final_terminated) != (reward, terminated):
+            raise AssertionError("_frame_before_reset no longer follows BuiltinGame._step_pure (step %d of %r)" % (t, name))
+        trace["final_obs"].append(_pack(final_obs) if terminated or truncated else None)
         trace["ops"].append(int(actions[env_index]))
         trace["obs"].append(_pack(result.obs[env_index]))
         trace["reward"].append(reward)

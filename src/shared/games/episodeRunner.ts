@@ -11,6 +11,8 @@ export interface GameStep {
   reward: number
   /** The episode ended here: game over, or the time limit (`maxSteps`) reached. */
   done: boolean
+  /** Only when `done`: the ended episode's last frame (the ball past the paddle, ...), for showing how it ended. */
+  finalObs?: Float32Array
 }
 
 export interface RunnerOptions {
@@ -52,7 +54,7 @@ export class EpisodeRunner<S> {
     this.state = this.rules.initialState(draws.streamsFrom(RESET_STREAMS))
     this.lastAction = 0
     this.episodeLength = 0
-    return this.observe()
+    return this.observe(this.state)
   }
 
   step(action: number): GameStep {
@@ -69,16 +71,20 @@ export class EpisodeRunner<S> {
     const length = this.episodeLength + 1
     const truncated = length >= this.options.maxSteps && !next.terminal
     const done = next.terminal || truncated
-    this.state = done ? this.rules.initialState(draws.streamsFrom(RESET_STREAMS)) : next.state
     this.counter = (this.counter + 1) | 0
     this.lastAction = done ? 0 : taken
     this.episodeLength = done ? 0 : length
-    return { obs: this.observe(), reward: next.reward, done }
+    if (!done) {
+      this.state = next.state
+      return { obs: this.observe(this.state), reward: next.reward, done }
+    }
+    this.state = this.rules.initialState(draws.streamsFrom(RESET_STREAMS))
+    return { obs: this.observe(this.state), reward: next.reward, done, finalObs: this.observe(next.state) }
   }
 
-  private observe(): Float32Array {
+  private observe(state: S): Float32Array {
     const obs = new Float32Array(this.channels * GRID * GRID)
-    this.rules.observe(this.state, obs)
+    this.rules.observe(state, obs)
     return obs
   }
 }
