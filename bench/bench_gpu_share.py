@@ -75,6 +75,17 @@ def window_sps(per_game: Dict[str, List[dict]]) -> Tuple[float, float]:
     return steps / (t1 - t0), t1 - t0
 
 
+def makespan_sps(per_game: Dict[str, List[dict]]) -> Tuple[float, float]:
+    """(total steps/s, span s) from the first trainer's first metrics line to the last one's last line:
+    the rate of the whole plan, for plans whose trainers do not all run at once (queued by slots)."""
+    rows = [r for r in per_game.values() if len(r) >= 2]
+    if len(rows) != len(per_game):
+        return float("nan"), 0.0
+    t0, t1 = min(r[0]["ts"] for r in rows), max(r[-1]["ts"] for r in rows)
+    steps = sum(r[-1]["global_step"] - r[0]["global_step"] for r in rows)
+    return steps / max(t1 - t0, 1e-9), t1 - t0
+
+
 def start_ups(run_dir: Path) -> List[float]:
     """Per trainer: its game_started event (just after the process started) to its first metrics line."""
     lines = (run_dir / "events.jsonl").read_text().splitlines()
@@ -142,10 +153,12 @@ def share(root: Path, steps: int, device: str) -> List[str]:
 
 def multi_gpu(root: Path, steps: int, device: str) -> List[str]:
     games = [game_entry("%s-seed%d" % (g, s) if s > 1 else g, g, s, steps, device) for g in FIVE for s in (1, 2)]
-    rows = ["| setting | total steps/s (steady) | ratio | window s |", "| --- | ---: | ---: | ---: |"]
-    one, w1 = window_sps(run_plan(root, "ten-gpu0", games, slots=5, gpus=[0]))
+    # Restricted to GPU 0 the plan runs in two waves of 5, so both runs are rated over the whole
+    # plan (first metrics line to last), not over a window where every trainer runs.
+    rows = ["| setting | total steps/s (whole plan) | ratio | span s |", "| --- | ---: | ---: | ---: |"]
+    one, w1 = makespan_sps(run_plan(root, "ten-gpu0", games, slots=5, gpus=[0]))
     rows.append("| 10 trainers, 5 slots on GPU 0 only | %.0f | 1.00 | %.0f |" % (one, w1))
-    every, w2 = window_sps(run_plan(root, "ten-all-gpus", games, slots=5, gpus="all"))
+    every, w2 = makespan_sps(run_plan(root, "ten-all-gpus", games, slots=5, gpus="all"))
     rows.append("| 10 trainers, 5 slots on every GPU | %.0f | **%.2f×** | %.0f |" % (every, every / one, w2))
     return rows
 

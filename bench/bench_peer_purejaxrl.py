@@ -8,7 +8,8 @@ Runs `purejaxrl/ppo.py`'s `make_train` unchanged, with the hyperparameters PureJ
 gymnax's MinAtar games (examples/brax_minatar.ipynb: lr 5e-3 annealed, 64 envs x 128 steps,
 8 minibatches, 4 epochs, relu; "~45 seconds including compilation on an A40"), 10M steps, seed 42
 as in that notebook. Both repositories are public and carried beside the project, never committed
-(`git archive` of luchris429/purejaxrl and RobertTLange/gymnax into the ignored .gl/).
+(`git archive` of luchris429/purejaxrl and RobertTLange/gymnax at v0.0.9 into the ignored .gl/: gymnax 1.0
+split `done` into terminated/truncated, and PureJaxRL has not followed).
 
 Import shims, because PureJaxRL's wrappers.py imports Brax and Navix at the top for wrappers the
 MinAtar path never builds, and ppo.py takes its Categorical from distrax (which pulls in
