@@ -4,8 +4,10 @@
  * commands at the cluster, as a site's does), the app's doctor (with its test job), setup over SSH,
  * and a 2-game quick demo submitted as a job array. The jobs run the fake trainer (set in the login
  * node's environment) so the test spends its time on SLURM, not on PPO. Cards show each game's job
- * id and SLURM state; the run completes.
+ * id and SLURM state, the GPU gauges come from the jobs' own samples; the run completes.
  */
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { requireSlurm, startSlurm, type SlurmHandle } from '../test/rig/slurm'
 import { sshdUnavailableReason, startSshd, type SshdHandle } from '../test/rig/sshd'
@@ -28,7 +30,11 @@ test('a SLURM cluster: add it with the wizard, check it, set up, run a 2-game de
   if (!requireSlurm()) test.skip(true, 'SLURM is not installed (see test/rig/slurm.ts)')
   slurm = await startSlurm()
   const trainer = JSON.stringify([TEST_PYTHON, FAKE_TRAINER]).replace(/"/g, '\\"')
-  sshd = await startSshd({ extraConfig: [`SetEnv SLURM_CONF=${slurm.conf} GANTRY_FAKE_EPS=150 "GANTRY_TRAINER_COMMAND=${trainer}"`] })
+  // The jobs sample "their GPUs" through a stand-in nvidia-smi (this machine has none).
+  const smi = path.join(mkdtempSync(path.join(os.tmpdir(), 'gantry-e2e-slurm-smi-')), 'nvidia-smi')
+  writeFileSync(smi, '#!/bin/sh\necho "0, NVIDIA H200, 81, 40960, 143771, 52, 410.5"\n')
+  chmodSync(smi, 0o755)
+  sshd = await startSshd({ extraConfig: [`SetEnv SLURM_CONF=${slurm.conf} GANTRY_FAKE_EPS=150 GANTRY_NVIDIA_SMI=${smi} "GANTRY_TRAINER_COMMAND=${trainer}"`] })
   const gantryRoot = path.join(slurm.dir, 'gantry-root') // where the compute node sees it
 
   await page.getByRole('region', { name: 'Welcome' }).getByRole('button', { name: 'Add a GPU instance' }).click()
@@ -88,6 +94,10 @@ test('a SLURM cluster: add it with the wizard, check it, set up, run a 2-game de
     await expect(card.getByTestId('slurm-job')).toHaveText(/^job \d+_[01] · (PENDING|RUNNING|COMPLETING|COMPLETED)/, { timeout: 120_000 })
   }
   await expect(page.getByRole('article', { name: 'breakout card' }).getByTestId('slurm-job')).toContainText(`RUNNING on ${slurm.node}`, { timeout: 120_000 })
+  // Each job's GPU samples become the run's gauges: one per GPU per node, labelled with the node.
+  const gauge = page.getByRole('list', { name: 'GPUs' }).getByTestId(`gpu-gauge-${slurm.node}-0`)
+  await expect(gauge).toContainText(`GPU 0 on ${slurm.node}`, { timeout: 120_000 })
+  await expect(gauge.getByRole('meter', { name: `GPU 0 on ${slurm.node} utilisation` })).toHaveAttribute('value', '81')
   await app.screenshot('slurm-training')
   await untilDone({
     what: 'the 2-game demo on SLURM',

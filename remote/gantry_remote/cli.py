@@ -280,6 +280,11 @@ def cmd_after_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_slurm_gpu_sample(args: argparse.Namespace) -> int:
+    from .slurm_gpu import sample_loop
+    return sample_loop(args.out, args.node, args.job, args.interval)
+
+
 def cmd_supervise(args: argparse.Namespace) -> int:
     from .supervisor import main as supervise
     return supervise(_root(args), validate_run_id(args.run_id))
@@ -335,6 +340,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", required=True)
     p.add_argument("--status", action="store_true", help="only print the after-run record")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds before the command is killed")
+    p = command("slurm-gpu-sample", cmd_slurm_gpu_sample, argparse.SUPPRESS)  # inside a SLURM job (slurm_gpu.py)
+    p.add_argument("--out", required=True)
+    p.add_argument("--node", required=True)
+    p.add_argument("--job", required=True)
+    p.add_argument("--interval", type=float, default=10.0)
     p = command("supervise", cmd_supervise, argparse.SUPPRESS)
     p.add_argument("--run-id", dest="run_id", required=True)
     return parser

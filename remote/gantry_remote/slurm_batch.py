@@ -20,6 +20,7 @@ from typing import Any, Dict, List
 
 from .paths import UserError, package_parent
 from .plan import game_by_name, queue_order, trainer_argv, trainer_command
+from .slurm_gpu import SAMPLE_FILE
 
 ATTEMPTS_FILE = "slurm-attempts.jsonl"
 _NAME_RE = re.compile(r"^[A-Za-z0-9_.:+-]{1,128}$")
@@ -120,6 +121,7 @@ def job_script(plan: Dict[str, Any], run_id: str, run_path: str, root: str) -> s
         cases.append("  %d) GAME=%s; TRAINER=(%s) ;;" % (index, q(name), " ".join(q(a) for a in argv)))
     header = ["#!/bin/bash"] + ["#SBATCH " + line for line in sbatch_lines(options, run_id, run_path, len(order), plan["slots"])]
     sync = [sys.executable, "-m", "gantry_remote", "sync", "--root", root, "--run", run_id]
+    sampler = [sys.executable, "-m", "gantry_remote", "slurm-gpu-sample", "--interval", str(plan["gpu_sample_s"])]
     return "\n".join(header) + _BODY % {
         "cases": "\n".join(cases),
         "run_path": q(run_path),
@@ -127,6 +129,8 @@ def job_script(plan: Dict[str, Any], run_id: str, run_path: str, root: str) -> s
         "max_requeues": options["max_requeues"],
         "max_crashes": plan["restart"]["max_restarts"],
         "sync": " ".join(q(a) for a in sync),
+        "sampler": " ".join(q(a) for a in sampler),
+        "gpu_file": SAMPLE_FILE,
         "attempts": ATTEMPTS_FILE,
     }
 
@@ -167,7 +171,8 @@ on_signal() {
 }
 trap 'on_signal time_limit' USR1
 trap 'on_signal terminated' TERM
-trap '%(sync)s >/dev/null 2>&1 || true' EXIT
+SAMPLER=""
+trap '[ -n "$SAMPLER" ] && kill "$SAMPLER" 2>/dev/null; %(sync)s >/dev/null 2>&1 || true' EXIT
 
 if [ -f "$GAME_DIR/completed.json" ]; then exit 0; fi
 RESUMED=false; [ -s "$GAME_DIR/ckpt/manifest.json" ] && RESUMED=true
@@ -175,6 +180,9 @@ echo "=== gantry: job $JOB restart $RESTARTS on $NODE at $(date '+%%F %%T')" >> 
 "${TRAINER[@]}" >> "$GAME_DIR/train.log" 2>&1 < /dev/null &
 CHILD=$!
 record start
+# This job's GPUs, sampled into the game folder for the dashboard's gauges (slurm_gpu.py).
+%(sampler)s --out "$GAME_DIR/%(gpu_file)s" --node "$NODE" --job "$JOB" >/dev/null 2>&1 < /dev/null &
+SAMPLER=$!
 while :; do
   wait "$CHILD"; RC=$?
   kill -0 "$CHILD" 2>/dev/null || break

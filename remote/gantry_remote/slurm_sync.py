@@ -12,7 +12,7 @@ import os
 import time
 from typing import Any, Callable, Dict, List, Optional
 
-from . import atomic, failure, journal_lock, slurm_cmd, slurm_json, slurm_view, trainer_files
+from . import atomic, failure, journal_lock, slurm_cmd, slurm_gpu, slurm_json, slurm_view, trainer_files
 from . import state as run_state
 from .journal import Journal
 from .paths import UserError, game_dir
@@ -51,6 +51,7 @@ def sync(run_path: str) -> Dict[str, Any]:
                 _sync_game(run_path, st, g, job, jobs is not None, emit)
                 _update_card(g, _card(info, index, job, g), emit)
             st["slurm_reachable"] = jobs is not None
+            slurm_gpu.sync_gpus(run_path, st, slurm_gpu.plan_interval(run_path), emit)
             _finish_if_done(st, emit)
         st["last_seq"] = journal.last_seq
         run_state.save(run_path, st)

@@ -33,6 +33,10 @@ export const GpuSample = z.object({
   mem_total: num.nullable(),
   temp: num.nullable(),
   power: num.nullable(),
+  /** SLURM runs: the compute node the GPU is on (the same index exists on every node). */
+  node: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(),
+  /** SLURM runs: the games whose jobs sampled this GPU. */
+  games: z.array(GameName).max(64).optional(),
 })
 export type GpuSample = z.infer<typeof GpuSample>
 

@@ -15,23 +15,26 @@ function Meter({ label, name, value, text }: { label: string; name: string; valu
   )
 }
 
-/** One gauge per GPU of the newest sample, with the games the run placed on it. */
+/** One gauge per GPU of the newest sample (per GPU per node on SLURM runs), with the games on it. */
 export function GpuGauges({ model }: { model: RunModel }) {
   const sample: GpuSample[] = model.gpu.lastSample ?? []
-  const gamesOn = (index: number) => [...model.games.values()].filter((g) => g.gpu === index && g.state === 'running').map((g) => g.game)
+  // SLURM runs say which games' jobs sampled each GPU; a single host places games by index.
+  const gamesOn = (g: GpuSample) => g.games ?? [...model.games.values()].filter((m) => m.gpu === g.index && m.state === 'running').map((m) => m.game)
   return (
     <div className="gpu-gauges" role="list" aria-label="GPUs">
       {sample.map((g) => {
         const mem = pct(g.mem_used, g.mem_total)
-        const games = gamesOn(g.index)
+        const games = gamesOn(g)
         const unused = model.gpu.placed !== null && !model.gpu.placed.includes(g.index)
+        const label = g.node ? `GPU ${g.index} on ${g.node}` : `GPU ${g.index}`
+        const id = g.node ? `${g.node}-${g.index}` : String(g.index)
         return (
-          <div key={g.index} className="gpu-gauge" role="listitem" aria-label={`GPU ${g.index}`} data-testid={`gpu-gauge-${g.index}`}>
+          <div key={id} className="gpu-gauge" role="listitem" aria-label={label} data-testid={`gpu-gauge-${id}`}>
             <strong>
-              GPU {g.index} <span className="muted">{g.name}</span>
+              {label} <span className="muted">{g.name}</span>
             </strong>
-            <Meter label="util" name={`GPU ${g.index} utilisation`} value={g.util} text={g.util === null ? '—' : `${g.util}%`} />
-            <Meter label="memory" name={`GPU ${g.index} memory`} value={mem} text={mem === null ? '—' : `${mem}%`} />
+            <Meter label="util" name={`${label} utilisation`} value={g.util} text={g.util === null ? '—' : `${g.util}%`} />
+            <Meter label="memory" name={`${label} memory`} value={mem} text={mem === null ? '—' : `${mem}%`} />
             <span className="muted">
               {g.temp === null ? '' : `${g.temp} °C · `}
               {unused ? 'not used by this run' : games.length ? games.join(', ') : 'no game running'}
