@@ -4,7 +4,14 @@ temp slurm.conf (private ports, private munge socket, state and logs under a tem
 Usage: the session-scoped `slurm` fixture yields a SlurmRig; run SLURM commands with
 `rig.env` (it carries SLURM_CONF). Stopped by pid at the end. Without slurm-wlm/munge the tests
 skip, or fail when CI=true (TESTING.md, "A real SLURM cluster on this machine").
+
+A test run that is killed cannot stop its daemons, so each rig records who started it and the
+daemons' pids and command lines in its folder (rig-pids.json); the next rig to start stops those
+of rigs whose starter is gone, by pid, only while the pid's command line is still the recorded one
+(a rig of a test run still going is left alone).
 """
+import glob
+import json
 import os
 import shutil
 import signal
@@ -12,13 +19,15 @@ import socket
 import subprocess
 import tempfile
 import time
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 import pytest
 
 BINARIES = ("munged", "munge", "slurmctld", "slurmd", "sinfo", "squeue", "sbatch", "scontrol", "scancel")
 INSTALL = "apt-get install -y --no-install-recommends slurm-wlm munge"
 MUNGE_KEY = "/etc/munge/munge.key"
+RIG_PREFIX = "gantry-slurm-"
+PIDS_FILE = "rig-pids.json"
 
 
 def slurm_unavailable_reason() -> Optional[str]:
@@ -51,10 +60,46 @@ def _sbin(name: str) -> str:
     return shutil.which(name) or "/usr/sbin/" + name
 
 
+def _cmdline(pid: int) -> Optional[str]:
+    """The process's command line (NULs as spaces), or None when there is no such process."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            raw = f.read()
+    except OSError:
+        return None
+    return raw.rstrip(b"\0").replace(b"\0", b" ").decode("utf-8", "replace") or None
+
+
+def _running_as_recorded(entry: Any) -> bool:
+    if not isinstance(entry, dict) or not isinstance(entry.get("pid"), int) or not isinstance(entry.get("cmdline"), str):
+        return False
+    return entry["pid"] > 1 and _cmdline(entry["pid"]) == entry["cmdline"]
+
+
+def stop_stale_rigs(tmp: Optional[str] = None) -> List[Dict[str, Any]]:
+    """End the daemons of rigs whose test run died without stopping them; returns what it ended."""
+    ended: List[Dict[str, Any]] = []
+    for folder in glob.glob(os.path.join(tmp or tempfile.gettempdir(), RIG_PREFIX + "*")):
+        try:
+            with open(os.path.join(folder, PIDS_FILE)) as f:
+                record = json.load(f)
+        except (OSError, ValueError):
+            continue  # not a rig that recorded itself
+        if not isinstance(record, dict) or _running_as_recorded(record.get("owner")):
+            continue  # its test run is still going
+        daemons = record.get("daemons") if isinstance(record.get("daemons"), list) else []
+        for entry in daemons:
+            if _running_as_recorded(entry):
+                SlurmRig._end(entry["pid"])
+                ended.append(entry)
+        shutil.rmtree(folder, ignore_errors=True)
+    return ended
+
+
 class SlurmRig:
     def __init__(self, cpus: int = 4) -> None:
         # Not pytest's tmp_path: munged refuses a socket whose folder others cannot traverse.
-        self.dir = tempfile.mkdtemp(prefix="gantry-slurm-")
+        self.dir = tempfile.mkdtemp(prefix=RIG_PREFIX)
         os.chmod(self.dir, 0o755)
         self.node = socket.gethostname()
         self.cpus = cpus
@@ -62,20 +107,41 @@ class SlurmRig:
         self.munge_socket = os.path.join(self.dir, "munge.sock")
         self.env: Dict[str, str] = dict(os.environ, SLURM_CONF=self.conf)
         self._munged: Optional[subprocess.Popen] = None
+        self._daemons: List[Dict[str, Any]] = []
 
     def path(self, name: str) -> str:
         return os.path.join(self.dir, name)
 
     def start(self) -> "SlurmRig":
+        stop_stale_rigs(os.path.dirname(self.dir))
+        self._record()
         self._start_munged()
+        self._remember("munged", self._munged.pid)
         self._write_conf()
         for daemon in ("slurmctld", "slurmd"):
             result = subprocess.run([_sbin(daemon), "-f", self.conf], capture_output=True, text=True, env=self.env, timeout=30)
+            pid = self._wait_pid_file(self.path(daemon + ".pid")) if result.returncode == 0 else None
+            if pid:  # it daemonized: its pid file names it
+                self._remember(daemon, pid)
             if result.returncode != 0:
                 self.stop()
                 raise RuntimeError("%s did not start (%s): %s" % (daemon, result.returncode, result.stderr or self._log(daemon)))
         self.wait_node_state("idle", timeout=30)
         return self
+
+    def _remember(self, name: str, pid: int) -> None:
+        cmdline = _cmdline(pid)
+        if cmdline:
+            self._daemons.append({"name": name, "pid": pid, "cmdline": cmdline})
+            self._record()
+
+    def _record(self) -> None:
+        """Who started this rig and its daemons, for the next rig if this test run is killed."""
+        record = {"owner": {"pid": os.getpid(), "cmdline": _cmdline(os.getpid())}, "daemons": self._daemons}
+        temp = self.path(PIDS_FILE + ".tmp")
+        with open(temp, "w") as f:
+            json.dump(record, f)
+        os.replace(temp, self.path(PIDS_FILE))
 
     def _start_munged(self) -> None:
         key = self.path("munge.key")
@@ -167,6 +233,16 @@ class SlurmRig:
                 self._munged.kill()
                 self._munged.wait()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+    @classmethod
+    def _wait_pid_file(cls, path: str, timeout: float = 10) -> Optional[int]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pid = cls._pid_from(path)
+            if pid:
+                return pid
+            time.sleep(0.05)
+        return None
 
     @staticmethod
     def _pid_from(path: str) -> Optional[int]:
