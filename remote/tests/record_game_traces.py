@@ -186,17 +186,20 @@ def _state_of(env, index: int) -> Dict[str, np.ndarray]:
     return {k: v[index].cpu().numpy().copy() for k, v in env.game_state.items()}
 
 
-def _frame_before_reset(env, actions: torch.Tensor, index: int):
-    """What env.step(actions) computes for env `index` before an ended episode is replaced by a
-    fresh one (the step keeps only the fresh observation): the last frame of the episode, its
-    reward and termination, and whether the sticky-action draw repeated the previous action.
-    The first lines of BuiltinGame._step_pure, run on the env's own (pure) rule functions."""
-    state = env._state
+def _sticky_draw(env, state) -> torch.Tensor:
+    """Which envs the step from `state` makes repeat their previous action (base.py's draw)."""
+    return Draws.for_step(env._env_keys, state["counter"]).uniform(STICKY_STREAM) < env.sticky_p
+
+
+def _frame_before_reset(env, state, actions: torch.Tensor, index: int):
+    """What env.step(actions) from `state` computes for env `index` before an ended episode is
+    replaced by a fresh one (the step keeps only the fresh observation): the episode's last
+    frame, its reward and termination. The first lines of BuiltinGame._step_pure, run on the
+    env's own rule functions (pure: the step never wrote into `state`)."""
     draws = Draws.for_step(env._env_keys, state["counter"])
-    sticky = draws.uniform(STICKY_STREAM) < env.sticky_p
-    taken = torch.where(sticky, state["last_action"], actions)
+    taken = torch.where(_sticky_draw(env, state), state["last_action"], actions)
     game, reward, terminated = env._transition(state["game"], env._code_table[taken], draws.streams_from(TRANSITION_STREAMS))
-    return env._observe(game)[index].to(torch.float32), float(reward[index]), bool(terminated[index]), bool(sticky[index])
+    return env._observe(game)[index].to(torch.float32), float(reward[index]), bool(terminated[index])
 
 
 def record_trace(game: str, name: str, seed: int, num_envs: int, env_index: int, sticky_p: float,
@@ -230,16 +233,19 @@ def record_trace(game: str, name: str, seed: int, num_envs: int, env_index: int,
         # The other envs' actions cannot affect this one's; they stand still.
         actions = torch.zeros(num_envs, dtype=torch.int64)
         actions[env_index] = policy(before, rng)
-        last_action = int(env._state["last_action"][env_index])
-        final_obs, final_reward, final_terminated, repeats = _frame_before_reset(env, actions, env_index)
-        if repeats and last_action != int(actions[env_index]):
+        prior = env._state
+        if _sticky_draw(env, prior)[env_index] and int(prior["last_action"][env_index]) != int(actions[env_index]):
             counts["sticky_repeat"] = counts.get("sticky_repeat", 0) + 1
         result = env.step(actions)
         reward = float(result.reward[env_index])
         terminated, truncated = bool(result.terminated[env_index]), bool(result.truncated[env_index])
-        if (final_reward, final_terminated) != (reward, terminated):
-            raise AssertionError("_frame_before_reset no longer follows BuiltinGame._step_pure (step %d of %r)" % (t, name))
-        trace["final_obs"].append(_pack(final_obs) if terminated or truncated else None)
+        final_obs = None
+        if terminated or truncated:
+            frame, final_reward, final_terminated = _frame_before_reset(env, prior, actions, env_index)
+            if (final_reward, final_terminated) != (reward, terminated):
+                raise AssertionError("_frame_before_reset no longer follows BuiltinGame._step_pure (step %d of %r)" % (t, name))
+            final_obs = _pack(frame)
+        trace["final_obs"].append(final_obs)
         trace["ops"].append(int(actions[env_index]))
         trace["obs"].append(_pack(result.obs[env_index]))
         trace["reward"].append(reward)
