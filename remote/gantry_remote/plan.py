@@ -196,10 +196,7 @@ def validate_plan(data: Any) -> Plan:
         "restart_rules": restart_rules.validate(data.get("restart_rules")),
     }
     plan_budget = budget.validate(data.get("budget"))
-    if plan_budget is not None:
-        if data.get("scheduler") is not None:
-            raise _bad("A budget is enforced by the local supervisor; SLURM runs do not enforce one yet. Remove \"budget\" "
-                       "(SLURM's own time limit, scheduler.time_limit_min, bounds each job).")
+    if plan_budget is not None:  # the supervisor enforces it, or on SLURM `sync` (slurm_budget.py)
         plan["budget"] = plan_budget
     if data.get("scheduler") is not None:
         from .slurm_batch import validate_options  # the scheduler seam: local (default) or slurm

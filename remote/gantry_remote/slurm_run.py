@@ -6,7 +6,7 @@ import re
 import time
 from typing import Any, Dict
 
-from . import atomic, journal_lock, slurm_cmd, slurm_sync, slurm_view
+from . import atomic, journal_lock, slurm_cmd, slurm_stop, slurm_sync, slurm_view
 from . import state as run_state
 from .journal import Journal
 from .paths import UserError
@@ -112,16 +112,11 @@ def stop(run_path: str) -> Dict[str, Any]:
     info = _info(run_path)
 
     def change(st: Dict[str, Any], emit: Any) -> Dict[str, Any]:
-        for g in st["games"].values():
-            if g["state"] == "running":
-                g["pending"] = "stop"
-            elif g["state"] not in run_state.FINAL_GAME_STATES:
-                g.update(state="stopped", pending=None)
-                emit("game_stopped", game=g["game"])
+        slurm_stop.mark_stopping(st, emit)
         return {"run_id": st["run_id"], "state": "stopping", "supervisor_alive": False}
 
     result = _locked_update(run_path, change)
-    slurm_cmd.output(["scancel", str(info["array_job_id"])])
+    slurm_stop.cancel_array(info)
     st = slurm_sync.sync(run_path)
     result["state"] = st["state"] if st["state"] != "running" else "stopping"
     return result

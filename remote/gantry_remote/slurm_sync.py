@@ -12,7 +12,7 @@ import os
 import time
 from typing import Any, Callable, Dict, List, Optional
 
-from . import atomic, failure, journal_lock, slurm_cmd, slurm_gpu, slurm_json, slurm_view, trainer_files
+from . import atomic, failure, journal_lock, slurm_budget, slurm_cmd, slurm_gpu, slurm_json, slurm_view, trainer_files
 from . import state as run_state
 from .journal import Journal
 from .paths import UserError, game_dir
@@ -41,6 +41,7 @@ def sync(run_path: str) -> Dict[str, Any]:
         st = run_state.load(run_path)
         if st is None:
             raise UserError("unknown_run", "%s has no readable state.json." % run_path)
+        plan = slurm_budget.read_plan(run_path)
         jobs = slurm_view.query(info, len(st["order"])) if st["state"] == "running" else None
         journal = Journal(os.path.join(run_path, "events.jsonl"), st["run_id"], seq_floor=st.get("last_seq", 0))
         emit = journal.append
@@ -52,6 +53,7 @@ def sync(run_path: str) -> Dict[str, Any]:
                 _update_card(g, _card(info, index, job, g), emit)
             st["slurm_reachable"] = jobs is not None
             slurm_gpu.sync_gpus(run_path, st, slurm_gpu.plan_interval(run_path), emit)
+            slurm_budget.enforce(run_path, st, plan, info, emit, 2 * _progress_interval_s())
             _finish_if_done(st, emit)
         st["last_seq"] = journal.last_seq
         run_state.save(run_path, st)
@@ -128,6 +130,7 @@ def _sync_game(run_path: str, st: Dict[str, Any], g: Dict[str, Any], job: Option
     for rec, end in zip(records, ends):
         if not _apply_record(path, st, g, rec, job, slurm_known, emit):
             break  # SLURM has not settled what happened yet: look again next sync
+        slurm_budget.count_attempt(g, rec)
         g["attempts_offset"] = end
         if g["state"] in run_state.FINAL_GAME_STATES:
             return

@@ -71,10 +71,9 @@ def test_bad_budgets_are_refused(bad, words):
     assert words in err.value.message
 
 
-def test_a_slurm_plan_cannot_carry_a_budget_it_would_not_enforce():
-    with pytest.raises(UserError) as err:
-        validate_plan(dict(BASE, budget={"limit": 5, "unit": "hours"}, scheduler={"kind": "slurm"}))
-    assert "SLURM runs do not enforce one yet" in err.value.message
+def test_a_slurm_plan_carries_its_budget_for_sync_to_enforce():
+    plan = validate_plan(dict(BASE, budget={"limit": 5, "unit": "hours"}, scheduler={"kind": "slurm"}))
+    assert plan["budget"] == {"limit": 5, "unit": "hours", "on_limit": "stop"}
 
 
 def budget_events(rig, run_id):

@@ -110,6 +110,8 @@ export const RunEvent = z.discriminatedUnion('type', [
     status: z.enum(['ok', 'over_projection', 'reached']).catch('ok'),
     on_limit: z.enum(['stop', 'warn']).catch('warn'),
     active_hours: num.nonnegative(),
+    /** SLURM runs: the GPU-hours the jobs used, which the budget is counted from (price per GPU-hour). */
+    gpu_hours: num.nonnegative().optional(),
   }),
   ev('heartbeat', { transient: z.boolean().optional(), supervisor_alive: z.boolean().optional() }),
   ev('run_completed', { state: z.enum(['completed', 'stopped', 'failed']) }),

@@ -40,11 +40,11 @@ describe.skipIf(!havePython() || !requireSlurm())('runs service on a SLURM clust
     const session = createLocalSession({ root, remoteCodeDir: path.join(REPO_ROOT, 'remote'), python: PYTHON })
     const bus = createEventBus()
     const settings = SlurmSettings.parse({ partition: slurm.partition, cpusPerTask: 1, gres: '' })
-    const runs = createRunsService({ bus, hosts: createHostRegistry(session), bundleDir: root, instanceName: () => 'cluster', instanceSlurm: () => settings, notify: () => {}, log: () => {} })
+    const runs = createRunsService({ bus, hosts: createHostRegistry(session), bundleDir: root, instanceName: () => 'cluster', instanceSlurm: () => settings, instancePrice: () => 3, notify: () => {}, log: () => {} })
     const delivered: RunEvent[] = []
     const off = bus.listen('runs.events', (batch) => delivered.push(...batch.events))
     try {
-      const { runId } = await runs.api['runs.launch']({ instanceId: 'local', plan: fakePlan([{ game: 'breakout', target: 40 }, { game: 'freeway', target: 40 }]) }, ctx)
+      const { runId } = await runs.api['runs.launch']({ instanceId: 'local', plan: fakePlan([{ game: 'breakout', target: 40 }, { game: 'freeway', target: 40 }], { budget: { limit: 100, unit: 'usd', on_limit: 'warn' } }) }, ctx)
       await expect.poll(() => delivered.some((e) => e.type === 'run_completed'), { timeout: 90_000, interval: 500 }).toBe(true)
       expect(delivered.map((e) => e.seq)).toEqual(delivered.map((_, i) => i + 1))
       const started = delivered.find((e) => e.type === 'run_started')
@@ -55,6 +55,10 @@ describe.skipIf(!havePython() || !requireSlurm())('runs service on a SLURM clust
       expect(jobs.some((j) => j.state === 'RUNNING' && j.node === slurm.node) || jobs.some((j) => j.state === 'COMPLETED')).toBe(true)
       expect(delivered.filter((e) => e.type === 'game_completed').map((e) => (e as { game: string }).game).sort()).toEqual(['breakout', 'freeway'])
       expect(delivered.at(-1)).toMatchObject({ type: 'run_completed', state: 'completed' })
+      // The budget is counted on SLURM too: the jobs' GPU-hours at the instance's price (filled in at launch).
+      const budgets = delivered.filter((e): e is Extract<RunEvent, { type: 'budget' }> => e.type === 'budget')
+      expect(budgets.length).toBeGreaterThan(0)
+      for (const b of budgets) expect(b.spent).toBeCloseTo((b.gpu_hours ?? -1) * 3, 5)
       expect(runs.attachOf('local', runId)?.state().status).toBe('ended')
       // Nothing of ours keeps running on the login node: no attach --follow, no supervisor.
       expect(pidsWhereArgv((argv) => argv.includes(root) && (argv.includes('--follow') || argv.includes('supervise')))).toEqual([])

@@ -143,7 +143,6 @@ export function createRunsService(options: RunsServiceOptions) {
         const live = (await listRuns(session)).find((r) => r.supervisorAlive)
         if (live) throw new RpcError('conflict', `Run ${live.runId} is already training on ${options.instanceName(instanceId)}. Open it, or stop it before launching another.`)
         const slurm = options.instanceSlurm?.(instanceId) ?? null
-        if (slurm && plan.budget) throw new RpcError('invalid_input', `${options.instanceName(instanceId)} is a SLURM cluster, where Gantry does not enforce budgets yet. Remove the budget; the cluster's time limit bounds each job.`)
         const priced = withBudgetPrice(plan, options.instancePrice?.(instanceId) ?? null, options.instanceName(instanceId))
         return startRun(session, slurm ? { ...priced, scheduler: slurmSchedulerBlock(slurm) } : priced)
       })

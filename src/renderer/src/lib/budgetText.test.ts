@@ -23,6 +23,15 @@ describe('budget on the dashboard', () => {
     expect(budgetText(e.event)).toBe('30 min spent · projection after 2% of the episodes · budget 2 h 0 min')
   })
 
+  it('a SLURM run says its budget counts the jobs\' GPU-hours', () => {
+    const e = parseEventLine(JSON.stringify({ v: 1, ts: 1, run: 'r', seq: 1, type: 'budget', spent: 7.5, projected: 30, limit: 20, unit: 'usd', status: 'over_projection', on_limit: 'stop', active_hours: 2.5, gpu_hours: 2.5 }))
+    if (e.kind !== 'event' || e.event.type !== 'budget') throw new Error('not a budget event')
+    expect(budgetText(e.event)).toBe('$7.50 spent · $30.00 projected · budget $20.00')
+    const ok = parseEventLine(JSON.stringify({ v: 1, ts: 1, run: 'r', seq: 1, type: 'budget', spent: 7.5, projected: 15, limit: 20, unit: 'usd', status: 'ok', on_limit: 'stop', active_hours: 2.5, gpu_hours: 2.5 }))
+    if (ok.kind !== 'event' || ok.event.type !== 'budget') throw new Error('not a budget event')
+    expect(budgetTitle(ok.event)).toBe("Counted from the SLURM jobs' GPU-hours (2.50 GPU-h) at the instance's price per GPU-hour.")
+  })
+
   it('a host that sends NaN or a negative spend is refused, not shown', () => {
     expect(parseEventLine('{"v":1,"ts":1,"run":"r","seq":1,"type":"budget","spent":-1,"projected":null,"limit":2,"unit":"hours","status":"ok","on_limit":"warn","active_hours":0}').kind).toBe('invalid')
   })

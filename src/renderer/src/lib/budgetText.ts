@@ -14,5 +14,6 @@ export function budgetText(b: Budget): string {
 export function budgetTitle(b: Budget): string {
   if (b.status === 'reached') return b.on_limit === 'stop' ? 'Budget reached: the supervisor stopped the run cleanly (checkpoints written, models exported).' : 'Budget reached; set to warn only, so training continues.'
   if (b.status === 'over_projection') return `At this pace the run will cost more than its budget. At the limit the supervisor will ${b.on_limit === 'stop' ? 'stop it cleanly' : 'only warn'}.`
+  if (b.gpu_hours !== undefined) return `Counted from the SLURM jobs' GPU-hours (${b.gpu_hours.toFixed(2)} GPU-h) at the instance's price per GPU-hour.`
   return `Counted by the supervisor from the run's active time (${formatDuration(b.active_hours)}).`
 }

@@ -27,9 +27,22 @@ function streamText(stream: StreamState | undefined): string {
 }
 
 /** `children`: lines under the facts (the after-run command). */
+function costTitle(instance: InstanceSummary, model: RunModel): string {
+  if (instance.hourlyPrice === null) return `Set ${instance.kind === 'slurm' ? 'a price per GPU-hour' : 'an hourly price'} in the instance settings to see costs.`
+  if (instance.kind !== 'slurm') return `${formatMoney(instance.hourlyPrice)}/h`
+  return model.budget?.gpu_hours === undefined
+    ? "A SLURM run's cost is counted from its jobs' GPU-hours when the run has a budget."
+    : `${model.budget.gpu_hours.toFixed(2)} GPU-hours × ${formatMoney(instance.hourlyPrice)} per GPU-hour`
+}
+
 export function RunHeader({ instance, model, stream, nowS, children }: { instance: InstanceSummary; model: RunModel; stream: StreamState | undefined; nowS: number; children?: ReactNode }) {
   const up = uptimeS(model, nowS)
   const remaining = model.ended ? 0 : projectedRemainingHours(model.games.values(), model.slots ?? 1)
+  // On a SLURM cluster the price is per GPU-hour and only the jobs' GPU-hours (journaled with a budget) count, not the uptime.
+  const slurm = instance.kind === 'slurm'
+  const gpuHours = model.budget?.gpu_hours
+  const cost = slurm ? (gpuHours === undefined || instance.hourlyPrice === null ? null : gpuHours * instance.hourlyPrice) : costSoFar(instance.hourlyPrice, up)
+  const totalCost = slurm ? (model.budget?.unit === 'usd' ? model.budget.projected : null) : projectedCost(instance.hourlyPrice, up, remaining)
   return (
     <section className="panel run-header" aria-label="Run summary" data-last-seq={model.lastSeq} data-event-count={model.eventCount}>
       <div className="run-title">
@@ -59,7 +72,7 @@ export function RunHeader({ instance, model, stream, nowS, children }: { instanc
         </div>
         <div>
           <dt>Cost so far</dt>
-          <dd title={instance.hourlyPrice === null ? 'Set an hourly price in the instance settings to see costs.' : `${formatMoney(instance.hourlyPrice)}/h`}>{instance.hourlyPrice === null ? 'no price set' : formatMoney(costSoFar(instance.hourlyPrice, up))}</dd>
+          <dd title={costTitle(instance, model)}>{instance.hourlyPrice === null ? 'no price set' : cost === null ? 'counted with a budget' : formatMoney(cost)}</dd>
         </div>
         {model.budget && (
           <div data-testid="budget" data-status={model.budget.status}>
@@ -73,7 +86,7 @@ export function RunHeader({ instance, model, stream, nowS, children }: { instanc
           <dt>To finish</dt>
           <dd>
             {model.ended ? model.ended : formatDuration(remaining)}
-            {instance.hourlyPrice !== null && ` · ${formatMoney(projectedCost(instance.hourlyPrice, up, remaining))} total`}
+            {totalCost !== null && ` · ${formatMoney(totalCost)} total`}
           </dd>
         </div>
       </dl>

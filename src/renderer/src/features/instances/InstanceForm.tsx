@@ -90,7 +90,11 @@ export function InstanceForm({ fields, errors, onChange }: { fields: FormFields;
       )}
       {fields.kind === 'slurm' && <SlurmSettingsFields slurm={fields.slurm} errors={errors} onChange={(slurm) => set({ slurm })} />}
       <div className="form-grid">
-        <Field label="Hourly price (optional)" error={errors.hourlyPrice} hint="Shows the cost so far while training.">
+        <Field
+          label={fields.kind === 'slurm' ? 'Price per GPU-hour (optional)' : 'Hourly price (optional)'}
+          error={errors.hourlyPrice}
+          hint={fields.kind === 'slurm' ? "A SLURM run's cost is the GPU-hours its jobs use times this price." : 'Shows the cost so far while training.'}
+        >
           <input value={fields.hourlyPrice} inputMode="decimal" placeholder="1.29" onChange={(ev) => set({ hourlyPrice: ev.target.value })} />
         </Field>
         <Field label="Gantry folder on the host" error={errors.gantryRoot} hint={fields.kind === 'slurm' ? 'Runs, venv and code live here: on the filesystem the compute nodes share.' : 'Runs, venv and code live here.'}>

@@ -16,7 +16,7 @@ export function BudgetEditor({ plan, onChange }: { plan: Plan; onChange(plan: Pl
         <select aria-label="Budget unit" value={budget?.unit ?? ''} onChange={(e) => set(e.target.value ? { limit: budget?.limit ?? 50, on_limit: budget?.on_limit ?? 'stop', unit: e.target.value as Budget['unit'] } : undefined)}>
           <option value="">none</option>
           <option value="usd">dollars (instance price)</option>
-          <option value="hours">hours</option>
+          <option value="hours">hours (GPU-hours on a SLURM cluster)</option>
         </select>
       </label>
       {budget && (
