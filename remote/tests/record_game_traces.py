@@ -54,24 +54,27 @@ def freeway_policy(s, rng) -> int:
 def asterix_policy(s, rng) -> int:
     # NOOP, LEFT, UP, RIGHT, DOWN: step to the neighbouring cell with the fewest enemies
     # near it, preferring gold, so episodes live long enough for the difficulty ramps.
-    if rng.random() < 0.2:
-        return int(rng.integers(5))
     px, py = int(s["player_x"]), int(s["player_y"])
-    moves = [(0, 0, 0), (1, -1, 0), (2, 0, -1), (3, 1, 0), (4, 0, 1)]
-    best, best_score = 0, None
-    for action, dx, dy in moves:
+    scores = []
+    for action, dx, dy in [(0, 0, 0), (1, -1, 0), (2, 0, -1), (3, 1, 0), (4, 0, 1)]:
         x, y = min(max(px + dx, 0), 9), min(max(py + dy, 1), 8)
-        score = 0.0
+        score = -2.0 if x in (0, 9) else 0.0  # entities spawn on the edge columns
         for lane in range(8):
             if not s["ent_present"][lane] or lane + 1 != y:
                 continue
-            distance = abs(int(s["ent_x"][lane]) - x)
-            score += (3.0 - distance) if s["ent_gold"][lane] and distance < 3 else 0.0
-            score -= (10.0 - 3 * distance) if not s["ent_gold"][lane] and distance < 3 else 0.0
-        score += rng.random() * 0.1
-        if best_score is None or score > best_score:
-            best, best_score = action, score
-    return best
+            ex = int(s["ent_x"][lane])
+            heading = 1 if s["ent_right"][lane] else -1
+            distance = abs(ex - x)
+            approaching = (x - ex) * heading >= 0
+            if s["ent_gold"][lane]:
+                score += 3.0 - distance if distance < 3 else 0.0
+            elif distance == 0 or (approaching and distance <= 2):
+                score -= 10.0 - 3 * distance
+        scores.append((score, action))
+    safe = [a for score, a in scores if score > -2] or [max(scores)[1]]
+    if rng.random() < 0.2:
+        return int(rng.choice(safe))
+    return max(scores, key=lambda sa: sa[0] + rng.random() * 0.1)[1]
 
 
 def seaquest_policy(s, rng) -> int:
@@ -156,6 +159,8 @@ def _events(game: str, before: Dict[str, np.ndarray], after: Dict[str, np.ndarra
         names.append("hit_by_car")
     if game == "asterix" and not done and after["ramp_index"] > before["ramp_index"]:
         names.append("difficulty_ramp")
+    if game == "asterix" and not done and after["ent_present"].all():
+        names.append("all_lanes_taken")  # the next spawn finds no free lane
     if game == "seaquest" and not done:
         if after["divers_on_board"] > before["divers_on_board"]:
             names.append("diver_picked_up")
@@ -273,7 +278,7 @@ TRACE_PLANS = {
     ],
     "asterix": [
         ("random, default sticky", 0, 1, 0, 0.1, 10_000, 400, False, 1, (200,)),
-        ("policy, env 5 of 6", 4242, 6, 5, 0.1, 10_000, 1500, True, 2, ()),
+        ("policy, env 6 of 7, until every lane is taken", 777, 7, 6, 0.1, 10_000, 2100, True, 2, ()),
         ("policy, seed >= 2**31, no sticky, short time limit", 2**32 - 1, 2, 0, 0.0, 60, 200, True, 3, ()),
     ],
     "seaquest": [

@@ -16,7 +16,7 @@ from record_game_traces import TRACE_PLANS, encode, fixture_path, record_game
 REQUIRED_EVENTS = {
     "breakout": {"wall_restored", "strike_pass"},
     "freeway": {"hit_by_car"},
-    "asterix": {"difficulty_ramp"},
+    "asterix": {"difficulty_ramp", "all_lanes_taken"},
     "seaquest": {"diver_picked_up", "surfaced_with_divers", "surfaced_full_crew", "enemies_speed_up", "enemy_bullet_flying"},
     "space_invaders": {"wave_cleared", "enemy_bullet_flying"},
 }
