@@ -94,4 +94,5 @@ def test_a_plan_that_no_longer_validates_means_no_budget_not_a_failed_sync(tmp_p
     (tmp_path / "plan.json").write_text('{"budget": {"limit": -1, "unit": "hours"}, "scheduler": {"gres": "gpu:2"}}')
     assert slurm_budget.read_plan(str(tmp_path)) == {"budget": None, "scheduler": {}}
     (tmp_path / "plan.json").write_text('{"budget": {"limit": 3, "unit": "hours"}, "scheduler": {"gres": "gpu:2"}}')
-    assert slurm_budget.read_plan(str(tmp_path)) == {"budget": {"limit": 3, "unit": "hours", "on_limit": "stop"}, "scheduler": {"gres": "gpu:2"}}
+    assert slurm_budget.read_plan(str(tmp_path)) == {"budget": {"limit": 3, "unit": "hours", "on_limit": "stop"},
+                                                     "scheduler": {"gres": "gpu:2"}}
