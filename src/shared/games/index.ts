@@ -2,7 +2,12 @@
 // can play a trained model on this computer. Each port reproduces the Python env of the same
 // seed and env index bit for bit: observations, rewards, episode ends, sticky actions and the
 // counter-based random numbers (checked step for step against recorded Python traces in
-// games.test.ts; remote/tests/test_game_traces.py keeps those traces in step with the Python).
+// test/builtinGamePorts.test.ts; remote/tests/test_game_traces.py keeps those traces in step
+// with the Python).
+//
+// Beyond the shape the Watch player was promised, and only additive: `maxSteps` (the Python
+// env's time limit, needed to reproduce its truncations), `actionNames()`, and `finalObs` on a
+// step that ends an episode (the Python step returns only the next episode's first frame).
 import { asterixRules } from './asterix'
 import { breakoutRules } from './breakout'
 import { envKeyFor } from './counterRandom'
