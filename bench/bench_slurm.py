@@ -2,9 +2,10 @@
 
 1. Launch → all jobs submitted: `start` of a 10-game plan (writes the job script, one sbatch of the
    array) until squeue lists all 10 array tasks.
-2. One `sync` on that run while its 10 games train (fake trainer, metrics every 0.2 s) and its
-   journal holds 100k lines: CPU seconds of the sync process and everything it runs (squeue,
-   sinfo), as the login node pays it. Budget: < 1 s.
+2. One `sync` on that run while its 10 games train (fake trainer, metrics every 0.2 s), each job
+   samples 8 GPUs (a stand-in nvidia-smi) into its game folder, and its journal holds 100k lines:
+   CPU seconds of the sync process and everything it runs (squeue, sinfo), as the login node pays
+   it. Budget: < 1 s.
 
     .venv/bin/python bench/bench_slurm.py [--syncs 20] [--out result.json]
 """
@@ -66,10 +67,15 @@ def main():
     try:
         root = os.path.join(rig.dir, "gantry")
         os.makedirs(root)
-        env = dict(rig.env, PYTHONPATH=REMOTE, GANTRY_PROGRESS_INTERVAL_S="30",
+        smi = os.path.join(rig.dir, "nvidia-smi")  # 8 GPUs per node: sync merges 10 jobs' samples
+        with open(smi, "w") as f:
+            f.write("#!/bin/sh\n" + "".join('echo "%d, NVIDIA H100 80GB HBM3, 87, 40000, 81559, 64, 512.5"\n' % i
+                                              for i in range(8)))
+        os.chmod(smi, 0o755)
+        env = dict(rig.env, PYTHONPATH=REMOTE, GANTRY_PROGRESS_INTERVAL_S="30", GANTRY_NVIDIA_SMI=smi,
                    GANTRY_TRAINER_COMMAND=json.dumps([sys.executable, FAKE_TRAINER]))
         plan = {"name": "bench", "slots": 10,
-                "games": [{"game": g, "backend": "envpool", "target_episodes": 10 ** 9,
+                "games": [{"game": g, "backend": "ale", "target_episodes": 10 ** 9,
                            "trainer_args": {"fake_episodes_per_sec": 5}} for g in GAMES],
                 "scheduler": {"kind": "slurm", "partition": "debug", "cpus_per_task": 1}}
         plan_path = os.path.join(root, "plan.json")
@@ -100,8 +106,9 @@ def main():
             time.sleep(0.3)
         with open(os.path.join(run_path, "events.jsonl"), "rb") as f:
             journal_lines = sum(1 for _ in f)
+        gpu_files = sum(os.path.exists(os.path.join(run_path, "games", g, "gpu.json")) for g in GAMES)
         result = {
-            "games": len(GAMES), "journal_lines": journal_lines, "start_cli_s": round(start_wall, 3),
+            "games": len(GAMES), "gpu_files": gpu_files, "journal_lines": journal_lines, "start_cli_s": round(start_wall, 3),
             "sbatch_s": out["submit_s"], "launch_to_all_submitted_s": round(submitted_s, 3),
             "sync_cpu_s_median": round(statistics.median(cpus), 3), "sync_cpu_s_max": round(max(cpus), 3),
             "sync_wall_s_median": round(statistics.median(walls), 3), "syncs": args.syncs,
