@@ -83,9 +83,9 @@ def curve(metrics: dict, num_updates: int, batch: int, compile_end: float, run_s
     ended = np.asarray(metrics["returned_episode"])
     recent: deque = deque(maxlen=100)
     points = []
-    for u in range(num_updates):
+    for u in range(int(num_updates)):
         recent.extend(returns[u][ended[u]].tolist())
-        wall = compile_end - STARTED + run_s * (u + 1) / num_updates
+        wall = compile_end - STARTED + run_s * (u + 1) / int(num_updates)
         points.append(((u + 1) * batch, wall, float(np.mean(recent)) if recent else None))
     return points
 
