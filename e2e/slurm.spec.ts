@@ -98,6 +98,9 @@ test('a SLURM cluster: add it with the wizard, check it, set up, run a 2-game de
   const gauge = page.getByRole('list', { name: 'GPUs' }).getByTestId(`gpu-gauge-${slurm.node}-0`)
   await expect(gauge).toContainText(`GPU 0 on ${slurm.node}`, { timeout: 120_000 })
   await expect(gauge.getByRole('meter', { name: `GPU 0 on ${slurm.node} utilisation` })).toHaveAttribute('value', '81')
+  // The job's trainer writes its picture into the shared game folder; the card reads it over SFTP.
+  const picture = page.getByRole('article', { name: 'breakout card' }).getByTestId('game-thumb').locator('img')
+  await expect.poll(async () => ((await picture.count()) ? picture.evaluate((img: HTMLImageElement) => img.naturalWidth) : 0), { timeout: 60_000 }).toBe(84)
   await app.screenshot('slurm-training')
   await untilDone({
     what: 'the 2-game demo on SLURM',

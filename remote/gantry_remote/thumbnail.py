@@ -5,56 +5,40 @@ a tiny PNG, replaced atomically (temp + fsync + rename), so a reader (the deskto
 SLURM cluster's shared filesystem too) sees the previous picture or the new one, never half of one.
 
 * Built-in games: the 10x10 grid, each object channel in a fixed colour (the palette `render()`
-  uses), later channels over earlier ones, 8x nearest upscale: an 80x80 palette PNG (~300 bytes).
-* Atari: the newest 84x84 grey frame of the stack the agent sees (~2-4 KB).
+  uses), later channels over earlier ones, 8x nearest upscale: an 80x80 palette PNG (150-300 bytes).
+* Atari: the newest 84x84 grey frame of the stack the agent sees (under 8 KB).
 
 The picture comes from the observation tensor the trainer already holds (one copy of one env's
 observation to the host every few seconds), so it works the same with and without CUDA graphs; the
 file write runs off the training thread. A failed write (full disk) is logged once and never stops training.
 
-The PNG encoder is the format's minimum (IHDR, PLTE, IDAT, IEND; filter 0; zlib), stdlib only.
+The PNG encoder (png.py) is the format's minimum, stdlib only.
 """
 import glob
 import os
-import struct
 import time
-import zlib
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Callable, Optional
 
 import numpy as np
 import torch
 
-from . import atomic
+from . import atomic, png
 from .envs.base import CHANNEL_PALETTE
 
 THUMBNAIL_FILE = "thumbnail.png"
 TMP_PREFIX = ".tmp-thumbnail-"
 GRID_SCALE = 8
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # Index 0 is the empty cell (black); channel c paints with index 1 + c % len(CHANNEL_PALETTE).
 GRID_PALETTE = np.vstack([np.zeros((1, 3), dtype=np.uint8), CHANNEL_PALETTE])
 
 
-def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-
 def encode_png(pixels: np.ndarray, palette: Optional[np.ndarray] = None) -> bytes:
-    """8-bit PNG of an (H, W) uint8 array: grey levels, or indices into `palette` ((K, 3) uint8, K <= 256)."""
-    if pixels.ndim != 2 or pixels.dtype != np.uint8 or 0 in pixels.shape:
-        raise ValueError("encode_png takes a non-empty (H, W) uint8 array, not %s %s" % (pixels.dtype, pixels.shape))
-    height, width = pixels.shape
-    colour_type = 0 if palette is None else 3
-    parts = [PNG_SIGNATURE, _chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0))]
-    if palette is not None:
-        if palette.ndim != 2 or palette.shape[1] != 3 or not 1 <= palette.shape[0] <= 256 or int(pixels.max()) >= palette.shape[0]:
-            raise ValueError("palette must be (K, 3) with 1 <= K <= 256 and cover every pixel index")
-        parts.append(_chunk(b"PLTE", palette.astype(np.uint8).tobytes()))
-    rows = np.hstack([np.zeros((height, 1), dtype=np.uint8), pixels])  # filter type 0 (None) per row
-    parts.append(_chunk(b"IDAT", zlib.compress(rows.tobytes(), 9)))
-    parts.append(_chunk(b"IEND", b""))
-    return b"".join(parts)
+    """An (H, W) uint8 array as a PNG: grey levels, or indices into `palette` ((K, 3) uint8)."""
+    if pixels.ndim != 2 or pixels.dtype != np.uint8:
+        raise ValueError("encode_png takes an (H, W) uint8 array, not %s %s" % (pixels.dtype, pixels.shape))
+    rgb = None if palette is None else np.ascontiguousarray(palette, dtype=np.uint8).tobytes()
+    return png.encode_png(pixels.shape[1], pixels.shape[0], np.ascontiguousarray(pixels).tobytes(), rgb)
 
 
 def grid_png(layers: np.ndarray, scale: int = GRID_SCALE) -> bytes:

@@ -1,7 +1,8 @@
 """A real trainer process without torch, for supervisor and UI tests.
 
 Same CLI as `gantry_remote train` (unknown flags ignored) and the same files (PROTOCOL.md):
-metrics.jsonl, ckpt/ + manifest, models/ + probe + manifest, completed.json. Its checkpoints (JSON
+metrics.jsonl, ckpt/ + manifest, models/ + probe + manifest, completed.json, thumbnail.png (a grey
+picture whose bright column moves with the episodes, every second, with the real PNG encoder). Its checkpoints (JSON
 instead of torch state) go through the real gantry_remote.ckpt_store, so recovery from kills and
 damaged manifests is the trainer's own code. It honours --resume and SIGTERM (checkpoint, exit 0).
 Knobs, as flags (plan trainer_args) or env vars:
@@ -32,7 +33,7 @@ import sys
 import time
 import zlib
 
-from gantry_remote import ckpt_store  # on PYTHONPATH: the supervisor runs trainers with it
+from gantry_remote import ckpt_store, png  # on PYTHONPATH: the supervisor runs trainers with it
 
 STEPS_PER_EPISODE = 400
 
@@ -145,6 +146,11 @@ class FakeTrainer:
                         "probe": name + ".probe.json", "probe_sha256": hashlib.sha256(probe).hexdigest()})
         write_json(path, {"models": entries})
 
+    def picture(self):
+        column = int(self.episodes) % 84
+        row = bytes(255 if abs(x - column) < 3 else 40 for x in range(84))
+        atomic_write(os.path.join(self.dir, "thumbnail.png"), png.encode_png(84, 84, row * 84))
+
     def metrics_line(self, sps, eph):
         nan = float("nan")
         line = {"ts": round(time.time(), 3), "global_step": self.global_step, "episodes": int(self.episodes),
@@ -181,7 +187,7 @@ class FakeTrainer:
             print(a.fake_crash_message, flush=True)
             return 1
         last = time.monotonic()
-        next_metrics = last
+        next_metrics = next_picture = last
         next_ckpt = (int(self.episodes) // a.fake_ckpt_every + 1) * a.fake_ckpt_every
         while True:
             time.sleep(0.02)
@@ -217,6 +223,9 @@ class FakeTrainer:
             if eps >= next_ckpt and not self.diverged:
                 self.checkpoint()
                 next_ckpt += a.fake_ckpt_every
+            if now >= next_picture:
+                self.picture()
+                next_picture = now + 1.0
             if now >= next_metrics or eps >= a.target_episodes:
                 self.metrics_line(a.fake_episodes_per_sec * STEPS_PER_EPISODE, a.fake_episodes_per_sec * 3600)
                 next_metrics = now + a.fake_metrics_s
