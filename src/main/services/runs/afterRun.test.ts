@@ -157,6 +157,30 @@ describe.skipIf(!havePython() || !requireSshd())('after-run command over ssh (re
     }
   })
 
+  it('a command that takes the host away (no answer comes back) is recorded as started and never sent again', { timeout: 120_000 }, async () => {
+    const runId = 'run-after-lost'
+    const lost = `${marks}-lost`
+    startHostRun(runId)
+    const rig = openServices()
+    try {
+      // Edited in the settings as a user would: this command kills the CLI that runs it, as a shutdown would.
+      await rig.api['instances.update']({
+        id: INSTANCE,
+        instance: { kind: 'ssh', name: 'gpu one', host: sshd.host, port: sshd.port, user: 'root', auth: { kind: 'key', keyPath: sshd.clientKeyPath }, gantryRoot: root, hourlyPrice: 2, afterRunCommand: `echo lost >> '${lost}'; kill -9 $PPID` },
+      })
+      await rig.api['instances.testConnection']({ id: INSTANCE })
+      await pollStatus(rig, runId, (s) => s.state === 'armed')
+      const settled = await pollStatus(rig, runId, (s) => s.state === 'started' && /no outcome came back/.test(s.message ?? ''))
+      expect(settled.exitCode).toBeNull()
+      expect(rig.eventsOf('runs.afterRun').some((s) => s.runId === runId && s.state === 'started' && /No answer came back from the host/.test(s.message ?? ''))).toBe(true)
+      expect(JSON.parse(readFileSync(path.join(root, 'runs', runId, 'after_run.json'), 'utf8'))).toMatchObject({ state: 'started' })
+      // The check after the lost answer asked the host (its record settled the state above) and sent nothing again.
+      expect(readFileSync(lost, 'utf8')).toBe('lost\n')
+    } finally {
+      await rig.dispose()
+    }
+  })
+
   it('a stop asked for here disarms it; a SLURM instance cannot have one; This computer never gets one', { timeout: 120_000 }, async () => {
     const runId = 'run-after-stopped'
     const before = lines()

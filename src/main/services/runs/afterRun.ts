@@ -74,7 +74,8 @@ export function createAfterRun(deps: AfterRunDeps) {
         return why ? { ...shown, command, state: 'waiting', message: why } : { ...shown, command, state: 'armed' }
       }
       case 'starting':
-        return { ...shown, state: 'running' }
+        // With a message the host's answer was lost: it may or may not have started (the host's record will say).
+        return { ...shown, state: rec.message ? 'started' : 'running' }
       default:
         return { ...shown, state: rec.state }
     }
@@ -170,7 +171,7 @@ export function createAfterRun(deps: AfterRunDeps) {
     try {
       answer = await withLease(instanceId, (lease) => runAfterRunCommand(lease, runId, command))
     } catch (error) {
-      await records.put(key, { ...starting, message: `The host was asked to run it, but did not answer (${message(error)}). Gantry asks the host how it went once it can reach it again; it is never started twice.` })
+      await records.put(key, { ...starting, message: `No answer came back from the host (${message(error)}); if the command stops the machine, that is expected. Gantry asks the host how it went once it can reach it again; it is never started twice.` })
       await publish(instanceId, runId)
       return
     }

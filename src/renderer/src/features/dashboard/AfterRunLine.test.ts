@@ -40,6 +40,7 @@ describe('AfterRunLine', () => {
     expect(failed).toContain('<details open="">') // a failure shows its output at once
     const lost = render({ state: 'started', startedAt: started, message: 'It started on the host, but no outcome came back.' })
     expect(lost).toContain('It started on the host, but no outcome came back.')
+    expect(lost).toContain(`Sent to the host at ${new Date(started).toLocaleString()}.`)
     const cancelled = render({ state: 'cancelled', message: 'You stopped this run, so its after-run command does not run.' })
     expect(cancelled).toContain('You stopped this run')
     for (const html of [running, ran, failed, lost, cancelled]) expect(html).not.toContain('Cancel</button>')

@@ -12,7 +12,7 @@ function stateText(s: AfterRunStatus): string {
     case 'running':
       return `Running on the host since ${time(s.startedAt)}…`
     case 'started':
-      return `Started at ${time(s.startedAt)}. ${s.message ?? ''}`.trim()
+      return `Sent to the host at ${time(s.startedAt)}. ${s.message ?? ''}`.trim()
     case 'finished':
       if (s.exitCode === 0) return `Ran at ${time(s.startedAt)}, exit code 0.${s.message ? ` ${s.message}` : ''}`
       return `Failed at ${time(s.startedAt)}: ${s.exitCode === null ? 'no exit code' : `exit code ${s.exitCode}`}.${s.message ? ` ${s.message}` : ''}`
