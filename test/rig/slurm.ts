@@ -13,9 +13,14 @@
  *   })
  *
  * `stop()` cancels the cluster's jobs, then ends slurmd, slurmctld and munged by their pids.
+ *
+ * A test run that is killed cannot stop its daemons, so each rig records who started it and the
+ * daemons' pids and command lines in its folder (rig-pids.json, the same file the pytest rig
+ * writes); the next rig to start, of either kind, stops those of rigs whose starter is gone, by
+ * pid and only while the pid's command line is still the recorded one.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { accessSync, chmodSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { accessSync, chmodSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { freePort } from './sshd'
@@ -23,6 +28,8 @@ import { freePort } from './sshd'
 const BINARIES = ['munged', 'munge', 'slurmctld', 'slurmd', 'sinfo', 'squeue', 'sbatch', 'scontrol', 'scancel']
 const INSTALL = 'apt-get install -y --no-install-recommends slurm-wlm munge'
 const MUNGE_KEY = '/etc/munge/munge.key'
+const RIG_PREFIX = 'gantry-slurm-'
+export const PIDS_FILE = 'rig-pids.json'
 
 export interface SlurmHandle {
   dir: string
@@ -103,6 +110,67 @@ async function endPid(pid: number): Promise<void> {
   if (alive(pid)) process.kill(pid, 'SIGKILL')
 }
 
+/** The process's command line (NULs as spaces), or null when there is no such process. */
+export function cmdline(pid: number): string | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/cmdline`).toString('utf8').replace(/\0+$/, '').replace(/\0/g, ' ')
+    return text || null
+  } catch {
+    return null
+  }
+}
+
+interface RecordedProcess {
+  pid: number
+  cmdline: string
+  name?: string
+}
+
+function runningAsRecorded(entry: unknown): entry is RecordedProcess {
+  const e = entry as Partial<RecordedProcess> | null
+  return !!e && Number.isInteger(e.pid) && (e.pid as number) > 1 && typeof e.cmdline === 'string' && cmdline(e.pid as number) === e.cmdline
+}
+
+/** Ends the daemons of rigs whose test run died without stopping them; returns what it ended. */
+export async function stopStaleRigs(tmp = os.tmpdir()): Promise<RecordedProcess[]> {
+  const ended: RecordedProcess[] = []
+  for (const name of readdirSync(tmp).filter((n) => n.startsWith(RIG_PREFIX))) {
+    const folder = path.join(tmp, name)
+    let record: { owner?: unknown; daemons?: unknown }
+    try {
+      record = JSON.parse(readFileSync(path.join(folder, PIDS_FILE), 'utf8'))
+    } catch {
+      continue // not a rig that recorded itself
+    }
+    if (typeof record !== 'object' || record === null || runningAsRecorded(record.owner)) continue // its test run is still going
+    for (const entry of Array.isArray(record.daemons) ? record.daemons : []) {
+      if (runningAsRecorded(entry)) {
+        await endPid(entry.pid)
+        ended.push(entry)
+      }
+    }
+    rmSync(folder, { recursive: true, force: true })
+  }
+  return ended
+}
+
+/** Writes who started the rig in `dir` and its daemons so far (atomically). */
+function recordRig(dir: string, daemons: RecordedProcess[]): void {
+  const record = { owner: { pid: process.pid, cmdline: cmdline(process.pid) }, daemons }
+  const temp = path.join(dir, `${PIDS_FILE}.tmp`)
+  writeFileSync(temp, JSON.stringify(record))
+  renameSync(temp, path.join(dir, PIDS_FILE))
+}
+
+async function waitPidFile(file: string, timeoutMs = 10_000): Promise<number | null> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const pid = pidFrom(file)
+    if (pid || Date.now() > deadline) return pid
+    await sleep(50)
+  }
+}
+
 async function startMunged(dir: string): Promise<{ proc: ChildProcess; socket: string }> {
   const key = path.join(dir, 'munge.key')
   copyFileSync(MUNGE_KEY, key)
@@ -149,11 +217,20 @@ async function slurmConf(dir: string, node: string, mungeSocket: string, cpus: n
 }
 
 export async function startSlurm(options: { cpus?: number } = {}): Promise<SlurmHandle> {
+  await stopStaleRigs()
   // Not under a 0700 folder: munged refuses a socket whose folder others cannot traverse.
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'gantry-slurm-'))
+  const dir = mkdtempSync(path.join(os.tmpdir(), RIG_PREFIX))
   chmodSync(dir, 0o755)
+  const daemons: RecordedProcess[] = []
+  const remember = (name: string, pid: number | null | undefined) => {
+    const line = pid ? cmdline(pid) : null
+    if (pid && line) daemons.push({ name, pid, cmdline: line })
+    recordRig(dir, daemons)
+  }
+  recordRig(dir, daemons)
   const node = os.hostname()
   const munged = await startMunged(dir)
+  remember('munged', munged.proc.pid)
   const conf = await slurmConf(dir, node, munged.socket, options.cpus ?? 4)
   const env = { ...process.env, SLURM_CONF: conf }
   const run = (args: string[]): string => {
@@ -201,6 +278,7 @@ export async function startSlurm(options: { cpus?: number } = {}): Promise<Slurm
     for (const daemon of ['slurmctld', 'slurmd']) {
       const r = spawnSync(which(daemon)!, ['-f', conf], { env, encoding: 'utf8', timeout: 30_000 })
       if (r.status !== 0) throw new Error(`${daemon} did not start (${r.status}): ${r.stderr}`)
+      remember(daemon, await waitPidFile(path.join(dir, `${daemon}.pid`))) // it daemonized: its pid file names it
     }
     await handle.waitNodeState('idle')
   } catch (error) {
