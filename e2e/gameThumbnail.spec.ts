@@ -33,6 +33,7 @@ test('a running demo card shows a live picture of its game', async ({ page, app 
     overallMs: 600_000,
   })
   expect(await naturalSize()).toEqual([80, 80]) // the 10x10 grid, 8x
+  await expect(card.getByTestId('game-thumb')).toHaveAttribute('title', /^breakout as its trainer saw it at /)
   await app.screenshot('card-picture')
   // While the game trains the card fetches the newest picture every few seconds.
   const first = await picture.getAttribute('src')

@@ -11,7 +11,7 @@ import { api } from '../../api'
 export const THUMBNAIL_REFRESH_MS = 3000
 
 /** `problem`: why the picture shown is not the newest (the last fetch failed). */
-type Shown = { kind: 'picture'; src: string; problem?: string } | { kind: 'note'; text: string; title: string }
+type Shown = { kind: 'picture'; src: string; writtenAt: number; problem?: string } | { kind: 'note'; text: string; title: string }
 
 const NO_PICTURE_YET: Shown = { kind: 'note', text: 'No picture yet', title: 'The trainer writes a picture of its game every few seconds once it runs.' }
 
@@ -50,7 +50,7 @@ export function GameThumbnail({ instanceId, runId, game, training }: { instanceI
         const shot = await api['runs.thumbnail']({ instanceId, runId, game })
         if (cancelled) return
         loadedOnce.current = true
-        setShown(shot.status === 'ok' ? { kind: 'picture', src: `data:image/png;base64,${shot.png}` } : NO_PICTURE_YET)
+        setShown(shot.status === 'ok' ? { kind: 'picture', src: `data:image/png;base64,${shot.png}`, writtenAt: shot.writtenAt } : NO_PICTURE_YET)
       } catch (error) {
         if (cancelled) return
         const problem = error instanceof Error ? error.message : String(error)
@@ -67,7 +67,7 @@ export function GameThumbnail({ instanceId, runId, game, training }: { instanceI
   }, [instanceId, runId, game, training, onScreen])
 
   return (
-    <div ref={ref} className="game-thumb" aria-hidden data-testid="game-thumb" title={shown.kind === 'note' ? shown.title : (shown.problem ?? `${game}, as its trainer sees it`)}>
+    <div ref={ref} className="game-thumb" aria-hidden data-testid="game-thumb" title={shown.kind === 'note' ? shown.title : (shown.problem ?? `${game} as its trainer saw it at ${new Date(shown.writtenAt).toLocaleTimeString()}`)}>
       {shown.kind === 'picture' ? <img src={shown.src} alt="" /> : <span className="game-thumb-note">{shown.text}</span>}
     </div>
   )
