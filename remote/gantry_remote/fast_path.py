@@ -25,6 +25,7 @@ from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
 import torch
 
+from . import dynamo_free
 from .tensor_tree import clone_tree, copy_tree
 
 Tensor = torch.Tensor
@@ -120,7 +121,7 @@ def update_epoch(agent: torch.nn.Module, optimizer: torch.optim.Optimizer, minib
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(agent.parameters(), max_grad_norm)
-        optimizer.step()
+        dynamo_free.step(optimizer)
     assert stats is not None
     return stats
 
