@@ -15,6 +15,8 @@ import { playLiveEpisode, type EpisodeData, type PlayableGame } from './livePlay
 import { MAX_RECORDING_FILE_BYTES, parseRecording } from './recording'
 
 export const KEPT_EPISODES = 4
+/** The observation input of every model the trainer exports (remote/gantry_remote/export.py INPUT_NAME). */
+const MODEL_INPUT = 'obs'
 export const RECORDING_SUFFIX = '.episode.gz'
 
 export interface WatchDeps {
@@ -100,7 +102,7 @@ export function createWatcher(): Watcher {
       const game = metadata.backend === 'builtin' && actionNames ? deps.builtinGame(gameName, seed) : null
       if (game && actionNames) {
         try {
-          episode = await playLiveEpisode({ modelPath: localPath, game, gameName, inputName: 'obs', actionNames, seed, limits: deps.limits })
+          episode = await playLiveEpisode({ modelPath: localPath, game, gameName, inputName: MODEL_INPUT, actionNames, seed, limits: deps.limits })
         } catch (error) {
           throw new RpcError('remote_failed', `${file} could not play ${gameName} on this computer: ${(error as Error).message}. Validate the model to see whether it loads.`)
         }

@@ -11,7 +11,7 @@
  */
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
-import { childArgv, INFERENCE_MEMORY_BYTES, onnxRuntimePath } from './inferenceProcess'
+import { childArgv, INFERENCE_MEMORY_BYTES, INFERENCE_TIMEOUT_MS, onnxRuntimePath } from './inferenceProcess'
 
 /** One step of a small policy takes well under a millisecond; this only catches a model that hangs. */
 export const POLICY_STEP_TIMEOUT_MS = 10_000
@@ -82,6 +82,7 @@ export interface PolicyProcess {
 
 export interface PolicyLimits {
   memoryBytes?: number
+  loadTimeoutMs?: number
   stepTimeoutMs?: number
 }
 
@@ -104,11 +105,11 @@ export function startPolicyProcess(job: Omit<PolicyJob, 'runtimePath'>, limits: 
       pending = null
     }
   }
-  const request = (line: string): Promise<Record<string, unknown>> => {
+  const request = (line: string, timeoutMs: number): Promise<Record<string, unknown>> => {
     if (ended) return Promise.reject(new Error(ended))
     if (pending) return Promise.reject(new Error('the model process got a second request before answering the first'))
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => finish(`the model did not answer within ${Math.round(stepTimeoutMs / 1000)} s and was stopped`), stepTimeoutMs)
+      const timer = setTimeout(() => finish(`the model did not answer within ${Math.round(timeoutMs / 1000)} s and was stopped`), timeoutMs)
       pending = { resolve, reject, timer }
       child.stdin.write(`${line}\n`)
     })
@@ -143,7 +144,7 @@ export function startPolicyProcess(job: Omit<PolicyJob, 'runtimePath'>, limits: 
 
   const policy: PolicyProcess = {
     async logits(obs) {
-      const answer = await request(JSON.stringify({ obs: Buffer.from(obs.buffer, obs.byteOffset, obs.byteLength).toString('base64') }))
+      const answer = await request(JSON.stringify({ obs: Buffer.from(obs.buffer, obs.byteOffset, obs.byteLength).toString('base64') }), stepTimeoutMs)
       if (typeof answer.logits !== 'string') throw new Error('the model process answered without logits')
       const bytes = Buffer.from(answer.logits, 'base64')
       return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length - (bytes.length % 4)))
@@ -155,7 +156,8 @@ export function startPolicyProcess(job: Omit<PolicyJob, 'runtimePath'>, limits: 
       setTimeout(() => child.kill('SIGKILL'), 2000).unref()
     },
   }
-  return request(JSON.stringify({ ...job, runtimePath: onnxRuntimePath() })).then(
+  // Loading gets validation's time limit: a large model takes longer to load than to step.
+  return request(JSON.stringify({ ...job, runtimePath: onnxRuntimePath() }), limits.loadTimeoutMs ?? INFERENCE_TIMEOUT_MS).then(
     () => policy,
     (error: Error) => {
       child.kill('SIGKILL')

@@ -121,7 +121,7 @@ export function WatchDialog({ instanceId, runId, row, onClose }: Props) {
             ) : (
               <>
                 <canvas ref={canvas} className="watch-canvas" width={info.width} height={info.height} style={{ width: info.width * scale, height: info.height * scale }} role="img" aria-label={`${info.game}, step ${step + 1} of ${info.steps}, score ${score}`} />
-                <div className="watch-readout" aria-live="off">
+                <div className="watch-readout">
                   <span data-testid="watch-step">
                     Step {step + 1} of {info.steps}
                   </span>
