@@ -63,7 +63,8 @@ test('a SLURM cluster: add it with the wizard, check it, set up, run a 2-game de
   await expect(wizard.getByTestId('doctor-report')).toContainText('Partitions: debug')
   // Its state and output streamed into the wizard's terminal as they arrived.
   const streamed = wizard.getByTestId('setup-terminal').locator('.xterm-rows')
-  await expect(streamed).toContainText(/Submitted test job \d+ to partition debug/)
+  // It asked for what each game's job asks for: the instance's SLURM settings.
+  await expect(streamed).toContainText(/Submitted test job \d+ with --partition=debug --cpus-per-task=1;/)
   await expect(streamed).toContainText(`node=${slurm.node}`)
   await expect(streamed).toContainText('shared=yes')
   await expect(streamed).toContainText(/job \d+ finished\./)

@@ -45,15 +45,28 @@ def _run_arg(args: argparse.Namespace, name: str = "run") -> Optional[str]:
 
 # ---- commands -----------------------------------------------------------------------------
 
+def _scheduler_arg(text: str) -> Any:
+    try:
+        block = json.loads(text)
+    except ValueError as e:
+        raise UserError("bad_plan", "--scheduler is not JSON (%s): pass the plan's {\"kind\": \"slurm\", …} block." % e) from None
+    if not isinstance(block, dict) or block.get("kind") != "slurm":
+        raise UserError("bad_plan", "--scheduler must be a {\"kind\": \"slurm\", …} block.")
+    return block
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     from .doctor import doctor
     report = doctor(_root(args))
     if args.slurm:
         from .doctor_slurm import slurm_report, slurm_verdicts
+        from .slurm_batch import validate_options
+        options = validate_options(_scheduler_arg(args.scheduler) if args.scheduler else
+                                   {"kind": "slurm", "partition": args.partition})
         # The test job's state and output stream to stderr as they arrive (the desktop shows them live).
-        report["slurm"] = slurm_report(_root(args), args.partition, test_job=not args.no_test_job, say=_say,
+        report["slurm"] = slurm_report(_root(args), options, test_job=not args.no_test_job, say=_say,
                                        test_job_timeout=args.test_job_timeout)
-        found = slurm_verdicts(report["slurm"], args.partition)
+        found = slurm_verdicts(report["slurm"], options["partition"])
         blocking = [v for v in found if v["level"] in ("error", "warning")]
         # "Ready to train" means ready on the cluster too.
         report["verdicts"] = [v for v in report["verdicts"] if not (blocking and v["level"] == "ok")] + found
@@ -306,6 +319,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("doctor", cmd_doctor, "check this host")
     p.add_argument("--slurm", action="store_true", help="also check its SLURM cluster (runs a one-minute test job)")
     p.add_argument("--partition", help="the partition the instance submits to")
+    p.add_argument("--scheduler", help="with --slurm: the plan's scheduler block (JSON); the test job asks for what each game's "
+                   "job asks for (partition, account, QoS, GPUs, CPUs, memory, extra lines)")
     p.add_argument("--no-test-job", dest="no_test_job", action="store_true", help="with --slurm: skip the test job")
     p.add_argument("--test-job-timeout", dest="test_job_timeout", type=float, default=90.0,
                    help="with --slurm: seconds to wait for the test job before cancelling it")

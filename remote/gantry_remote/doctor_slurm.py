@@ -49,7 +49,7 @@ def filesystem_type(path: str) -> Optional[str]:
     return out.strip() if code == 0 and out.strip() else None
 
 
-def slurm_report(root: str, partition: Optional[str] = None, test_job: bool = True,
+def slurm_report(root: str, options: Dict[str, Any], test_job: bool = True,
                  say: Callable[[str], None] = lambda line: None, test_job_timeout: float = DEFAULT_TIMEOUT_S) -> Dict[str, Any]:
     report: Dict[str, Any] = {}
     code, version = _run(["sinfo", "--version"])
@@ -67,7 +67,7 @@ def slurm_report(root: str, partition: Optional[str] = None, test_job: bool = Tr
     os.makedirs(root, exist_ok=True)
     report["filesystem"] = filesystem_type(root)
     if test_job:
-        report["test_job"] = run_test_job(root, partition, say, test_job_timeout)
+        report["test_job"] = run_test_job(root, options, say, test_job_timeout)
     return report
 
 

@@ -100,6 +100,13 @@ def sbatch_lines(options: Dict[str, Any], run_id: str, run_path: str, games: int
         "--open-mode=append",
         "--ntasks=1",
     ]
+    return lines + resource_lines(options)
+
+
+def resource_lines(options: Dict[str, Any]) -> List[str]:
+    """What each job asks the site for (partition, account, QoS, time, CPUs, GRES, memory, extra
+    lines): the run's jobs and the doctor's test job ask alike."""
+    lines = []
     for key, flag in (("partition", "--partition"), ("account", "--account"), ("qos", "--qos"),
                       ("time_limit_min", "--time"), ("cpus_per_task", "--cpus-per-task"), ("gres", "--gres")):
         if options.get(key) is not None:

@@ -9,7 +9,9 @@ import os
 import secrets
 import subprocess
 import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List
+
+from .slurm_batch import resource_lines
 
 DEFAULT_TIMEOUT_S = 90.0
 _POLL_S = 1.0
@@ -109,9 +111,11 @@ def facts(lines: List[str]) -> Dict[str, Any]:
             "gpu_error": single.get("gpu_error"), "shared": single.get("shared") == "yes"}
 
 
-def run_test_job(root: str, partition: Optional[str], say: Callable[[str], None],
+def run_test_job(root: str, options: Dict[str, Any], say: Callable[[str], None],
                  timeout: float = DEFAULT_TIMEOUT_S) -> Dict[str, Any]:
-    """Submit the test job, stream its state and output through `say`, and report what it found."""
+    """Submit the test job, stream its state and output through `say`, and report what it found.
+    `options` is the run's validated scheduler block: the job asks for what each game's job asks
+    for (its GPUs, account, QoS, …), but for one minute."""
     folder = os.path.join(root, "doctor")
     os.makedirs(folder, exist_ok=True)
     stamp = time.time_ns()
@@ -121,15 +125,14 @@ def run_test_job(root: str, partition: Optional[str], say: Callable[[str], None]
         f.write(token)
     with open(script, "w") as f:
         f.write(_SCRIPT)
+    resources = resource_lines(dict(options, time_limit_min=None))
     argv = ["sbatch", "--parsable", "--job-name=gantry-doctor", "--time=1", "--ntasks=1", "--output=" + out_path]
-    if partition:
-        argv.append("--partition=" + partition)
-    code, out = _run(argv + [script, probe, token])
+    code, out = _run(argv + resources + [script, probe, token])
     if code != 0:
         _remove(script, probe)
         return {"ok": False, "error": "sbatch refused the test job: %s" % out[:400]}
     job = out.split(";")[0].strip()
-    say("Submitted test job %s%s; its output follows as it arrives." % (job, " to partition " + partition if partition else ""))
+    say("Submitted test job %s%s; its output follows as it arrives." % (job, " with " + " ".join(resources) if resources else ""))
     tail = OutputTail(out_path)
     seen, state, reason = "", "PENDING", ""
     deadline = time.monotonic() + timeout

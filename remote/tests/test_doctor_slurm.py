@@ -48,7 +48,8 @@ def test_doctor_reports_the_cluster_and_runs_a_test_job(slurm):  # noqa: F811
     assert not [m for m in messages if "compute nodes usually cannot see" in m], messages
     # What the terminal showed, in order: submitted, the job's own lines, finished.
     text = [line for _, line in streamed]
-    order = [text.index(line) for line in ("Submitted test job %s to partition debug; its output follows as it arrives." % job["job_id"],
+    submitted = "Submitted test job %s with --partition=debug; its output follows as it arrives." % job["job_id"]
+    order = [text.index(line) for line in (submitted,
                                            "node=" + slurm.node, "python=" + job["python"], "gpus=none", "shared=yes",
                                            "job %s finished." % job["job_id"])]
     assert order == sorted(order), text
@@ -91,6 +92,22 @@ def test_a_test_job_that_stays_pending_is_cancelled_with_squeues_reason(slurm): 
     assert "job %s: PENDING (%s; it starts when one frees up)" % (job["job_id"], busy) in [line for _, line in streamed]
     errors = [v["message"] for v in report["verdicts"] if v["level"] == "error"]
     assert any("still PENDING after 5 s (reason %s" % busy in m and "cancelled" in m for m in errors), errors
+
+
+def test_the_test_job_asks_for_what_each_games_job_asks_for(slurm):  # noqa: F811
+    # The instance's SLURM settings as the plan carries them: the test job asks alike (not its time limit).
+    block = {"kind": "slurm", "partition": "debug", "cpus_per_task": 2, "mem_mb": 100, "time_limit_min": 600,
+             "extra_sbatch": ["--comment=gantry-test"]}
+    report, streamed = doctor(slurm, os.path.join(slurm.dir, "gantry-doctor-block"), "--scheduler", json.dumps(block))
+    job = report["slurm"]["test_job"]
+    assert job["ok"], job
+    assert "Submitted test job %s with --partition=debug --cpus-per-task=2 --mem=100M --comment=gantry-test; its output follows " \
+        "as it arrives." % job["job_id"] in [line for _, line in streamed]
+    # GPUs this cluster does not have: SLURM refuses the job, and the doctor says so before any run does.
+    report, _ = doctor(slurm, os.path.join(slurm.dir, "gantry-doctor-gres"), "--scheduler", json.dumps(dict(block, gres="gpu:1")))
+    job = report["slurm"]["test_job"]
+    assert job["ok"] is False and job["error"].startswith("sbatch refused the test job:"), job
+    assert any(v["level"] == "error" and "sbatch refused the test job" in v["message"] for v in report["verdicts"])
 
 
 def test_output_tail_returns_complete_lines_as_they_are_appended(tmp_path):

@@ -11,6 +11,7 @@ import type { DomainImpl } from '../../../shared/contract'
 import { RpcError } from '../../../shared/rpc'
 import type { EventBus } from '../eventBus'
 import type { HostRegistry } from '../host/hostRegistry'
+import { slurmSchedulerBlock } from '../runs/slurmScheduler'
 import { runDoctor, runSetup, type BootstrapTarget } from './bootstrap'
 import { hashBundle } from './remoteBundle'
 
@@ -33,9 +34,10 @@ export interface SetupServiceOptions {
   instanceSlurm?(instanceId: string): SlurmSettings | null
 }
 
+/** The doctor's test job asks for what each game's job will ask for (the run's scheduler block). */
 function slurmDoctorArgs(slurm: SlurmSettings | null): string[] {
   if (!slurm) return []
-  return ['--slurm', ...(slurm.partition ? ['--partition', slurm.partition] : [])]
+  return ['--slurm', '--scheduler', JSON.stringify(slurmSchedulerBlock(slurm))]
 }
 
 export function createSetupService(options: SetupServiceOptions) {
