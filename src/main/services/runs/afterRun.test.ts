@@ -181,7 +181,7 @@ describe.skipIf(!havePython() || !requireSshd())('after-run command over ssh (re
     }
   })
 
-  it('a stop asked for here disarms it; a SLURM instance cannot have one; This computer never gets one', { timeout: 120_000 }, async () => {
+  it('a stop asked for here disarms it, and so does Cancel; a SLURM instance cannot have one; This computer never gets one', { timeout: 120_000 }, async () => {
     const runId = 'run-after-stopped'
     const before = lines()
     startHostRun(runId, 100_000) // still training when it is stopped
@@ -194,6 +194,19 @@ describe.skipIf(!havePython() || !requireSshd())('after-run command over ssh (re
       expect(stopped.message).toMatch(/You stopped this run/)
       await expect.poll(() => hostCli(['status', '--run', runId, '--json']).state, { timeout: 30_000 }).toBe('stopped')
       expect(existsSync(path.join(root, 'runs', runId, 'after_run.json'))).toBe(false)
+
+      // Cancelled by the user while armed: the run completes and is backed up, and nothing runs.
+      const cancelledRun = 'run-after-cancelled'
+      startHostRun(cancelledRun, 40)
+      rig.services.connector.drop(INSTANCE) // reconnect, so main follows (and arms) the new live run
+      await rig.api['instances.testConnection']({ id: INSTANCE })
+      await pollStatus(rig, cancelledRun, (s) => s.state === 'armed')
+      expect(await rig.api['runs.cancelAfterRun']({ instanceId: INSTANCE, runId: cancelledRun })).toMatchObject({ state: 'cancelled', message: expect.stringMatching(/Cancelled/) })
+      // The run's end reaches the services (which check the run then) and its models are backed up.
+      await expect.poll(() => rig.eventsOf('runs.events').some((b) => b.runId === cancelledRun && b.events.some((e) => e.type === 'run_completed')), { timeout: 60_000 }).toBe(true)
+      await expect.poll(() => existsSync(path.join(backupFolder, INSTANCE, cancelledRun, 'manifest.json')), { timeout: 60_000 }).toBe(true)
+      expect((await statusOf(rig, cancelledRun)).state).toBe('cancelled')
+      expect(existsSync(path.join(root, 'runs', cancelledRun, 'after_run.json'))).toBe(false)
 
       const slurm = { partition: '', account: '', qos: '', timeLimitMin: null, gres: '', cpusPerTask: null, memMb: null, extraSbatch: [] }
       await expect(

@@ -56,6 +56,13 @@ export function createAfterRun(deps: AfterRunDeps) {
   const records = createAfterRunRecords(deps.dataDir, deps.log)
   const waiting = new Map<string, string>()
   const chains = new Map<string, Promise<void>>()
+  const guards = new Map<string, Promise<unknown>>()
+  /** One record change at a time per run (arm, cancel, disarm, armed → starting): short, unlike a check. */
+  function exclusive<T>(key: string, change: () => Promise<T>): Promise<T> {
+    const next = (guards.get(key) ?? Promise.resolve()).then(change)
+    guards.set(key, next.catch(() => {}))
+    return next
+  }
   const intervalMs = deps.checkIntervalMs ?? DEFAULT_CHECK_INTERVAL_MS
   const minutes = `${Math.max(1, Math.round(intervalMs / 60_000))} min`
   let disposed = false
@@ -138,7 +145,7 @@ export function createAfterRun(deps: AfterRunDeps) {
 
   async function checkNow(instanceId: string, runId: string): Promise<void> {
     const key = runsApi.runKey(instanceId, runId)
-    let rec = await records.get(key)
+    const rec = await records.get(key)
     if (!rec || !PENDING.has(rec.state) || !deps.reachable(instanceId)) return
     if (rec.state !== 'armed') {
       // It was started: only the host's record can say how it went (never start it again).
@@ -156,15 +163,22 @@ export function createAfterRun(deps: AfterRunDeps) {
     if (!run) return setWaiting(instanceId, runId, `Run ${runId} is no longer on the host, so its after-run command waits. Cancel it if the run is gone for good.`)
     if (run.supervisorAlive || !ENDED.has(run.state ?? '')) return setWaiting(instanceId, runId, null)
 
-    await setWaiting(instanceId, runId, 'The run has ended: backing up its models first.')
-    await deps.backups.run('event', instanceId, runId)
-    const missing = await unverified(instanceId, runId)
+    let missing = await unverified(instanceId, runId)
+    if (missing) {
+      await setWaiting(instanceId, runId, 'The run has ended: backing up its models first.')
+      await deps.backups.run('event', instanceId, runId)
+      missing = await unverified(instanceId, runId)
+    }
     if (missing) return setWaiting(instanceId, runId, missing)
 
-    rec = await records.get(key) // the user may have cancelled while the backup ran
-    if (!rec || (rec.state !== 'armed' && rec.state !== 'starting')) return
-    const starting: AfterRunRecord = { ...rec, state: 'starting', command, startedAt: Date.now(), message: null }
-    await records.put(key, starting) // before the host is asked, so a crash from here on is never a silent rerun
+    const starting = await exclusive(key, async () => {
+      const now = await records.get(key) // the user may have cancelled while the backup ran
+      if (!now || (now.state !== 'armed' && now.state !== 'starting')) return null
+      const next: AfterRunRecord = { ...now, state: 'starting', command, startedAt: Date.now(), message: null }
+      await records.put(key, next) // before the host is asked, so a crash from here on is never a silent rerun
+      return next
+    })
+    if (!starting) return
     waiting.delete(key)
     await publish(instanceId, runId)
     let answer: HostAfterRun
@@ -212,16 +226,16 @@ export function createAfterRun(deps: AfterRunDeps) {
     'runs.afterRun': ({ instanceId, runId }) => status(instanceId, runId),
     'runs.cancelAfterRun': async ({ instanceId, runId }) => {
       const key = runsApi.runKey(instanceId, runId)
-      // Behind any check in flight, so a cancel never races the "starting" write.
-      await (chains.get(key) ?? Promise.resolve())
-      const rec = await records.get(key)
-      if (rec && rec.state !== 'armed' && rec.state !== 'cancelled') {
-        throw new RpcError('conflict', `The after-run command of run ${runId} has already started${rec.startedAt ? ` (${new Date(rec.startedAt).toLocaleString()})` : ''}; it cannot be cancelled any more.`)
-      }
-      if (rec?.state === 'armed') {
-        await records.put(key, { ...rec, state: 'cancelled', cancelledBy: 'user', message: 'Cancelled: nothing runs after this run.' })
-        waiting.delete(key)
-      }
+      await exclusive(key, async () => {
+        const rec = await records.get(key)
+        if (rec && rec.state !== 'armed' && rec.state !== 'cancelled') {
+          throw new RpcError('conflict', `The after-run command of run ${runId} has already started${rec.startedAt ? ` (${new Date(rec.startedAt).toLocaleString()})` : ''}; it cannot be cancelled any more.`)
+        }
+        if (rec?.state === 'armed') {
+          await records.put(key, { ...rec, state: 'cancelled', cancelledBy: 'user', message: 'Cancelled: nothing runs after this run.' })
+          waiting.delete(key)
+        }
+      })
       const now = await status(instanceId, runId)
       deps.emit(now)
       return now
@@ -237,18 +251,24 @@ export function createAfterRun(deps: AfterRunDeps) {
     async armLiveRun(instanceId: string, runId: string): Promise<void> {
       if (!deps.commandOf(instanceId)) return
       const key = runsApi.runKey(instanceId, runId)
-      const rec = await records.get(key)
-      if (rec && !(rec.state === 'cancelled' && rec.cancelledBy === 'stop')) return
-      await records.put(key, AfterRunRecord.parse({ state: 'armed', armedAt: Date.now() }))
-      await publish(instanceId, runId)
+      const armed = await exclusive(key, async () => {
+        const rec = await records.get(key)
+        if (rec && !(rec.state === 'cancelled' && rec.cancelledBy === 'stop')) return false
+        await records.put(key, AfterRunRecord.parse({ state: 'armed', armedAt: Date.now() }))
+        return true
+      })
+      if (armed) await publish(instanceId, runId)
     },
     /** The user stopped the run from this app: they are here, so nothing runs after it. */
     async disarmForStop(instanceId: string, runId: string): Promise<void> {
       const key = runsApi.runKey(instanceId, runId)
-      await (chains.get(key) ?? Promise.resolve())
-      const rec = await records.get(key)
-      if (rec?.state !== 'armed') return
-      await records.put(key, { ...rec, state: 'cancelled', cancelledBy: 'stop', message: 'You stopped this run, so its after-run command does not run. Resuming the run arms it again.' })
+      const disarmed = await exclusive(key, async () => {
+        const rec = await records.get(key)
+        if (rec?.state !== 'armed') return false
+        await records.put(key, { ...rec, state: 'cancelled', cancelledBy: 'stop', message: 'You stopped this run, so its after-run command does not run. Resuming the run arms it again.' })
+        return true
+      })
+      if (!disarmed) return
       waiting.delete(key)
       await publish(instanceId, runId)
     },
