@@ -130,8 +130,10 @@ describe.skipIf(!havePython() || !requireSshd())('after-run command over ssh (re
       expect(manifest.files.filter((f) => f.kind === 'model').length).toBeGreaterThanOrEqual(2)
       // The host recorded it in the run's files.
       expect(JSON.parse(readFileSync(path.join(root, 'runs', runId, 'after_run.json'), 'utf8'))).toMatchObject({ state: 'finished', exit_code: 0 })
-      expect(rig.eventsOf('runs.afterRun').some((s) => s.runId === runId && s.state === 'running')).toBe(true)
-      expect(rig.eventsOf('app.notification').some((n) => n.title === 'After-run command ran')).toBe(true)
+      const seen = rig.eventsOf('runs.afterRun').filter((s) => s.runId === runId).map((s) => s.state)
+      expect(seen, `states published: ${seen.join(' ')}`).toContain('running')
+      const titles = rig.eventsOf('app.notification').map((n) => n.title)
+      expect(titles, `notifications: ${titles.join(' | ')}`).toContain('After-run command ran')
       await expect(rig.api['runs.cancelAfterRun']({ instanceId: INSTANCE, runId })).rejects.toThrow(/already started/)
     } finally {
       await rig.dispose()
