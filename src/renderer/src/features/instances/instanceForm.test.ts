@@ -44,4 +44,17 @@ describe('instance form kinds', () => {
     expect(f.slurm).toEqual({ partition: 'gpu', account: '', qos: 'high', timeLimitMin: '60', gres: 'gpu:a100:1', cpusPerTask: '', memMb: '16000', extraSbatch: '--constraint=a100' })
     expect(validate(f).input?.slurm).toEqual(details.slurm)
   })
+
+  it('an SSH host keeps its after-run command; a SLURM cluster never sends one; a too long one names its field', () => {
+    const host: FormFields = { ...cluster(), kind: 'ssh', afterRunCommand: 'gcloud compute instances stop gpu-1 --zone=us-east1-b' }
+    expect(validate(host).input?.afterRunCommand).toBe('gcloud compute instances stop gpu-1 --zone=us-east1-b')
+    // Typed while it was an SSH host, then the kind switched: the cluster's login node gets no command.
+    expect(validate({ ...host, kind: 'slurm' }).input?.afterRunCommand).toBe('')
+    expect(validate({ ...host, afterRunCommand: 'x'.repeat(4001) }).errors).toEqual({ afterRunCommand: 'The after-run command is at most 4,000 characters.' })
+    expect(formFromDetails({ ...formDetails(), afterRunCommand: 'sudo shutdown -h +5' }).afterRunCommand).toBe('sudo shutdown -h +5')
+  })
+})
+
+const formDetails = (): InstanceDetails => ({
+  id: 'gpu-1', kind: 'ssh', name: 'gpu-1', host: 'gpu-1.example.com', port: 22, user: 'root', auth: { kind: 'agent' }, jump: null, hourlyPrice: 2, notes: '', afterRunCommand: '', gantryRoot: '~/.gantry', hostKey: null, jumpHostKey: null, slurm: null,
 })
