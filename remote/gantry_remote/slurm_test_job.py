@@ -58,7 +58,8 @@ _REASONS = {
 
 
 def explain_reason(reason: str) -> str:
-    meaning = _REASONS.get(reason)
+    # squeue adds details after the reason's name: "ReqNodeNotAvail, UnavailableNodes:n[1-4]".
+    meaning = _REASONS.get(reason.split(",")[0].strip())
     return "%s: %s" % (reason, meaning) if meaning else reason
 
 

@@ -11,7 +11,7 @@ import time
 from conftest import REMOTE, Rig
 from slurm_rig import slurm  # noqa: F401  (pytest fixture)
 
-from gantry_remote.slurm_test_job import OutputTail
+from gantry_remote.slurm_test_job import OutputTail, explain_reason
 
 FAKE_SMI = """#!/bin/sh
 echo "550.54.15, 81559 MiB, NVIDIA H100 80GB HBM3"
@@ -147,3 +147,10 @@ def test_without_slurm_the_doctor_says_to_use_the_login_node(tmp_path):
         os.environ["PATH"] = old or ""
     verdicts = slurm_verdicts(report, None)
     assert verdicts[0]["level"] == "error" and "login node" in verdicts[0]["message"]
+
+
+def test_pending_reasons_are_explained_with_squeues_details_kept():
+    assert explain_reason("Priority") == "Priority: jobs with a higher priority are ahead of it"
+    assert explain_reason("ReqNodeNotAvail, UnavailableNodes:n[1-4]") == (
+        "ReqNodeNotAvail, UnavailableNodes:n[1-4]: the nodes it needs are down, drained or reserved")
+    assert explain_reason("SomethingNew") == "SomethingNew"

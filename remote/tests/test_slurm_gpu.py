@@ -11,7 +11,7 @@ from conftest import assert_journal_sound, fake_game, pids_with_arg
 from slurm_rig import slurm  # noqa: F401  (pytest fixture)
 from test_slurm_run import game, slurm_plan, srig, wait_state  # noqa: F401  (srig is a fixture)
 
-from gantry_remote.slurm_gpu import gauges, read_sample, sync_gpus
+from gantry_remote.slurm_gpu import _allocated, gauges, read_sample, sync_gpus
 
 FAKE_SMI = """#!/bin/sh
 echo "0, NVIDIA H100 80GB HBM3, 87, 40000, 81559, 64, 512.5"
@@ -142,3 +142,11 @@ def test_sync_gpus_journals_at_most_one_event_per_interval_and_only_newer_sample
     st["gpu_emitted_ts"] = 0
     sync_gpus(str(run), st, 60, emit)
     assert len(emitted) == 2
+
+
+def test_a_job_samples_the_gpus_slurm_gave_it():
+    node = [{"index": i, "name": "H100"} for i in range(4)]
+    assert [g["index"] for g in _allocated(node, "1,3")] == [1, 3]
+    # cgroups hide the other GPUs and renumber the job's from 0: keep what nvidia-smi shows.
+    assert [g["index"] for g in _allocated(node[:1], "5")] == [0]
+    assert [g["index"] for g in _allocated(node, None)] == [0, 1, 2, 3]
