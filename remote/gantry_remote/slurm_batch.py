@@ -13,6 +13,7 @@ Each task runs the existing trainer with --resume under `--requeue --signal=B:US
 - every start and end is one JSON line in games/<g>/slurm-attempts.jsonl, and the EXIT trap runs
   `gantry_remote sync`, which turns those lines and SLURM's view into journal events.
 """
+import os
 import re
 import shlex
 import sys
@@ -129,7 +130,13 @@ def job_script(plan: Dict[str, Any], run_id: str, run_path: str, root: str) -> s
     header = ["#!/bin/bash"] + ["#SBATCH " + line for line in sbatch_lines(options, run_id, run_path, len(order), plan["slots"])]
     sync = [sys.executable, "-m", "gantry_remote", "sync", "--root", root, "--run", run_id]
     sampler = [sys.executable, "-m", "gantry_remote", "slurm-gpu-sample", "--interval", str(plan["gpu_sample_s"])]
+    budget_sync = ""
+    if plan.get("budget"):
+        # The budget is counted and enforced by sync (slurm_budget.py): with the desktop asleep, the jobs run it.
+        budget_sync = "( while sleep %d; do %s >/dev/null 2>&1; done ) < /dev/null > /dev/null 2>&1 &\nBUDGET_SYNC=$!" % (
+            _budget_sync_s(), " ".join(q(a) for a in sync))
     return "\n".join(header) + _BODY % {
+        "budget_sync": budget_sync,
         "cases": "\n".join(cases),
         "run_path": q(run_path),
         "pythonpath": q(package_parent()),
@@ -140,6 +147,14 @@ def job_script(plan: Dict[str, Any], run_id: str, run_path: str, root: str) -> s
         "gpu_file": SAMPLE_FILE,
         "attempts": ATTEMPTS_FILE,
     }
+
+
+def _budget_sync_s() -> int:
+    """How often each job of a run with a budget syncs (GANTRY_BUDGET_SYNC_S, default 300 s)."""
+    try:
+        return max(1, int(float(os.environ.get("GANTRY_BUDGET_SYNC_S", "300"))))
+    except ValueError:
+        return 300
 
 
 # The job script proper. Bash runs traps only between commands, so the trainer runs in the
@@ -179,7 +194,9 @@ on_signal() {
 trap 'on_signal time_limit' USR1
 trap 'on_signal terminated' TERM
 SAMPLER=""
-trap '[ -n "$SAMPLER" ] && kill "$SAMPLER" 2>/dev/null; %(sync)s >/dev/null 2>&1 || true' EXIT
+BUDGET_SYNC=""
+stop_helpers() { [ -n "$SAMPLER" ] && kill "$SAMPLER" 2>/dev/null; [ -n "$BUDGET_SYNC" ] && kill "$BUDGET_SYNC" 2>/dev/null; }
+trap 'stop_helpers; %(sync)s >/dev/null 2>&1 || true' EXIT
 
 if [ -f "$GAME_DIR/completed.json" ]; then exit 0; fi
 RESUMED=false; [ -s "$GAME_DIR/ckpt/manifest.json" ] && RESUMED=true
@@ -190,6 +207,7 @@ record start
 # This job's GPUs, sampled into the game folder for the dashboard's gauges (slurm_gpu.py).
 %(sampler)s --out "$GAME_DIR/%(gpu_file)s" --node "$NODE" --job "$JOB" >/dev/null 2>&1 < /dev/null &
 SAMPLER=$!
+%(budget_sync)s
 while :; do
   wait "$CHILD"; RC=$?
   kill -0 "$CHILD" 2>/dev/null || break

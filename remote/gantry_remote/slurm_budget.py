@@ -10,8 +10,8 @@ job with GPU shards or with no GPU in its gres counts as one GPU (again an upper
 
 The count lives in state.json (each game's `job_s` and `job_open_ts`) and grows only as `sync` applies
 attempt lines, each once. `sync` runs when the desktop polls and when each job ends, so the stop at
-the limit happens at the first sync after it: while nobody polls, a run can pass its budget by up to
-one job's time limit.
+the limit happens at the first sync after it; besides the desktop's polls and each job's exit, every
+job of a run with a budget runs `sync` every few minutes (slurm_batch.py), so the laptop may sleep.
 """
 import math
 import os
@@ -96,10 +96,23 @@ def enforce(run_path: str, st: Dict[str, Any], plan: Dict[str, Any], info: Dict[
     unstopped = any(g["state"] not in run_state.FINAL_GAME_STATES and g.get("pending") != "stop" for g in games)
     if status == "reached" and plan_budget["on_limit"] == "stop" and st["state"] == "running" and unstopped:
         slurm_stop.request_exports(st, run_path)
-        try:
-            slurm_stop.cancel_array(info)
-        except UserError as e:  # SLURM did not answer: nothing is marked, so the next sync tries again
-            record["stop_error"] = e.message
-            return
-        record.pop("stop_error", None)
         slurm_stop.mark_stopping(st, emit)
+        record["cancel_due"] = True  # sync cancels the array once this state is saved (cancel_if_due)
+
+
+def cancel_if_due(st: Dict[str, Any], info: Dict[str, Any]) -> bool:
+    """After sync saved the stop marks: scancel the array (as `stop` does, marks first). The cancel
+    may SIGTERM this very process when a job's own sync runs it, so nothing may be left unsaved by
+    then. True when state.json must be saved again (the cancel went through, or is moot)."""
+    record = st.get("budget") or {}
+    if not record.get("cancel_due"):
+        return False
+    # Even when every game is already final here (all were queued), their tasks are still in SLURM's queue.
+    try:
+        slurm_stop.cancel_array(info)
+    except UserError as e:  # SLURM did not answer: the next sync tries again
+        record["stop_error"] = e.message
+        return True
+    record.pop("cancel_due", None)
+    record.pop("stop_error", None)
+    return True

@@ -57,6 +57,8 @@ def sync(run_path: str) -> Dict[str, Any]:
             _finish_if_done(st, emit)
         st["last_seq"] = journal.last_seq
         run_state.save(run_path, st)
+        if slurm_budget.cancel_if_due(st, info):
+            run_state.save(run_path, st)
         return st
 
 

@@ -96,3 +96,23 @@ def test_a_plan_that_no_longer_validates_means_no_budget_not_a_failed_sync(tmp_p
     (tmp_path / "plan.json").write_text('{"budget": {"limit": 3, "unit": "hours"}, "scheduler": {"gres": "gpu:2"}}')
     assert slurm_budget.read_plan(str(tmp_path)) == {"budget": {"limit": 3, "unit": "hours", "on_limit": "stop"},
                                                      "scheduler": {"gres": "gpu:2"}}
+
+
+def test_with_nobody_polling_the_jobs_own_syncs_stop_the_run_at_its_budget(srig, slurm):  # noqa: F811
+    """The laptop is asleep: no status or sync from outside; each job syncs every GANTRY_BUDGET_SYNC_S."""
+    srig.env["GANTRY_BUDGET_SYNC_S"] = "1"
+    games = [fake_game("breakout", target=100000, fake_episodes_per_sec=5, fake_ckpt_every=5)]
+    plan = slurm_plan(srig, games, gres="")
+    with open(plan) as f:
+        text = f.read()
+    with open(plan, "w") as f:
+        f.write(text[:-1] + ', "budget": {"limit": 0.0015, "unit": "hours", "on_limit": "stop"}}')
+    run_id = srig.ok("start", "--plan", plan)["run_id"]
+    wait_until(lambda: srig.state(run_id)["state"] != "running", 90, interval=0.5, what="the jobs to stop the run at its budget")
+    events = srig.events(run_id)
+    assert_journal_sound(events)
+    assert srig.state(run_id)["state"] == "stopped"
+    assert any(e["type"] == "budget" and e["status"] == "reached" for e in events)
+    assert [e["game"] for e in events if e["type"] == "game_stopped"] == ["breakout"]
+    assert not [e for e in events if e["type"] == "game_failed"]  # our own cancel, not "cancelled outside Gantry"
+    wait_until(lambda: slurm.job_ids() == [], 30, what="the array to leave the queue")
