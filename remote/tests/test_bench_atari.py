@@ -19,6 +19,7 @@ BENCH = os.path.join(REPO, "bench")
 sys.path.insert(0, BENCH)
 
 import bench_atari_plan  # noqa: E402
+
 from gantry_remote.cpus import format_cpu_list  # noqa: E402
 
 
