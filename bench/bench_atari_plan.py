@@ -48,6 +48,7 @@ KEEPER = "keeper.json"
 CPU_SAMPLES = "cpu.jsonl"
 MEASURED_LINES = 3  # metrics lines a game needs before the keeper pauses or stops it
 OVERTIME_S = 600.0  # the most the keeper waits past a deadline for that
+ENDED_BY_ITSELF = "the run ended by itself"
 SMOKE_ARGS = {"num_envs": 4, "num_steps": 8, "minibatch_size": 32, "update_epochs": 1, "device": "cpu",
               "metrics_seconds": 1, "thumbnail_seconds": 0, "checkpoint_minutes": 60}
 
@@ -130,13 +131,30 @@ def games_in(root: Path, manifest: Dict[str, Any], state: str) -> List[str]:
 
 def keep(root: Path) -> int:
     """Rotate at half time and end at the slice's end, each once the games it stops have been measured
-    (so a slow start-up cannot leave a game unrated), but never more than OVERTIME_S late."""
+    (so a slow start-up cannot leave a game unrated), but never more than OVERTIME_S late. Whatever
+    goes wrong here, the run is stopped: nothing may train on unwatched on a lent GPU machine."""
     manifest = detached_run.load(root)
     keeper = {"pid": os.getpid(), "state": "running", "rotated_ts": None, "ended_ts": None, "why": None}
     detached_run.write_json(root / KEEPER, keeper)
+    try:
+        keeper["why"] = watch(root, manifest, keeper)
+    except (Exception, SystemExit) as e:  # noqa: BLE001 - reported in keeper.json, and the run is stopped below
+        keeper["why"] = "keeper failed: %s" % e
+        print(keeper["why"], flush=True)
+    keeper["ended_ts"] = time.time()
+    detached_run.write_json(root / KEEPER, keeper)
+    if keeper["why"] != ENDED_BY_ITSELF:  # trainers checkpoint on SIGTERM; 60 s before SIGKILL
+        runs.cli(root, "stop", "--run", manifest["run_id"], "--wait", "--grace", "60")
+    keeper["state"] = "done"
+    detached_run.write_json(root / KEEPER, keeper)
+    return 0
+
+
+def watch(root: Path, manifest: Dict[str, Any], keeper: Dict[str, Any]) -> str:
+    """Sample the CPU and rotate until the slice is over; return why it ended."""
     started, end = manifest["started_ts"], manifest["started_ts"] + manifest["minutes"] * 60.0
 
-    def to_measure(keeper: Dict[str, Any]) -> List[str]:
+    def to_measure() -> List[str]:
         """Before the stop: the games still training and those the rotation let in (maybe not started yet)."""
         running = [g for g in games_in(root, manifest, "running") if g not in manifest["rotate_games"]]
         return running + [g for g in keeper.get("rotated_in", []) if g not in running]
@@ -148,29 +166,23 @@ def keep(root: Path) -> int:
             samples.flush()
             now = time.time()
             if detached_run.run_state(root, manifest)["state"] != "running":
-                keeper["why"] = "the run ended by itself"
-                break
+                return ENDED_BY_ITSELF
             rotate_at = started + (manifest["rotate_after_s"] or 0)
             if (manifest["rotate_games"] and keeper["rotated_ts"] is None and now >= rotate_at
                     and (now >= rotate_at + OVERTIME_S or measured(root, manifest, manifest["rotate_games"]))):
                 keeper["rotated_in"] = games_in(root, manifest, "queued")[:len(manifest["rotate_games"])]
                 for game in manifest["rotate_games"]:
-                    runs.cli(root, "pause", "--run", manifest["run_id"], "--game", game)
+                    try:
+                        runs.cli(root, "pause", "--run", manifest["run_id"], "--game", game)
+                    except SystemExit as e:  # e.g. it ended meanwhile: the others still rotate
+                        print("could not pause %s: %s" % (game, e), flush=True)
                 keeper["rotated_ts"] = now
                 detached_run.write_json(root / KEEPER, keeper)
             elif now >= end and (now >= end + OVERTIME_S or (
-                    (keeper["rotated_ts"] or not manifest["rotate_games"]) and measured(root, manifest, to_measure(keeper)))):
-                keeper["why"] = "slice over"
-                break
+                    (keeper["rotated_ts"] or not manifest["rotate_games"]) and measured(root, manifest, to_measure()))):
+                return "slice over"
             left = end - time.time()
             time.sleep(max(0.2, min(manifest["sample_s"], left)) if left > 0 else manifest["sample_s"])
-    keeper["ended_ts"] = time.time()
-    detached_run.write_json(root / KEEPER, keeper)
-    if keeper["why"] == "slice over":  # trainers checkpoint on SIGTERM; 60 s before SIGKILL
-        runs.cli(root, "stop", "--run", manifest["run_id"], "--wait", "--grace", "60")
-    keeper["state"] = "done"
-    detached_run.write_json(root / KEEPER, keeper)
-    return 0
 
 
 # ---- the report --------------------------------------------------------------------------------
@@ -346,7 +358,9 @@ def wait_for_keeper(root: Path, timeout_s: float) -> None:
 def finish_report(root: Path, out: Optional[str]) -> int:
     r = report(root)
     detached_run.write_json(Path(out) if out else root / "report.json", r)
-    print("`python3 bench/bench_atari_plan.py %s`\n" % " ".join(shlex.quote(a) for a in sys.argv[1:]))
+    started_by = detached_run.load(root)["argv"]
+    print("`python3 bench/bench_atari_plan.py %s`, read by `python3 bench/bench_atari_plan.py %s`\n" % (
+        " ".join(shlex.quote(a) for a in started_by[1:]), " ".join(shlex.quote(a) for a in sys.argv[1:])))
     print(markdown(r))
     return 0
 
