@@ -106,6 +106,8 @@ export const EpisodeInfo = z.object({
   channelNames: z.array(z.string()),
   actionNames: z.array(z.string()),
   steps: z.number().int().nonnegative(),
+  /** Frames to show: one a step (what the agent saw when it chose that step's action), plus, when the game ended in a live episode, the frame after its last action (how it ended). */
+  frames: z.number().int().nonnegative(),
   actions: z.array(z.number().int().nonnegative()),
   rewards: z.array(z.number()),
   score: z.number(),

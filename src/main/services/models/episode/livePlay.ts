@@ -17,7 +17,8 @@ export interface PlayableGame {
   width: number
   numActions: number
   reset(): Float32Array
-  step(action: number): { obs: Float32Array; reward: number; done: boolean }
+  /** `finalObs`: when `done`, the ended episode's last frame (`obs` is then the next episode's first). */
+  step(action: number): { obs: Float32Array; reward: number; done: boolean; finalObs?: Float32Array }
   channelNames(): readonly string[]
 }
 
@@ -78,11 +79,12 @@ export async function playLiveEpisode(options: LivePlayOptions): Promise<Episode
   }
   const obsShape = [game.channels, game.height, game.width]
   const frameBytes = frameBytesOf('grid', game.channels, game.height, game.width)
-  const frames = new Uint8Array(maxSteps * frameBytes)
+  const frames = new Uint8Array((maxSteps + 1) * frameBytes) // + the end frame
   const actions: number[] = []
   const rewards: number[] = []
   const uniform = seededUniform(options.seed)
   let ended = 'max_steps'
+  let frameCount = 0
   const policy = await startPolicyProcess({ modelPath: options.modelPath, inputName: options.inputName, obsShape }, options.limits)
   const started = Date.now()
   try {
@@ -92,7 +94,7 @@ export async function playLiveEpisode(options: LivePlayOptions): Promise<Episode
         ended = 'max_seconds'
         break
       }
-      packGrid(obs, frames, actions.length * frameBytes)
+      packGrid(obs, frames, frameCount++ * frameBytes)
       const logits = await policy.logits(obs)
       if (logits.length !== game.numActions) throw new Error(`the model returned ${logits.length} logits for ${game.numActions} actions`)
       if (!logits.every(Number.isFinite)) throw new Error('the model returned logits that are not finite numbers (NaN or infinity)')
@@ -103,6 +105,7 @@ export async function playLiveEpisode(options: LivePlayOptions): Promise<Episode
       obs = step.obs
       if (step.done) {
         ended = 'game_over'
+        if (step.finalObs) packGrid(step.finalObs, frames, frameCount++ * frameBytes)
         break
       }
     }
@@ -120,6 +123,7 @@ export async function playLiveEpisode(options: LivePlayOptions): Promise<Episode
       channelNames: [...game.channelNames()],
       actionNames: options.actionNames,
       steps: actions.length,
+      frames: frameCount,
       actions,
       rewards,
       score: rewards.reduce((a, b) => a + b, 0),
@@ -128,6 +132,6 @@ export async function playLiveEpisode(options: LivePlayOptions): Promise<Episode
       frameBytes,
       note: null,
     },
-    frames: frames.slice(0, actions.length * frameBytes),
+    frames: frames.slice(0, frameCount * frameBytes),
   }
 }

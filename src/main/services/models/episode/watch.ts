@@ -75,6 +75,7 @@ async function replayRecording(deps: WatchDeps, relPath: string, file: string, n
       channelNames: h.channel_names,
       actionNames: h.action_names,
       steps: h.steps,
+      frames: h.steps,
       actions: h.actions,
       rewards: h.rewards,
       score: h.score,
@@ -118,10 +119,10 @@ export function createWatcher(): Watcher {
     frames(episodeId, from, count) {
       const episode = kept.get(episodeId)
       if (!episode) throw new RpcError('not_found', `That episode is no longer kept (Gantry keeps the last ${KEPT_EPISODES}). Press Watch again.`)
-      const { frameBytes, steps } = episode.info
+      const { frameBytes, frames } = episode.info
       if (count * frameBytes > EPISODE_CHUNK_BYTES) throw new RpcError('invalid_input', `Ask for at most ${Math.floor(EPISODE_CHUNK_BYTES / frameBytes)} frames at a time.`)
-      const start = Math.min(from, steps) * frameBytes
-      const end = Math.min(from + count, steps) * frameBytes
+      const start = Math.min(from, frames) * frameBytes
+      const end = Math.min(from + count, frames) * frameBytes
       return { base64: Buffer.from(episode.frames.buffer, episode.frames.byteOffset + start, end - start).toString('base64') }
     },
   }

@@ -49,11 +49,11 @@ export function WatchDialog({ instanceId, runId, row, onClose }: Props) {
     ;(async () => {
       const episode = await api['models.watch']({ instanceId, runId, path: row.path, seed })
       if (cancelled) return
-      frames.current = new Uint8Array(episode.steps * episode.frameBytes)
+      frames.current = new Uint8Array(episode.frames * episode.frameBytes)
       setInfo(episode)
       const perChunk = Math.max(1, Math.floor(EPISODE_CHUNK_BYTES / episode.frameBytes))
-      for (let from = 0; from < episode.steps && !cancelled; from += perChunk) {
-        const count = Math.min(perChunk, episode.steps - from)
+      for (let from = 0; from < episode.frames && !cancelled; from += perChunk) {
+        const count = Math.min(perChunk, episode.frames - from)
         const chunk = decodeBase64((await api['models.episodeFrames']({ episodeId: episode.episodeId, from, count })).base64)
         if (chunk.length !== count * episode.frameBytes) throw new Error(`The backend sent ${chunk.length} bytes for ${count} frames; expected ${count * episode.frameBytes}. Press Watch again.`)
         if (cancelled) return
@@ -73,7 +73,7 @@ export function WatchDialog({ instanceId, runId, row, onClose }: Props) {
     const timer = setInterval(
       () =>
         setStep((s) => {
-          if (s + 1 >= info.steps) {
+          if (s + 1 >= info.frames) {
             setPlaying(false)
             return s
           }
@@ -93,7 +93,7 @@ export function WatchDialog({ instanceId, runId, row, onClose }: Props) {
   }, [info, step, loaded])
 
   const score = info ? info.rewards.slice(0, step).reduce((a, b) => a + b, 0) : 0
-  const atEnd = info !== null && step >= info.steps - 1
+  const atEnd = info !== null && step >= info.frames - 1
   const scale = info ? Math.max(1, Math.floor(420 / Math.max(info.width, info.height))) : 1
 
   return (
@@ -116,20 +116,20 @@ export function WatchDialog({ instanceId, runId, row, onClose }: Props) {
               {info.source === 'live' ? `${info.game}, played on this computer just now (ONNX Runtime); ${info.policy}.` : `${info.game}, the episode the trainer recorded when it exported this model; ${info.policy}.`}
               {info.note && ` ${info.note}`}
             </p>
-            {info.steps === 0 ? (
+            {info.frames === 0 ? (
               <p role="status">This episode has no steps to show.</p>
             ) : (
               <>
-                <canvas ref={canvas} className="watch-canvas" width={info.width} height={info.height} style={{ width: info.width * scale, height: info.height * scale }} role="img" aria-label={`${info.game}, step ${step + 1} of ${info.steps}, score ${score}`} />
+                <canvas ref={canvas} className="watch-canvas" width={info.width} height={info.height} style={{ width: info.width * scale, height: info.height * scale }} role="img" aria-label={`${info.game}, step ${step + 1} of ${info.frames}, score ${score}`} />
                 <div className="watch-readout">
                   <span data-testid="watch-step">
-                    Step {step + 1} of {info.steps}
+                    Step {step + 1} of {info.frames}
                   </span>
                   <span data-testid="watch-score">Score {formatScore(score)}</span>
                   <span className="muted">
-                    Action: {info.actionNames[info.actions[step]] ?? '—'}
+                    {step < info.steps ? `Action: ${info.actionNames[info.actions[step]] ?? '—'}` : 'Game over'}
                   </span>
-                  {loaded < info.steps && <span className="muted">Loading frames… {Math.round((100 * loaded) / info.steps)}%</span>}
+                  {loaded < info.frames && <span className="muted">Loading frames… {Math.round((100 * loaded) / info.frames)}%</span>}
                 </div>
                 <input type="range" className="watch-seek" aria-label="Step" min={0} max={Math.max(0, loaded - 1)} value={Math.min(step, Math.max(0, loaded - 1))} onChange={(e) => setStep(Number(e.target.value))} />
                 <div className="watch-controls">
