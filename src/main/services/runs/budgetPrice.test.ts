@@ -14,5 +14,6 @@ describe('the instance price goes into a money budget at launch', () => {
 
   it('refuses a money budget on an instance without a price, saying what to do', () => {
     expect(() => withBudgetPrice({ ...plan, budget: { limit: 50, unit: 'usd' } }, null, 'gpu-1')).toThrow(/gpu-1 has no hourly price. Set the price in the instance settings, or give the budget in hours/)
+    expect(() => withBudgetPrice({ ...plan, budget: { limit: 50, unit: 'usd' } }, null, 'cluster', true)).toThrow(/cluster has no price per GPU-hour. Set the price in the instance settings, or give the budget in hours \(GPU-hours\)/)
   })
 })

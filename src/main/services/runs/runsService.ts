@@ -143,7 +143,7 @@ export function createRunsService(options: RunsServiceOptions) {
         const live = (await listRuns(session)).find((r) => r.supervisorAlive)
         if (live) throw new RpcError('conflict', `Run ${live.runId} is already training on ${options.instanceName(instanceId)}. Open it, or stop it before launching another.`)
         const slurm = options.instanceSlurm?.(instanceId) ?? null
-        const priced = withBudgetPrice(plan, options.instancePrice?.(instanceId) ?? null, options.instanceName(instanceId))
+        const priced = withBudgetPrice(plan, options.instancePrice?.(instanceId) ?? null, options.instanceName(instanceId), slurm !== null)
         return startRun(session, slurm ? { ...priced, scheduler: slurmSchedulerBlock(slurm) } : priced)
       })
       watch(instanceId, runId)
