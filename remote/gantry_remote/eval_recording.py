@@ -30,8 +30,9 @@ SUFFIX = ".episode.gz"
 # Bounds the desktop enforces too (src/main/services/models/episode/recording.ts): a replay of
 # about a minute of Atari (4 emulator frames a step) and a file of a few hundred KB.
 MAX_STEPS = 1000
-MAX_SECONDS = 30.0
 MAX_HEADER_BYTES = 256 * 1024
+# Wall-clock bound of one recording, so an export never waits long on it (a slow or shared CPU).
+MAX_SECONDS = 30.0
 EVAL_SEED_OFFSET = 1_000_003  # the eval env never replays a training env's games
 
 
