@@ -64,6 +64,7 @@ describe.skipIf(!havePython() || !requireSshd())('after-run command over ssh (re
   }
 
   beforeAll(async () => {
+    Object.assign(process.env, FAKE_TRAINER_ENV) // This computer's runs (created by the services) train with the fake trainer
     sshd = await startSshd()
     top = mkdtempSync(path.join(os.tmpdir(), 'gantry-after-run-'))
     root = path.join(sshd.dir, 'gantry-root')
@@ -215,7 +216,12 @@ describe.skipIf(!havePython() || !requireSshd())('after-run command over ssh (re
         rig.api['instances.add']({ instance: { kind: 'slurm', name: 'cluster', host: sshd.host, port: sshd.port, user: 'root', auth: { kind: 'agent' }, slurm, afterRunCommand: 'sudo shutdown -h now' } }),
       ).rejects.toThrow(/SLURM cluster runs no after-run command/)
       expect((await rig.api['instances.list']({})).map((i) => i.name)).not.toContain('cluster')
-      expect(await rig.api['runs.afterRun']({ instanceId: 'local', runId })).toMatchObject({ state: 'off', command: null })
+      // A real run on This computer, launched, finished and backed up: nothing is armed and nothing runs.
+      const local = await rig.api['runs.launch']({ instanceId: 'local', plan: fakePlan([{ game: 'breakout', target: 20, eps: 20 }]) })
+      await expect.poll(() => rig.eventsOf('runs.events').some((b) => b.instanceId === 'local' && b.runId === local.runId && b.events.some((e) => e.type === 'run_completed')), { timeout: 60_000 }).toBe(true)
+      expect(await rig.api['runs.afterRun']({ instanceId: 'local', runId: local.runId })).toMatchObject({ state: 'off', command: null })
+      expect(rig.eventsOf('runs.afterRun').filter((s) => s.instanceId === 'local')).toEqual([])
+      expect(existsSync(path.join(dataDir, 'this-computer', 'runs', local.runId, 'after_run.json'))).toBe(false)
     } finally {
       await rig.dispose()
     }
