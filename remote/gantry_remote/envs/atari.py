@@ -14,7 +14,7 @@ episode_length)`, auto-reset, torch tensors on `device`. Atari specifics:
   `state_dict()` is empty and a resumed run starts fresh games (counters and model resume exactly).
 """
 import re
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -184,7 +184,16 @@ class AleAtari(_AtariBase):
         return self._obs(obs)
 
     def step(self, actions: torch.Tensor) -> StepResult:
-        obs, reward, terminated, truncated, info = self.vec_env.step(actions.detach().cpu().numpy().astype(np.int64))
+        self.send(actions)
+        return self.recv()
+
+    def send(self, actions: torch.Tensor) -> None:
+        """Start every env's step; the emulators run on the pool's threads until recv() collects them,
+        so the caller may work meanwhile (rollout_overlapped: the other half's policy forward)."""
+        self.vec_env.send(actions.detach().cpu().numpy().astype(np.int64))
+
+    def recv(self) -> StepResult:
+        obs, reward, terminated, truncated, info = self.vec_env.recv()
         terminated = np.asarray(terminated, dtype=bool)
         truncated = np.asarray(truncated, dtype=bool)
         lives = np.asarray(info["lives"], dtype=np.int64)
@@ -193,6 +202,59 @@ class AleAtari(_AtariBase):
         self._lives = lives
         reward = np.asarray(reward, dtype=np.float64)
         return self._result(obs, np.sign(reward), terminated, truncated, reward, life_lost)
+
+
+def ale_halves(game: str, num_envs: int, device: str = "cpu", seed: int = 0, sticky_actions: float = 0.25,
+               num_threads: int = 0) -> Tuple[AleAtari, AleAtari]:
+    """The pool of AleAtari(game, num_envs, seed) as two pools of half the envs (the second seeded where
+    the first's seeds end), for rollout_overlapped. Env i of the pair plays exactly the games env i of
+    the single pool plays, for the same actions (tests/test_atari_overlap.py). Each half gets every
+    core's thread: the halves mostly step in turn."""
+    first = num_envs // 2
+    if first < 1:
+        raise ValueError("an overlapped rollout needs at least 2 envs, not %d" % num_envs)
+    return (AleAtari(game, first, device, seed, sticky_actions=sticky_actions, num_threads=num_threads),
+            AleAtari(game, num_envs - first, device, seed + first, sticky_actions=sticky_actions, num_threads=num_threads))
+
+
+def rollout_overlapped(halves: Tuple[AleAtari, AleAtari], next_obs: torch.Tensor, next_done: torch.Tensor,
+                       policy_step: Callable, buf: Any) -> Tuple[torch.Tensor, torch.Tensor]:
+    """The trainer's eager Atari rollout (ppo.py: every env steps once per t; a lost life cuts the
+    bootstrap; buffers [T, N]) with one half's policy forward running while the other half's emulators
+    step (EnvPool's trick, without its nondeterminism: the halves alternate in a fixed order).
+    `policy_step(obs) -> (action, logprob, value)`; `buf`: fast_path.RolloutBuffers. Returns the next
+    observation and done flags for all envs, as the trainer's loop leaves them."""
+    split = halves[0].num_envs
+    part = (slice(0, split), slice(split, None))
+    steps = buf.actions.shape[0]
+    obs = [next_obs[part[0]], next_obs[part[1]]]
+    done = [next_done[part[0]], next_done[part[1]]]
+
+    def act(h: int, t: int) -> None:
+        action, logprob, value = policy_step(obs[h])
+        buf.values[t, part[h]] = value
+        buf.actions[t, part[h]] = action
+        buf.logprobs[t, part[h]] = logprob
+        halves[h].send(action)
+
+    buf.obs[0] = next_obs
+    buf.dones[0] = next_done
+    act(0, 0)
+    for t in range(steps):
+        act(1, t)  # half 1's forward while half 0's emulators run
+        for h in (0, 1):
+            result = halves[h].recv()
+            ended = result.terminated | result.truncated
+            obs[h], done[h] = result.obs, ended | halves[h].life_lost
+            buf.rewards[t, part[h]] = result.reward
+            buf.ended[t, part[h]] = ended
+            buf.ep_return[t, part[h]] = result.episode_return
+            if t + 1 < steps:
+                buf.obs[t + 1, part[h]] = obs[h]
+                buf.dones[t + 1, part[h]] = done[h]
+                if h == 0:
+                    act(0, t + 1)  # half 0's next forward while half 1's emulators run
+    return torch.cat(obs), torch.cat(done)
 
 
 def rom_name(game: str) -> str:

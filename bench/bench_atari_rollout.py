@@ -1,0 +1,133 @@
+"""Where an Atari rollout's time goes, and what overlapping the policy forward with emulation gains.
+
+    python3 bench/bench_atari_rollout.py --envs 256 --threads 8 --device cuda      # ~1 min on the H200
+    python3 bench/bench_atari_rollout.py --envs 8 --steps 8 --rollouts 1 --device cpu --json out.json   # CPU smoke
+
+For one game (ale backend, the trainer's Nature CNN at random init, its action sampling), in steps/s:
+* `emulation alone`: the env pool stepped with random actions, no policy: the ceiling;
+* `trainer's rollout`: the trainer's eager loop (ppo.py: forward, sample, step every env, per t),
+  with the time spent waiting on the emulators and the rest (forward, sampling, copies) apart;
+* `overlapped rollout`: envs/atari.py's rollout_overlapped: the pool as two halves, one half's
+  forward running while the other half's emulators step (same games, same semantics, tested).
+The update (PPO epochs) is not here: the trainer's own steps/s in a real run, against the rollout
+figure here, gives its share.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Dict
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "remote"))
+from gantry_remote.envs.atari import AleAtari, ale_halves, rollout_overlapped  # noqa: E402
+from gantry_remote.fast_path import RolloutBuffers  # noqa: E402
+from gantry_remote.nets import make_agent  # noqa: E402
+from gantry_remote.ppo import sample_actions  # noqa: E402
+
+
+def trainer_rollout(env: AleAtari, next_obs, next_done, policy_step: Callable, buf: RolloutBuffers, clock: Dict[str, float]):
+    """ppo.py's eager rollout loop (without its stop check), timing the wait on the emulators."""
+    for t in range(buf.actions.shape[0]):
+        buf.obs[t] = next_obs
+        buf.dones[t] = next_done
+        action, logprob, value = policy_step(next_obs)
+        buf.values[t] = value
+        buf.actions[t] = action
+        buf.logprobs[t] = logprob
+        env.send(action)  # env.step(action), split to time the emulators alone
+        waited = time.perf_counter()
+        result = env.recv()
+        clock["emulation_s"] += time.perf_counter() - waited
+        next_obs = result.obs
+        ended = result.terminated | result.truncated
+        next_done = ended | env.life_lost
+        buf.rewards[t] = result.reward
+        buf.ended[t] = ended
+        buf.ep_return[t] = result.episode_return
+    return next_obs, next_done
+
+
+def measure(opts: argparse.Namespace) -> Dict[str, float]:
+    device = torch.device(opts.device)
+    torch.set_num_threads(opts.threads)
+    probe = AleAtari(opts.game, 1, "cpu", opts.seed, sticky_actions=opts.sticky_actions, num_threads=1)
+    agent = make_agent(probe.obs_shape, probe.num_actions).to(device)
+
+    def policy_step(obs):
+        with torch.no_grad():
+            logits, value = agent(obs)
+        action, logprob = sample_actions(logits)
+        return action, logprob, value.float()
+
+    def sync(x):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        return x
+
+    n, steps = opts.envs, opts.steps
+    out: Dict[str, float] = {"envs": n, "steps_per_rollout": steps, "threads": opts.threads, "rollouts": opts.rollouts}
+
+    env = AleAtari(opts.game, n, str(device), opts.seed, sticky_actions=opts.sticky_actions, num_threads=opts.threads)
+    env.reset()
+    gen = torch.Generator().manual_seed(opts.seed)
+    began = time.perf_counter()
+    for _ in range(opts.rollouts * steps):
+        env.step(torch.randint(0, env.num_actions, (n,), generator=gen))
+    out["emulation_alone_sps"] = opts.rollouts * steps * n / (time.perf_counter() - began)
+
+    buf = RolloutBuffers.allocate(steps, n, env.obs_shape, torch.uint8, device)
+    next_obs, next_done = env.reset(), torch.zeros(n, dtype=torch.bool, device=device)
+    clock = {"emulation_s": 0.0}
+    next_obs, next_done = trainer_rollout(env, next_obs, next_done, policy_step, buf, clock)  # warm-up
+    clock["emulation_s"] = 0.0
+    began = sync(time.perf_counter())
+    for _ in range(opts.rollouts):
+        next_obs, next_done = trainer_rollout(env, next_obs, next_done, policy_step, buf, clock)
+    wall = sync(time.perf_counter()) - began
+    out["trainer_rollout_sps"] = opts.rollouts * steps * n / wall
+    out["trainer_rollout_emulation_share"] = clock["emulation_s"] / wall
+    env.vec_env.close()
+
+    halves = ale_halves(opts.game, n, str(device), opts.seed, sticky_actions=opts.sticky_actions, num_threads=opts.threads)
+    next_obs = torch.cat([h.reset() for h in halves])
+    next_done = torch.zeros(n, dtype=torch.bool, device=device)
+    next_obs, next_done = rollout_overlapped(halves, next_obs, next_done, policy_step, buf)  # warm-up
+    began = sync(time.perf_counter())
+    for _ in range(opts.rollouts):
+        next_obs, next_done = rollout_overlapped(halves, next_obs, next_done, policy_step, buf)
+    out["overlapped_rollout_sps"] = opts.rollouts * steps * n / (sync(time.perf_counter()) - began)
+    out["overlapped_gain"] = out["overlapped_rollout_sps"] / out["trainer_rollout_sps"]
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--game", default="Breakout")
+    parser.add_argument("--envs", type=int, default=256)
+    parser.add_argument("--steps", type=int, default=128, help="steps per env per rollout (the trainer's num_steps)")
+    parser.add_argument("--rollouts", type=int, default=3, help="timed rollouts per variant (after one warm-up)")
+    parser.add_argument("--threads", type=int, default=len(os.sched_getaffinity(0)), help="the env pool's threads (a trainer's cores)")
+    parser.add_argument("--device", default="cuda")
+    parser.add_argument("--sticky-actions", type=float, default=0.0)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", help="write the figures here too")
+    opts = parser.parse_args()
+    r = measure(opts)
+    print("`python3 bench/bench_atari_rollout.py %s`\n" % " ".join(sys.argv[1:]))
+    print("| %s, %d envs x %d steps, %d threads, %s | steps/s |\n| --- | ---: |" % (
+        opts.game, opts.envs, opts.steps, opts.threads, opts.device))
+    print("| emulation alone (random actions) | %.0f |" % r["emulation_alone_sps"])
+    print("| trainer's rollout (waiting on emulators %.0f %% of it) | %.0f |" % (
+        100 * r["trainer_rollout_emulation_share"], r["trainer_rollout_sps"]))
+    print("| overlapped rollout (two halves) | %.0f (%.2f×) |" % (r["overlapped_rollout_sps"], r["overlapped_gain"]))
+    if opts.json:
+        Path(opts.json).write_text(json.dumps(r, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""The overlapped Atari rollout (envs/atari.py: two half pools, one half's policy forward while the
+other half's emulators step) against the trainer's eager loop, on real ale-py Breakout: the same
+games, the same buffers, the same life-loss cuts and real scores."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip("torch")
+if os.environ.get("CI") != "true":
+    pytest.importorskip("ale_py", reason="pip install 'ale-py>=0.12.1' gymnasium (or bash .ci/run)")
+
+TESTS = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(TESTS))
+sys.path.insert(0, os.path.join(REPO, "bench"))
+
+import torch  # noqa: E402
+from bench_atari_rollout import trainer_rollout  # noqa: E402
+
+from gantry_remote.envs.atari import AleAtari, ale_halves, rollout_overlapped  # noqa: E402
+from gantry_remote.fast_path import RolloutBuffers  # noqa: E402
+
+ENVS, STEPS, SEED = 6, 200, 4  # 200 steps of 6 random-ish Breakout games: lives lost and games over in both halves
+
+
+def policy_step(obs):
+    """Deterministic, and a function of each env's own observation only (as the trainer's policy is),
+    so both rollouts take the same actions without sharing a random stream."""
+    mean = obs.float().mean(dim=(1, 2, 3))
+    action = (mean * 13).long() % 4
+    return action, -mean, mean * 0.5
+
+
+def test_halves_play_the_same_games_as_the_single_pool():
+    single = AleAtari("Breakout", ENVS, seed=SEED, num_threads=1)
+    halves = ale_halves("Breakout", ENVS, seed=SEED, num_threads=1)
+    assert torch.equal(single.reset(), torch.cat([h.reset() for h in halves]))
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(150):
+        actions = torch.randint(0, 4, (ENVS,), generator=gen)
+        whole = single.step(actions)
+        parts = [halves[0].step(actions[:3]), halves[1].step(actions[3:])]
+        for field in ("obs", "reward", "terminated", "truncated", "episode_return", "episode_length"):
+            assert torch.equal(getattr(whole, field), torch.cat([getattr(p, field) for p in parts])), field
+        assert torch.equal(single.life_lost, torch.cat([h.life_lost for h in halves]))
+
+
+def test_overlapped_rollout_fills_the_buffers_exactly_as_the_trainers_loop():
+    single = AleAtari("Breakout", ENVS, seed=SEED, sticky_actions=0.25, num_threads=2)
+    halves = ale_halves("Breakout", ENVS, seed=SEED, sticky_actions=0.25, num_threads=2)
+    a = RolloutBuffers.allocate(STEPS, ENVS, single.obs_shape, torch.uint8, torch.device("cpu"))
+    b = RolloutBuffers.allocate(STEPS, ENVS, single.obs_shape, torch.uint8, torch.device("cpu"))
+    done0 = torch.zeros(ENVS, dtype=torch.bool)
+    obs_a, done_a = single.reset(), done0
+    obs_b, done_b = torch.cat([h.reset() for h in halves]), done0
+    for _ in range(2):  # two rollouts: the second starts from what the first left
+        obs_a, done_a = trainer_rollout(single, obs_a, done_a, policy_step, a, {"emulation_s": 0.0})
+        obs_b, done_b = rollout_overlapped(halves, obs_b, done_b, policy_step, b)
+        for field in ("obs", "actions", "logprobs", "rewards", "dones", "values", "ended", "ep_return"):
+            assert torch.equal(getattr(a, field), getattr(b, field)), field
+        assert torch.equal(obs_a, obs_b) and torch.equal(done_a, done_b)
+    # What the comparison covered: games over (real 5-life scores) and lives lost mid-game.
+    assert a.ended.any()
+    assert (a.dones.bool() & ~torch.cat([torch.zeros(1, ENVS, dtype=torch.bool), a.ended[:-1]])).any()
+    assert set(a.rewards.unique().tolist()) <= {0.0, 1.0}
+
+
+def test_rollout_bench_runs_small_on_cpu(tmp_path):
+    out = tmp_path / "r.json"
+    done = subprocess.run([sys.executable, os.path.join(REPO, "bench", "bench_atari_rollout.py"), "--envs", "4", "--steps", "4",
+                           "--rollouts", "1", "--threads", "1", "--device", "cpu", "--json", str(out)],
+                          capture_output=True, text=True, timeout=240, cwd=REPO)
+    assert done.returncode == 0, done.stdout + done.stderr
+    r = json.loads(out.read_text())
+    for key in ("emulation_alone_sps", "trainer_rollout_sps", "overlapped_rollout_sps"):
+        assert r[key] > 0, r
+    assert 0 < r["trainer_rollout_emulation_share"] < 1
+    assert "overlapped rollout (two halves)" in done.stdout
