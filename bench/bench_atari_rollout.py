@@ -7,7 +7,7 @@ For one game (ale backend, the trainer's Nature CNN at random init, its action s
 * `emulation alone`: the env pool stepped with random actions, no policy: the ceiling;
 * `trainer's rollout`: the trainer's eager loop (ppo.py: forward, sample, step every env, per t),
   with the time spent waiting on the emulators and the rest (forward, sampling, copies) apart;
-* `overlapped rollout`: envs/atari.py's rollout_overlapped: the pool as two halves, one half's
+* `overlapped rollout`: envs/atari.py's AleAtariHalves.rollout: the pool as two halves, one half's
   forward running while the other half's emulators step (same games, same semantics, tested).
 The update (PPO epochs) is not here: the trainer's own steps/s in a real run, against the rollout
 figure here, gives its share.
@@ -23,7 +23,7 @@ from typing import Callable, Dict
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "remote"))
-from gantry_remote.envs.atari import AleAtari, ale_halves, rollout_overlapped  # noqa: E402
+from gantry_remote.envs.atari import AleAtari, AleAtariHalves  # noqa: E402
 from gantry_remote.fast_path import RolloutBuffers  # noqa: E402
 from gantry_remote.nets import make_agent  # noqa: E402
 from gantry_remote.ppo import sample_actions  # noqa: E402
@@ -92,13 +92,12 @@ def measure(opts: argparse.Namespace) -> Dict[str, float]:
     out["trainer_rollout_emulation_share"] = clock["emulation_s"] / wall
     env.vec_env.close()
 
-    halves = ale_halves(opts.game, n, str(device), opts.seed, sticky_actions=opts.sticky_actions, num_threads=opts.threads)
-    next_obs = torch.cat([h.reset() for h in halves])
-    next_done = torch.zeros(n, dtype=torch.bool, device=device)
-    next_obs, next_done = rollout_overlapped(halves, next_obs, next_done, policy_step, buf)  # warm-up
+    halves = AleAtariHalves(opts.game, n, str(device), opts.seed, sticky_actions=opts.sticky_actions, num_threads=opts.threads)
+    next_obs, next_done = halves.reset(), torch.zeros(n, dtype=torch.bool, device=device)
+    next_obs, next_done, _ = halves.rollout(next_obs, next_done, policy_step, buf)  # warm-up
     began = sync(time.perf_counter())
     for _ in range(opts.rollouts):
-        next_obs, next_done = rollout_overlapped(halves, next_obs, next_done, policy_step, buf)
+        next_obs, next_done, _ = halves.rollout(next_obs, next_done, policy_step, buf)
     out["overlapped_rollout_sps"] = opts.rollouts * steps * n / (sync(time.perf_counter()) - began)
     out["overlapped_gain"] = out["overlapped_rollout_sps"] / out["trainer_rollout_sps"]
     return out

@@ -1,4 +1,4 @@
-"""The overlapped Atari rollout (envs/atari.py: two half pools, one half's policy forward while the
+"""The overlapped Atari rollout (envs/atari.py AleAtariHalves: two half pools, one half's policy forward while the
 other half's emulators step) against the trainer's eager loop, on real ale-py Breakout: the same
 games, the same buffers, the same life-loss cuts and real scores."""
 import json
@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.join(REPO, "bench"))
 import torch  # noqa: E402
 from bench_atari_rollout import trainer_rollout  # noqa: E402
 
-from gantry_remote.envs.atari import AleAtari, ale_halves, rollout_overlapped  # noqa: E402
+from gantry_remote.envs.atari import AleAtari, AleAtariHalves  # noqa: E402
 from gantry_remote.fast_path import RolloutBuffers  # noqa: E402
 
 ENVS, STEPS, SEED = 6, 200, 4  # 200 steps of 6 random-ish Breakout games: lives lost and games over in both halves
@@ -35,29 +35,30 @@ def policy_step(obs):
 
 def test_halves_play_the_same_games_as_the_single_pool():
     single = AleAtari("Breakout", ENVS, seed=SEED, num_threads=1)
-    halves = ale_halves("Breakout", ENVS, seed=SEED, num_threads=1)
-    assert torch.equal(single.reset(), torch.cat([h.reset() for h in halves]))
+    halves = AleAtariHalves("Breakout", ENVS, seed=SEED, num_threads=1)
+    assert (halves.obs_shape, halves.action_names) == (single.obs_shape, single.action_names)
+    assert torch.equal(single.reset(), halves.reset())
     gen = torch.Generator().manual_seed(0)
     for _ in range(150):
         actions = torch.randint(0, 4, (ENVS,), generator=gen)
-        whole = single.step(actions)
-        parts = [halves[0].step(actions[:3]), halves[1].step(actions[3:])]
+        whole, split = single.step(actions), halves.step(actions)
         for field in ("obs", "reward", "terminated", "truncated", "episode_return", "episode_length"):
-            assert torch.equal(getattr(whole, field), torch.cat([getattr(p, field) for p in parts])), field
-        assert torch.equal(single.life_lost, torch.cat([h.life_lost for h in halves]))
+            assert torch.equal(getattr(whole, field), getattr(split, field)), field
+        assert torch.equal(single.life_lost, halves.life_lost)
 
 
 def test_overlapped_rollout_fills_the_buffers_exactly_as_the_trainers_loop():
     single = AleAtari("Breakout", ENVS, seed=SEED, sticky_actions=0.25, num_threads=2)
-    halves = ale_halves("Breakout", ENVS, seed=SEED, sticky_actions=0.25, num_threads=2)
+    halves = AleAtariHalves("Breakout", ENVS, seed=SEED, sticky_actions=0.25, num_threads=2)
     a = RolloutBuffers.allocate(STEPS, ENVS, single.obs_shape, torch.uint8, torch.device("cpu"))
     b = RolloutBuffers.allocate(STEPS, ENVS, single.obs_shape, torch.uint8, torch.device("cpu"))
     done0 = torch.zeros(ENVS, dtype=torch.bool)
     obs_a, done_a = single.reset(), done0
-    obs_b, done_b = torch.cat([h.reset() for h in halves]), done0
+    obs_b, done_b = halves.reset(), done0
     for _ in range(2):  # two rollouts: the second starts from what the first left
         obs_a, done_a = trainer_rollout(single, obs_a, done_a, policy_step, a, {"emulation_s": 0.0})
-        obs_b, done_b = rollout_overlapped(halves, obs_b, done_b, policy_step, b)
+        obs_b, done_b, aborted = halves.rollout(obs_b, done_b, policy_step, b)
+        assert not aborted
         for field in ("obs", "actions", "logprobs", "rewards", "dones", "values", "ended", "ep_return"):
             assert torch.equal(getattr(a, field), getattr(b, field)), field
         assert torch.equal(obs_a, obs_b) and torch.equal(done_a, done_b)
@@ -65,6 +66,20 @@ def test_overlapped_rollout_fills_the_buffers_exactly_as_the_trainers_loop():
     assert a.ended.any()
     assert (a.dones.bool() & ~torch.cat([torch.zeros(1, ENVS, dtype=torch.bool), a.ended[:-1]])).any()
     assert set(a.rewards.unique().tolist()) <= {0.0, 1.0}
+
+
+def test_a_stop_during_the_overlapped_rollout_leaves_the_pool_usable():
+    halves = AleAtariHalves("Breakout", 4, seed=SEED, num_threads=1)
+    buf = RolloutBuffers.allocate(16, 4, halves.obs_shape, torch.uint8, torch.device("cpu"))
+    asked = []
+
+    def stop():  # SIGTERM arrives before step 5, as the trainer's StopFlag would say
+        asked.append(1)
+        return len(asked) > 5
+
+    obs, done, aborted = halves.rollout(halves.reset(), torch.zeros(4, dtype=torch.bool), policy_step, buf, stop)
+    assert aborted and len(asked) == 6 and obs.shape == (4, 4, 84, 84)
+    assert halves.step(torch.zeros(4, dtype=torch.long)).obs.shape == (4, 4, 84, 84)  # no step left in flight
 
 
 def test_rollout_bench_runs_small_on_cpu(tmp_path):

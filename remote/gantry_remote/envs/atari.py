@@ -13,6 +13,7 @@ episode_length)`, auto-reset, torch tensors on `device`. Atari specifics:
 * Emulator state cannot be snapshotted for hundreds of ALE instances at once, so
   `state_dict()` is empty and a resumed run starts fresh games (counters and model resume exactly).
 """
+import dataclasses
 import re
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -204,57 +205,92 @@ class AleAtari(_AtariBase):
         return self._result(obs, np.sign(reward), terminated, truncated, reward, life_lost)
 
 
-def ale_halves(game: str, num_envs: int, device: str = "cpu", seed: int = 0, sticky_actions: float = 0.25,
-               num_threads: int = 0) -> Tuple[AleAtari, AleAtari]:
-    """The pool of AleAtari(game, num_envs, seed) as two pools of half the envs (the second seeded where
-    the first's seeds end), for rollout_overlapped. Env i of the pair plays exactly the games env i of
-    the single pool plays, for the same actions (tests/test_atari_overlap.py). Each half gets every
-    core's thread: the halves mostly step in turn."""
-    first = num_envs // 2
-    if first < 1:
-        raise ValueError("an overlapped rollout needs at least 2 envs, not %d" % num_envs)
-    return (AleAtari(game, first, device, seed, sticky_actions=sticky_actions, num_threads=num_threads),
-            AleAtari(game, num_envs - first, device, seed + first, sticky_actions=sticky_actions, num_threads=num_threads))
+class AleAtariHalves:
+    """AleAtari(game, num_envs, seed) run as two pools of half the envs (the second seeded where the
+    first's seeds end), so that rollout() can run one half's policy forward while the other half's
+    emulators step (EnvPool's trick, without its nondeterminism: the halves alternate in a fixed
+    order). Env i plays exactly the games env i of the single pool plays, for the same actions, and
+    rollout() fills the buffers as the trainer's eager loop does (tests/test_atari_overlap.py).
+    The trainer's env interface (reset, step, life_lost, state_dict, ...) is the single pool's. Each
+    half gets every core's thread: the halves mostly step in turn."""
+    obs_dtype = torch.uint8
 
+    def __init__(self, game: str, num_envs: int, device: str = "cpu", seed: int = 0, sticky_actions: float = 0.25,
+                 num_threads: int = 0):
+        self.split = num_envs // 2
+        if self.split < 1:
+            raise ValueError("an overlapped rollout needs at least 2 envs, not %d" % num_envs)
+        self.halves = (AleAtari(game, self.split, device, seed, sticky_actions=sticky_actions, num_threads=num_threads),
+                       AleAtari(game, num_envs - self.split, device, seed + self.split, sticky_actions=sticky_actions,
+                                num_threads=num_threads))
+        first = self.halves[0]
+        self.game, self.num_envs, self.device = first.game, num_envs, first.device
+        self.obs_shape, self.action_names, self.num_actions = first.obs_shape, first.action_names, first.num_actions
+        self.parts = (slice(0, self.split), slice(self.split, None))
 
-def rollout_overlapped(halves: Tuple[AleAtari, AleAtari], next_obs: torch.Tensor, next_done: torch.Tensor,
-                       policy_step: Callable, buf: Any) -> Tuple[torch.Tensor, torch.Tensor]:
-    """The trainer's eager Atari rollout (ppo.py: every env steps once per t; a lost life cuts the
-    bootstrap; buffers [T, N]) with one half's policy forward running while the other half's emulators
-    step (EnvPool's trick, without its nondeterminism: the halves alternate in a fixed order).
-    `policy_step(obs) -> (action, logprob, value)`; `buf`: fast_path.RolloutBuffers. Returns the next
-    observation and done flags for all envs, as the trainer's loop leaves them."""
-    split = halves[0].num_envs
-    part = (slice(0, split), slice(split, None))
-    steps = buf.actions.shape[0]
-    obs = [next_obs[part[0]], next_obs[part[1]]]
-    done = [next_done[part[0]], next_done[part[1]]]
+    @property
+    def life_lost(self) -> torch.Tensor:
+        return torch.cat([h.life_lost for h in self.halves])
 
-    def act(h: int, t: int) -> None:
-        action, logprob, value = policy_step(obs[h])
-        buf.values[t, part[h]] = value
-        buf.actions[t, part[h]] = action
-        buf.logprobs[t, part[h]] = logprob
-        halves[h].send(action)
+    def reset(self) -> torch.Tensor:
+        return torch.cat([h.reset() for h in self.halves])
 
-    buf.obs[0] = next_obs
-    buf.dones[0] = next_done
-    act(0, 0)
-    for t in range(steps):
-        act(1, t)  # half 1's forward while half 0's emulators run
-        for h in (0, 1):
-            result = halves[h].recv()
-            ended = result.terminated | result.truncated
-            obs[h], done[h] = result.obs, ended | halves[h].life_lost
-            buf.rewards[t, part[h]] = result.reward
-            buf.ended[t, part[h]] = ended
-            buf.ep_return[t, part[h]] = result.episode_return
-            if t + 1 < steps:
-                buf.obs[t + 1, part[h]] = obs[h]
-                buf.dones[t + 1, part[h]] = done[h]
-                if h == 0:
-                    act(0, t + 1)  # half 0's next forward while half 1's emulators run
-    return torch.cat(obs), torch.cat(done)
+    def step(self, actions: torch.Tensor) -> StepResult:
+        for h, part in zip(self.halves, self.parts):
+            h.send(actions[part])
+        results = [h.recv() for h in self.halves]
+        return StepResult(*(torch.cat([getattr(r, f.name) for r in results]) for f in dataclasses.fields(StepResult)))
+
+    def render(self, index: int) -> np.ndarray:
+        return self.halves[0].render(index) if index < self.split else self.halves[1].render(index - self.split)
+
+    def state_dict(self) -> Dict[str, torch.Tensor]:
+        return {}
+
+    def load_state_dict(self, state: Dict[str, torch.Tensor]) -> None:
+        """Nothing to restore: emulator state is not checkpointed (see module docstring)."""
+
+    def rollout(self, next_obs: torch.Tensor, next_done: torch.Tensor, policy_step: Callable, buf: Any,
+                stop: Callable[[], bool] = lambda: False) -> Tuple[torch.Tensor, torch.Tensor, bool]:
+        """The trainer's eager Atari rollout (ppo.py: every env steps once per t, a lost life cuts the
+        bootstrap, buffers [T, N]), overlapped. `policy_step(obs) -> (action, logprob, value)`; `buf`:
+        fast_path.RolloutBuffers; `stop()` is asked before each t, as the trainer's loop asks.
+        Returns the next observations and done flags, as the trainer's loop leaves them, and whether
+        it stopped early (the buffers are then partial, as the trainer's are)."""
+        steps, part = buf.actions.shape[0], self.parts
+        obs = [next_obs[part[0]], next_obs[part[1]]]
+        done = [next_done[part[0]], next_done[part[1]]]
+
+        def act(h: int, t: int) -> None:
+            action, logprob, value = policy_step(obs[h])
+            buf.values[t, part[h]] = value
+            buf.actions[t, part[h]] = action
+            buf.logprobs[t, part[h]] = logprob
+            self.halves[h].send(action)
+
+        if stop():
+            return next_obs, next_done, True
+        buf.obs[0] = next_obs
+        buf.dones[0] = next_done
+        act(0, 0)
+        for t in range(steps):
+            if t > 0 and stop():
+                self.halves[0].recv()  # half 0's step t is under way: collect it, leave the pool idle
+                return torch.cat(obs), torch.cat(done), True
+            act(1, t)  # half 1's forward while half 0's emulators run
+            for h in (0, 1):
+                result = self.halves[h].recv()
+                ended = result.terminated | result.truncated
+                obs[h], done[h] = result.obs, ended | self.halves[h].life_lost
+                buf.rewards[t, part[h]] = result.reward
+                buf.ended[t, part[h]] = ended
+                buf.ep_return[t, part[h]] = result.episode_return
+                if t + 1 < steps:
+                    buf.obs[t + 1, part[h]] = obs[h]
+                    buf.dones[t + 1, part[h]] = done[h]
+                    if h == 0:
+                        act(0, t + 1)  # half 0's next forward while half 1's emulators run
+        return torch.cat(obs), torch.cat(done), False
 
 
 def rom_name(game: str) -> str:
