@@ -7,7 +7,12 @@ jit+scan figures use. CPU: the plain eager step in a Python loop (what "This com
 Before timing on CUDA it checks that the compiled CUDA step reproduces the eager CPU step
 bit for bit (obs, reward, terminated, truncated) for a few dozen steps.
 
-    cd remote && python3 ../bench/bench_envs.py --device cuda --out /tmp/envs.json
+With --gymnax it first runs bench_peer_gymnax.py (gymnax's MinAtar games under JAX, same
+protocol) in its own process on the same machine, and the table's "vs gymnax" ratios are from
+that run; --peer-json takes a peer result file written earlier instead. Without either there is
+no ratio (the constants this script once carried were a different day's measurement).
+
+    cd remote && python3 ../bench/bench_envs.py --device cuda --static --gymnax ../.gl/gymnax-1.0 --out /tmp/envs.json
     cd remote && python3 ../bench/bench_envs.py --device cpu --sizes 64
     python3 bench/bench_envs.py --render envs.json --append-md BENCHMARKS.md
 """
@@ -16,20 +21,14 @@ import datetime
 import json
 import os
 import platform
+import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "remote"))
 
-# gymnax 1.0 (JAX, jit + scan) on one H200, same protocol: steps/s at 1,024 / 16,384 / 131,072 envs.
-GYMNAX_H200 = {
-    "breakout": {1024: 33.4e6, 16384: 280e6, 131072: 805e6},
-    "space_invaders": {1024: 26.6e6, 16384: 147e6, 131072: 171e6},
-    "freeway": {1024: 14.0e6, 16384: 126e6, 131072: 635e6},
-    "asterix": {1024: 4.8e6, 16384: 51e6, 131072: 191e6},
-    "seaquest": {1024: 2.2e6, 16384: 3.3e6, 131072: 3.2e6},
-}
 GAMES = ["breakout", "space_invaders", "freeway", "asterix", "seaquest"]
 
 
@@ -105,6 +104,31 @@ def profile_cuda(games, size, steps=8):
             print("  %8.1f us/step  x%-4d %s" % (e.self_device_time_total / steps, e.count // steps, e.key[:110]))
 
 
+def run_gymnax_peer(gymnax_root, games, sizes, steps_per_run, repeats, window_s, peer_out) -> dict:
+    """bench_peer_gymnax.py in its own process (JAX and torch never share one), before any CUDA
+    work of ours; returns its results. Rows it could not measure carry "error" and no rate."""
+    command = [sys.executable, os.path.join(HERE, "bench_peer_gymnax.py"), "--gymnax", gymnax_root,
+               "--games", ",".join(games), "--sizes", ",".join(str(s) for s in sizes),
+               "--steps-per-launch", str(steps_per_run), "--repeats", str(repeats), "--window-s", str(window_s),
+               "--out", peer_out]
+    print("gymnax peer: %s" % " ".join(command), flush=True)
+    code = subprocess.run(command).returncode
+    if not os.path.exists(peer_out):
+        raise SystemExit("the gymnax peer wrote no results (exit status %d); its output above says why" % code)
+    with open(peer_out) as f:
+        peer = json.load(f)
+    if code != 0:
+        print("warning: the gymnax peer exited with status %d; rows it could not measure get no ratio" % code, flush=True)
+    return peer
+
+
+def peer_rates(peer) -> dict:
+    """(game, num_envs) -> gymnax steps/s for the rows the peer measured."""
+    if not peer:
+        return {}
+    return {(r["game"], r["num_envs"]): r["steps_per_s"] for r in peer["rows"] if "steps_per_s" in r}
+
+
 def bench_cuda(games, sizes, steps_per_run, repeats, window_s, out_path, results, dynamic=True):
     import torch
 
@@ -139,7 +163,7 @@ def bench_cuda(games, sizes, steps_per_run, repeats, window_s, out_path, results
                 torch.cuda.synchronize()
                 rate = best_rate(rollout.run, size * steps_per_run, repeats, window_s, torch.cuda.synchronize)
                 row["steps_per_s"] = rate
-                anchor = GYMNAX_H200.get(game, {}).get(size)
+                anchor = peer_rates(results.get("peer")).get((game, size))
                 row["gymnax_steps_per_s"] = anchor
                 row["vs_gymnax"] = rate / anchor if anchor else None
                 row["peak_mem_gib"] = torch.cuda.max_memory_allocated() / 2**30
@@ -155,8 +179,6 @@ def bench_cuda(games, sizes, steps_per_run, repeats, window_s, out_path, results
 
 
 def bench_cpu(games, sizes, repeats, window_s, out_path, results):
-    import torch
-
     from gantry_remote.envs import make_builtin
     from gantry_remote.envs.fused import random_actions
 
@@ -201,6 +223,10 @@ def to_markdown(results) -> str:
     ]
     if results.get("compile"):
         lines += ["torch.compile shapes: %s" % results["compile"], ""]
+    peer = results.get("peer")
+    if peer:
+        apis = sorted({r["api"] for r in peer["rows"] if "api" in r})
+        lines += ["gymnax, same run: %s, `%s`, gymnax step API %s" % (peer["machine"], peer["command"], " / ".join(apis) or "-"), ""]
     sizes = sorted({r["num_envs"] for r in rows})
     if results["device"] == "cuda":
         header = "| game | " + " | ".join("%d envs (vs gymnax)" % s for s in sizes) + " | CUDA == CPU |"
@@ -231,7 +257,23 @@ def to_markdown(results) -> str:
         if results["device"] == "cuda":
             line += " %s |" % check
         lines.append(line)
+    if peer:
+        lines += ["", peer_markdown(peer, sizes)]
     return "\n".join(lines) + "\n"
+
+
+def peer_markdown(peer, sizes) -> str:
+    """The peer's raw steps/s, so each ratio can be checked against both numbers."""
+    header = "| gymnax | " + " | ".join("%d envs" % s for s in sizes) + " |"
+    lines = [header, "|" + "---|" * (header.count("|") - 1)]
+    for game in GAMES:
+        cells = []
+        for size in sizes:
+            match = [r for r in peer["rows"] if r["game"] == game and r["num_envs"] == size]
+            cells.append("-" if not match else "error" if "error" in match[0] else fmt_rate(match[0]["steps_per_s"]))
+        if any(c != "-" for c in cells):
+            lines.append("| %s | %s |" % (game, " | ".join(cells)))
+    return "\n".join(lines)
 
 
 def append_markdown(path: str, block: str) -> None:
@@ -263,6 +305,8 @@ def main(argv=None) -> int:
     parser.add_argument("--render", default=None, help="only render an existing results JSON")
     parser.add_argument("--static", action="store_true", help="compile per batch size (dynamic=False)")
     parser.add_argument("--profile", action="store_true", help="print each game's top CUDA kernels instead")
+    parser.add_argument("--gymnax", default=None, help="folder holding the gymnax package: run the gymnax peer first (CUDA only)")
+    parser.add_argument("--peer-json", default=None, help="gymnax peer results written earlier by bench_peer_gymnax.py")
     args = parser.parse_args(argv)
 
     if args.render:
@@ -273,9 +317,20 @@ def main(argv=None) -> int:
             append_markdown(args.append_md, block)
         return 0
 
+    if (args.gymnax or args.peer_json) and args.device != "cuda":
+        parser.error("--gymnax/--peer-json compare CUDA rows (jit + scan against CUDA graphs); use --device cuda")
+    if args.gymnax and args.peer_json:
+        parser.error("give --gymnax (measure the peer now) or --peer-json (an earlier peer run), not both")
     games = [g for g in args.games.split(",") if g]
     default_sizes = "1024,16384,131072" if args.device == "cuda" else "64"
     sizes = [int(s) for s in (args.sizes or default_sizes).split(",")]
+    peer = None
+    if args.gymnax:  # first, before this process touches CUDA, so JAX gets the GPU to itself
+        peer_out = args.out + ".gymnax.json" if args.out else os.path.join(tempfile.mkdtemp(), "gymnax.json")
+        peer = run_gymnax_peer(args.gymnax, games, sizes, args.steps_per_launch, args.repeats, args.window_s, peer_out)
+    elif args.peer_json:
+        with open(args.peer_json) as f:
+            peer = json.load(f)
     results = {
         "device": args.device,
         "machine": machine_description(args.device),
@@ -283,6 +338,8 @@ def main(argv=None) -> int:
         "command": "python3 ../bench/bench_envs.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "rows": [],
     }
+    if peer:
+        results["peer"] = peer
     if args.profile:
         profile_cuda(games, sizes[0])
         return 0

@@ -1,5 +1,6 @@
 """Freeway rules (MinAtar): the chicken moves every 3 frames, a car sends it back to the
 bottom, crossing pays +1 and re-draws every car's speed, the game lasts 2500 frames."""
+import torch
 from test_envs_support import act, cell, get, put, scenario
 
 PARKED = dict(car_x=[0] * 8, car_timer=[5] * 8, car_velocity=[5] * 8)  # far from column 4
@@ -57,3 +58,29 @@ def test_game_ends_after_2500_frames():
     assert not act(env, "noop").terminated.item()
     r = act(env, "noop")
     assert r.terminated.item() and r.episode_length.item() == 2
+
+
+def test_observation_matches_minatars_drawing_for_many_states():
+    # MinAtar's Freeway.state(), cell by cell: the chicken at (y, 4); each lane's car at
+    # (lane + 1, x) and its trail one cell behind (wrapping) in the channel of its speed.
+    # Random states far from what play reaches, so no shortcut in the batched drawing hides.
+    num_envs = 256
+    env = scenario("freeway", num_envs=num_envs)
+    generator = torch.Generator().manual_seed(5)
+    state = {
+        "chicken_y": torch.randint(1, 10, (num_envs,), generator=generator, dtype=torch.int32),
+        "car_x": torch.randint(0, 10, (num_envs, 8), generator=generator, dtype=torch.int32),
+        "car_velocity": torch.randint(1, 6, (num_envs, 8), generator=generator, dtype=torch.int32)
+        * (torch.randint(0, 2, (num_envs, 8), generator=generator, dtype=torch.int32) * 2 - 1),
+    }
+    obs = env._observe(state)
+    assert obs.dtype == torch.bool and obs.shape == (num_envs, 7, 10, 10)
+    for i in range(num_envs):
+        expected = torch.zeros((7, 10, 10), dtype=torch.bool)
+        expected[0, state["chicken_y"][i], 4] = True
+        for lane in range(8):
+            x, velocity = int(state["car_x"][i, lane]), int(state["car_velocity"][i, lane])
+            expected[1, lane + 1, x] = True
+            back_x = (x - 1 if velocity > 0 else x + 1) % 10
+            expected[1 + abs(velocity), lane + 1, back_x] = True
+        assert torch.equal(obs[i], expected), "env %d: %s" % (i, {k: v[i].tolist() for k, v in state.items()})

@@ -8,7 +8,7 @@ re-draws all car speeds and directions. The game ends after 2500 frames.
 """
 import torch
 
-from .base import DOWN, GRID, NOOP, UP, BuiltinGame, State, cell_mask, cells_mask
+from .base import DOWN, GRID, NOOP, UP, BuiltinGame, State
 
 PLAYER_SPEED = 3
 TIME_LIMIT = 2500
@@ -75,14 +75,27 @@ class Freeway(BuiltinGame):
         }
         return state, crossed.to(torch.float32), time_left < 0
 
+    def _prepare_constants(self) -> None:
+        # Grid row -> the lane drawn on it (rows 0 and 9 have none; clamped, then masked).
+        rows = torch.arange(GRID, dtype=torch.int32)
+        self._row_lane = (rows - 1).clamp(0, LANES - 1).to(self.device)
+        self._row_has_lane = ((rows >= 1) & (rows <= LANES)).to(self.device)
+        self._grid_index = rows.to(self.device)
+        self._channel_index = torch.arange(len(self.channels), dtype=torch.int32, device=self.device)
+
     def _observe(self, s: State) -> torch.Tensor:
-        y = s["chicken_y"]
-        chicken = cell_mask(y, torch.full_like(y, CHICKEN_X))
-        rows = torch.arange(1, LANES + 1, device=y.device, dtype=torch.int32).expand_as(s["car_x"])
-        present = torch.ones_like(s["car_x"], dtype=torch.bool)
-        cars = cells_mask(rows, s["car_x"], present)
-        velocity = s["car_velocity"]
-        back_x = torch.remainder(s["car_x"] - torch.where(velocity > 0, 1, -1).to(torch.int32), GRID)
-        speed = velocity.abs()
-        trails = [cells_mask(rows, back_x, speed == k) for k in range(1, 6)]
-        return torch.stack([chicken, cars] + trails, dim=1)
+        # Every row of every channel lights at most one cell, so the observation is "column ==
+        # lit column of (channel, row)", -1 where none: one comparison per output cell, reading
+        # only its own lane's car. Under torch.compile the whole observation is then one
+        # pointwise kernel that writes each float once (an OR over the 8 cars per cell, as
+        # cells_mask does, reads every car for every cell and spills masks between kernels).
+        y, car_x, velocity = s["chicken_y"], s["car_x"], s["car_velocity"]
+        rows, channel = self._grid_index.view(1, 1, GRID), self._channel_index.view(1, -1, 1)
+        lane_x = car_x[:, self._row_lane].view(-1, 1, GRID)  # [N, 1, row]
+        lane_velocity = velocity[:, self._row_lane].view(-1, 1, GRID)
+        back_x = torch.remainder(lane_x - torch.where(lane_velocity > 0, 1, -1).to(torch.int32), GRID)
+        car_cell = torch.where(channel == 1, lane_x, back_x)  # channels 2-6: trail of speed 1-5
+        car_drawn = self._row_has_lane & ((channel == 1) | (lane_velocity.abs() == channel - 1))
+        chicken_x = torch.where(rows == y.view(-1, 1, 1), CHICKEN_X, -1)
+        lit = torch.where(channel == 0, chicken_x, torch.where(car_drawn, car_cell, -1))  # [N, C, row]
+        return lit.unsqueeze(-1) == rows.unsqueeze(-1).view(1, 1, 1, GRID)
