@@ -1,7 +1,7 @@
 """The seed's production plan (10 Atari games, 6 slots, 256 envs each) for a fixed slice, detached.
 
     python3 bench/bench_atari_plan.py --root bench/results/plan --minutes 15      # returns at once
-    python3 bench/bench_atari_plan.py --report bench/results/plan [--wait]        # any time later
+    python3 bench/bench_atari_plan.py --report bench/results/plan [--wait [SECONDS]]   # any time later
     python3 bench/bench_atari_plan.py --smoke --root /tmp/x                        # CPU: 2 games on 1 slot, tiny settings
 
 Starting runs resources/plans/seed-10-games.json unchanged (backend chosen by `start
@@ -338,20 +338,22 @@ def smoke(root: Path) -> int:
                               gpu_sample_s=2.0, rotate=True, atari_backend="ale", root=str(root),
                               trainer_arg=["%s=%s" % kv for kv in SMOKE_ARGS.items()])
     start(opts)
-    wait_for_keeper(root, 300)
+    if not wait_for_keeper(root, 300):
+        raise SystemExit("the smoke slice did not end within 300 s; see %s" % (root / "keeper.log"))
     return finish_report(root, None)
 
 
-def wait_for_keeper(root: Path, timeout_s: float) -> None:
+def wait_for_keeper(root: Path, timeout_s: float) -> bool:
+    """Wait until the keeper has stopped the run, or timeout_s has passed; return whether it has."""
     deadline = time.monotonic() + timeout_s
     while True:
         keeper = detached_run.read_json(root / KEEPER) if (root / KEEPER).exists() else {}
         if keeper.get("state") == "done":
-            return
+            return True
         if keeper and not _alive(keeper.get("pid")):
             raise SystemExit("the keeper (pid %s) died; see %s" % (keeper.get("pid"), root / "keeper.log"))
         if time.monotonic() > deadline:
-            raise SystemExit("the slice did not end within %.0f s of waiting" % timeout_s)
+            return False
         time.sleep(1)
 
 
@@ -369,7 +371,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", help="the bench's folder (start / --smoke)")
     parser.add_argument("--report", metavar="ROOT", help="read a started slice and print the report")
-    parser.add_argument("--wait", action="store_true", help="with --report: wait for the slice to end first")
+    parser.add_argument("--wait", type=float, nargs="?", const=float("inf"), metavar="SECONDS",
+                        help="with --report: wait for the slice to end (at most SECONDS), then report")
     parser.add_argument("--out", help="with --report: write the raw JSON here (default ROOT/report.json)")
     parser.add_argument("--keep", metavar="ROOT", help=argparse.SUPPRESS)  # the detached keeper itself
     parser.add_argument("--smoke", action="store_true", help="CPU smoke run: Breakout and Pong on 1 slot, tiny settings")
@@ -386,9 +389,8 @@ def main() -> int:
     if opts.keep:
         return keep(Path(opts.keep))
     if opts.report:
-        if opts.wait:
-            manifest = detached_run.load(Path(opts.report))
-            wait_for_keeper(Path(opts.report), manifest["minutes"] * 60 + 600)
+        if opts.wait is not None:
+            wait_for_keeper(Path(opts.report), opts.wait)
         return finish_report(Path(opts.report), opts.out)
     if not opts.root:
         parser.error("give --root (a new folder for the run), or --report ROOT")

@@ -12,7 +12,7 @@ epochs; lr 2.5e-4, clip 0.1 are the Atari defaults; sticky 0 as EnvPool's, Clean
     python3 bench/bench_defaults.py --atari-backend ale --games Breakout --seeds 1 --steps 3000000 \
         --candidate "envs256=sticky_actions=0" \
         --candidate "envs8=num_envs=8,minibatch_size=256,sticky_actions=0" --detach --root bench/results/envs
-    python3 bench/bench_defaults.py --report bench/results/envs [--wait]     # a later command
+    python3 bench/bench_defaults.py --report bench/results/envs [--wait [SECONDS]]     # a later command
 
 --detach returns once the supervisor has started (the run trains on by itself: the GPU machine's
 commands last at most 10 minutes); --report reads the run's files at any time and prints the table
@@ -125,8 +125,8 @@ def table(manifest: dict, per_game: Dict[str, List[dict]]) -> List[str]:
 
 def report(root: Path, opts: argparse.Namespace) -> int:
     manifest = detached_run.load(root)
-    if opts.wait:
-        detached_run.wait_until_ended(root, manifest, opts.wait_hours * 3600)
+    if opts.wait is not None:
+        detached_run.wait_until_ended(root, manifest, opts.wait)
     state = detached_run.run_state(root, manifest)["state"]
     per_game = {name: detached_run.game_metrics(root, manifest, name) for name in manifest["labels"]}
     started = datetime.datetime.fromtimestamp(manifest["started_ts"], datetime.timezone.utc)
@@ -137,7 +137,7 @@ def report(root: Path, opts: argparse.Namespace) -> int:
     if opts.out:
         Path(opts.out).write_text(json.dumps(per_game))
     if state == "running":
-        print("(still running: read it again later, or add --wait)")
+        print("(still running: read it again later, or add --wait [SECONDS])")
     elif not opts.no_append:
         with open(runs.ROOT / "BENCHMARKS.md", "a") as f:
             f.write("\n" + text)
@@ -155,8 +155,8 @@ def main() -> int:
     parser.add_argument("--root", help="keep the runs here (default: a temp folder)")
     parser.add_argument("--detach", action="store_true", help="start the run and return; read it later with --report ROOT")
     parser.add_argument("--report", metavar="ROOT", help="print the table of a run started with --detach --root ROOT")
-    parser.add_argument("--wait", action="store_true", help="with --report: wait until every game has ended")
-    parser.add_argument("--wait-hours", type=float, default=24.0)
+    parser.add_argument("--wait", type=float, nargs="?", const=float("inf"), metavar="SECONDS",
+                        help="with --report: wait until every game has ended (at most SECONDS), then report")
     parser.add_argument("--out", help="write the raw metrics of every game here (JSON)")
     parser.add_argument("--no-append", action="store_true")
     opts = parser.parse_args()
@@ -179,7 +179,7 @@ def main() -> int:
               % (manifest["run_id"], len(entries), root, root))
         return 0
     try:
-        state = detached_run.wait_until_ended(root, manifest, opts.wait_hours * 3600)
+        state = detached_run.wait_until_ended(root, manifest, float("inf"))
     finally:  # trainers outlive their supervisor by design: never leave a bench run behind
         runs.cli(root, "stop", "--run", manifest["run_id"], "--wait", "--grace", "10")
     if state != "completed":

@@ -88,12 +88,10 @@ def game_metrics(root: Path, manifest: Dict[str, Any], game: str) -> List[Dict[s
 
 
 def wait_until_ended(root: Path, manifest: Dict[str, Any], timeout_s: float) -> str:
-    """Poll the run's state until it is no longer running; return that state."""
+    """Poll the run's state until it is no longer running, or timeout_s has passed; return the state."""
     deadline = time.monotonic() + timeout_s
     while True:
         state = run_state(root, manifest)["state"]
-        if state != "running":
+        if state != "running" or time.monotonic() > deadline:
             return state
-        if time.monotonic() > deadline:
-            raise SystemExit("run %s still running after %.0f s of waiting" % (manifest["run_id"], timeout_s))
         time.sleep(2)

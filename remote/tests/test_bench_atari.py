@@ -102,6 +102,8 @@ def test_defaults_bench_compares_atari_settings_detached_then_reported(tmp_path)
                  "--candidate", "envs8=num_envs=8,num_steps=8,minibatch_size=32,sticky_actions=0",
                  "--detach", "--root", root)
     assert time.monotonic() - began < 60 and "--report" in out  # returned while the trainers train on
+    early = _bench(script, "--report", root, "--no-append")  # read while the trainers start (seconds)
+    assert ": running." in early and "still running" in early
     table = _bench(script, "--report", root, "--wait", "--no-append")
     assert "completed." in table
     for label, envs in (("envs4", 4), ("envs8", 8)):
