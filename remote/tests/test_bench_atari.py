@@ -84,6 +84,25 @@ def test_projection_places_games_on_slots_in_queue_order():
         for g, h in zip("ABCDEFGHIJ", (9, 8, 7, 6, 5, 4, 3, 2, 1, 0.5))]}) == ["C", "D", "E", "F"]
 
 
+def test_the_seed_plans_slice_every_game_steps_in_ale_and_four_rotate_in():
+    """What the GPU machine's one-command slice will start: the seed's plan as it is, all ten ROMs."""
+    import torch
+
+    from gantry_remote.envs.atari import AleAtari
+    from gantry_remote.plan import queue_order, validate_plan
+
+    plan = bench_atari_plan.build_plan(bench_atari_plan.SEED_PLAN, None, None, {}, 5.0)
+    assert len(plan["games"]) == 10 and plan["slots"] == 6
+    assert all(g["trainer_args"]["num_envs"] == 256 for g in plan["games"])
+    order = queue_order(validate_plan(plan))
+    assert bench_atari_plan.rotation(plan) == ["Seaquest", "BeamRider", "SpaceInvaders", "Enduro"]
+    assert order[6:] == ["Boxing", "Breakout", "Freeway", "Pong"]  # the queued games the rotation lets in
+    for game in order:
+        env = AleAtari(game, 1, num_threads=1)
+        env.reset()
+        assert env.step(torch.zeros(1, dtype=torch.long)).obs.shape == (1, 4, 84, 84), game
+
+
 def test_gpu_utilisation_reads_the_supervisors_gpu_events():
     events = [{"type": "gpu", "ts": 10.0 + i, "gpus": [{"name": "H200", "util": u, "mem_used": 100 * u}]}
               for i, u in enumerate((10, 50, 20))]
