@@ -275,7 +275,7 @@ def report(root: Path) -> Dict[str, Any]:
         "minutes_planned": manifest["minutes"], "minutes_elapsed": (t1 - t0) / 60.0,
         "slice_state": keeper.get("state", "no keeper yet"), "slice_ended_because": keeper.get("why"),
         "rotated_after_min": (keeper["rotated_ts"] - t0) / 60.0 if keeper.get("rotated_ts") else None,
-        "rotated_games": manifest["rotate_games"],
+        "rotated_games": manifest["rotate_games"], "rotated_in": keeper.get("rotated_in", []),
         "total_steps": total_steps, "total_sps_slice": total_steps / max(t1 - t0, 1e-9),
         "total_sps_first_phase": sum(v["sps"] for n, v in games.items() if v["measured"] and n in order[:plan["slots"]]),
         "cpu": cpu_utilisation(root, t0, t1), "gpu": gpu_utilisation(events, t0, t1),
@@ -305,7 +305,8 @@ def markdown(r: Dict[str, Any]) -> str:
     lines = ["Run %s — %s; %d slots; slice %.1f of %.1f min (%s%s)%s." % (
         r["run_id"], r["machine"], r["slots"], r["minutes_elapsed"], r["minutes_planned"], r["slice_state"],
         ": " + r["slice_ended_because"] if r["slice_ended_because"] else "",
-        "; paused %s after %.1f min so the queued games could train" % (", ".join(r["rotated_games"]), r["rotated_after_min"])
+        "; paused %s after %.1f min so that %s could train" % (
+            ", ".join(r["rotated_games"]), r["rotated_after_min"], ", ".join(r["rotated_in"]))
         if r["rotated_after_min"] else ""), "",
         "| game | cores | start-up s | steps | steps/s | episodes | episodes/hour | mean return | target | h to target | h to 10M steps |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]

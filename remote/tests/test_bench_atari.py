@@ -47,7 +47,8 @@ def test_plan_slice_smoke_rotates_the_queued_game_in_and_reports_both(tmp_path):
     out = _bench(os.path.join(BENCH, "bench_atari_plan.py"), "--smoke", "--root", root)
     report = json.loads((tmp_path / "plan" / "report.json").read_text())
     assert report["slice_state"] == "done" and report["slice_ended_because"] == "slice over"
-    assert report["rotated_games"] == ["Breakout"] and report["rotated_after_min"] is not None
+    assert report["rotated_games"] == ["Breakout"] and report["rotated_in"] == ["Pong"]
+    assert report["rotated_after_min"] is not None
     for name in ("Breakout", "Pong"):
         game = report["games"][name]
         assert game["measured"] and game["steps"] > 0 and game["sps"] > 0, game
