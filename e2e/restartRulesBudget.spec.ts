@@ -36,6 +36,10 @@ test('the OOM rule halves num_envs on the card, and the budget stops the run cle
   await expect(budget).toContainText('budget <1 min')
   await expect(budget).toHaveAttribute('data-status', 'reached', { timeout: 60_000 })
   await expect(page.getByRole('region', { name: 'Notifications' })).toContainText('Budget reached')
+  // The spending chart: the supervisor's counts against the budget line (its limit, in hours).
+  const spending = page.getByRole('figure', { name: 'Spending against the budget' })
+  await expect(spending).toHaveAttribute('data-limit', String(8 / 3600))
+  await expect(spending).not.toHaveAttribute('data-points', '0', { timeout: 10_000 })
   await expect(page.getByRole('article', { name: 'asterix card' })).toHaveAttribute('data-state', 'stopped', { timeout: 60_000 })
   await expect(card).toHaveAttribute('data-state', 'stopped')
   await app.screenshot('rules-and-budget')

@@ -7,6 +7,8 @@ import { SeriesRing } from './ringBuffer'
 
 export const SERIES_CAPACITY = 200_000
 const GPU_CAPACITY = 50_000
+/** Budget counts arrive once a minute or so: a month of them. */
+const BUDGET_CAPACITY = 50_000
 /** Gaps between GPU samples longer than this are not counted in the time-weighted utilisation. */
 const MAX_GPU_GAP_S = 120
 
@@ -96,6 +98,8 @@ export interface RunModel {
   gpu: GpuModel
   /** The supervisor's latest budget count (null: the run has no budget). */
   budget: RunEventOf<'budget'> | null
+  /** Spent over time, one point per budget count (x: unix s, y: spent in the budget's unit). */
+  budgetSpent: SeriesRing
 }
 
 export function createRunModel(runId: string): RunModel {
@@ -113,6 +117,7 @@ export function createRunModel(runId: string): RunModel {
     eventCount: 0,
     manualInterventions: [],
     budget: null,
+    budgetSpent: new SeriesRing(BUDGET_CAPACITY),
     gpu: {
       names: [],
       util: new SeriesRing(GPU_CAPACITY),
@@ -306,6 +311,7 @@ export function applyEvents(model: RunModel, events: readonly RunEvent[]): numbe
         break
       case 'budget':
         model.budget = e
+        model.budgetSpent.push(e.ts, e.spent)
         break
       case 'run_completed':
         model.ended = e.state

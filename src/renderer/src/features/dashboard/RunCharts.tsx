@@ -3,6 +3,7 @@ import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, X
 import type { RunModel } from '../../lib/runModel'
 import type { SeriesRing } from '../../lib/ringBuffer'
 import { countAxis, timeAxis, type Axis } from './axisTicks'
+import { BudgetChart } from './BudgetChart'
 import { downsample, GAME_COLOURS } from './chartData'
 import { GpuGauges } from './GpuGauges'
 
@@ -138,6 +139,7 @@ export const RunCharts = memo(function RunCharts({ model, revision: liveRevision
         <GameChart title="Episodes over time" model={model} revision={revision} pick={pickEpisodes} hidden={hidden} xAxis={timeAxis} />
         <GameChart title="Episodes per hour" model={model} revision={revision} pick={pickRate} hidden={hidden} xAxis={timeAxis} />
         <GpuChart model={model} revision={revision} />
+        <BudgetChart model={model} revision={revision} />
       </div>
     </section>
   )
