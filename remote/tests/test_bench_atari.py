@@ -131,3 +131,17 @@ def test_defaults_bench_compares_atari_settings_detached_then_reported(tmp_path)
         assert "| Breakout | 1 | 256 |" in row and "| 430.0 |" in row, row  # all 256 steps, CleanRL's reference
         log = open(os.path.join(_run_dir(root), "games", "Breakout-%s-s1" % label, "train.log")).read()
         assert "%d envs x" % envs in log and "sticky actions 0, " in log
+
+
+def test_a_slice_whose_run_ends_first_is_reported_as_it_ended(tmp_path):
+    root = str(tmp_path / "short")
+    tiny = ["total_steps=96", "num_envs=4", "num_steps=8", "minibatch_size=32", "update_epochs=1", "device=cpu"]
+    script = os.path.join(BENCH, "bench_atari_plan.py")
+    _bench(script, "--root", root, "--games", "Breakout", "--minutes", "5", "--sample-s", "1",
+           *[a for t in tiny for a in ("--trainer-arg", t)])
+    _bench(script, "--report", root, "--wait", "200")
+    report = json.loads((tmp_path / "short" / "report.json").read_text())
+    assert report["slice_state"] == "done" and report["slice_ended_because"] == "the run ended by itself"
+    assert report["games"]["Breakout"]["steps"] == 96 and report["rotated_games"] == []  # 1 game on 6 slots
+    state = json.load(open(os.path.join(_run_dir(root), "state.json")))
+    assert state["state"] == "completed"  # finished by the trainer, not stopped by the keeper
