@@ -262,6 +262,7 @@ def report(root: Path) -> Dict[str, Any]:
         rates = game_rates(rows)
         started = [e["ts"] for e in events if e["type"] == "game_started" and e["game"] == name]
         games[name] = dict(rates or {}, measured=rates is not None, target_episodes=g["target_episodes"],
+                           plan_est_hours=g.get("est_hours"),
                            cores=trainer_cores(run_dir, name),
                            start_up_s=rows[0]["ts"] - started[0] if rows and started else None)
         eph, sps = games[name].get("episodes_per_hour"), games[name].get("sps")
@@ -280,6 +281,7 @@ def report(root: Path) -> Dict[str, Any]:
         "total_sps_first_phase": sum(v["sps"] for n, v in games.items() if v["measured"] and n in order[:plan["slots"]]),
         "cpu": cpu_utilisation(root, t0, t1), "gpu": gpu_utilisation(events, t0, t1),
         "projected_hours_targets": schedule_hours(order, {n: v["hours_to_target"] for n, v in games.items()}, plan["slots"]),
+        "plan_estimate_hours": schedule_hours(order, {n: v["plan_est_hours"] for n, v in games.items()}, plan["slots"]),
         "projected_hours_10m_steps": schedule_hours(order, {n: v["hours_to_10m_steps"] for n, v in games.items()}, plan["slots"]),
         "goal_hours": GOAL_HOURS, "queue_order": order, "games": games,
     }
@@ -308,14 +310,15 @@ def markdown(r: Dict[str, Any]) -> str:
         "; paused %s after %.1f min so that %s could train" % (
             ", ".join(r["rotated_games"]), r["rotated_after_min"], ", ".join(r["rotated_in"]))
         if r["rotated_after_min"] else ""), "",
-        "| game | cores | start-up s | steps | steps/s | episodes | episodes/hour | mean return | target | h to target | h to 10M steps |",
+        "| game | cores | start-up s | steps | steps/s | episodes | episodes/hour | mean return | target | h to target "
+        "(plan's estimate) | h to 10M steps |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for name in r["queue_order"]:
         g = r["games"][name]
-        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %d | %s | %s |" % (
+        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %d | %s (%s) | %s |" % (
             name, g["cores"] or "-", _num(g["start_up_s"]), _num(g.get("steps")), _num(g.get("sps")), _num(g.get("episodes")),
             _num(g.get("episodes_per_hour")), _num(g.get("mean_return"), "%.1f"), g["target_episodes"],
-            _num(g["hours_to_target"], "%.1f"), _num(g["hours_to_10m_steps"], "%.2f")))
+            _num(g["hours_to_target"], "%.1f"), _num(g["plan_est_hours"], "%.1f"), _num(g["hours_to_10m_steps"], "%.2f")))
     lines += ["", "| measure | value |", "| --- | --- |",
               "| env steps/s, whole slice (start-up and rotation included) | %s |" % _num(r["total_sps_slice"]),
               "| env steps/s, first %d games, sum of steady rates | %s |" % (r["slots"], _num(r["total_sps_first_phase"])),
@@ -324,8 +327,8 @@ def markdown(r: Dict[str, Any]) -> str:
               ("| GPU utilisation (nvidia-smi, %d samples) | mean %.0f %%, median %.0f %%, max %.0f %%; memory max %s MiB |" % (
                   gpu["samples"], gpu["util_mean"], gpu["util_median"], gpu["util_max"], _num(gpu["mem_used_max_mib"])))
               if gpu["samples"] else "| GPU utilisation | not measured: %s |" % gpu["why"],
-              "| projected: whole plan to its episode targets | %s h (goal < %.0f h) |" % (
-                  _num(r["projected_hours_targets"], "%.1f"), r["goal_hours"]),
+              "| projected: whole plan to its episode targets | %s h (goal < %.0f h; the plan's own estimates give %s h) |" % (
+                  _num(r["projected_hours_targets"], "%.1f"), r["goal_hours"], _num(r["plan_estimate_hours"], "%.1f")),
               "| projected: every game 10M steps (CleanRL's budget) | %s h |" % _num(r["projected_hours_10m_steps"], "%.1f")]
     return "\n".join(lines)
 
