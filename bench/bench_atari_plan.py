@@ -133,7 +133,7 @@ def keep(root: Path) -> int:
     """Rotate at half time and end at the slice's end, each once the games it stops have been measured
     (so a slow start-up cannot leave a game unrated), but never more than OVERTIME_S late. Whatever
     goes wrong here, the run is stopped: nothing may train on unwatched on a lent GPU machine."""
-    manifest = detached_run.load(root)
+    manifest = detached_run.load(root, "atari_plan")
     keeper = {"pid": os.getpid(), "state": "running", "rotated_ts": None, "ended_ts": None, "why": None}
     detached_run.write_json(root / KEEPER, keeper)
     try:
@@ -247,7 +247,7 @@ def gpu_utilisation(events: List[Dict[str, Any]], t0: float, t1: float) -> Dict[
 
 
 def report(root: Path) -> Dict[str, Any]:
-    manifest = detached_run.load(root)
+    manifest = detached_run.load(root, "atari_plan")
     plan = validate_plan(json.loads((root / "plan.json").read_text()))
     keeper = detached_run.read_json(root / KEEPER) if (root / KEEPER).exists() else {}
     now = time.time()
@@ -364,7 +364,7 @@ def wait_for_keeper(root: Path, timeout_s: float) -> bool:
 def finish_report(root: Path, out: Optional[str]) -> int:
     r = report(root)
     detached_run.write_json(Path(out) if out else root / "report.json", r)
-    started_by = detached_run.load(root)["argv"]
+    started_by = detached_run.load(root, "atari_plan")["argv"]
     print("`python3 bench/bench_atari_plan.py %s`, read by `python3 bench/bench_atari_plan.py %s`\n" % (
         " ".join(shlex.quote(a) for a in started_by[1:]), " ".join(shlex.quote(a) for a in sys.argv[1:])))
     print(markdown(r))

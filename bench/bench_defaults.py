@@ -124,7 +124,7 @@ def table(manifest: dict, per_game: Dict[str, List[dict]]) -> List[str]:
 
 
 def report(root: Path, opts: argparse.Namespace) -> int:
-    manifest = detached_run.load(root)
+    manifest = detached_run.load(root, "defaults")
     if opts.wait is not None:
         detached_run.wait_until_ended(root, manifest, opts.wait)
     state = detached_run.run_state(root, manifest)["state"]

@@ -46,11 +46,16 @@ def start(root: Path, plan: Dict[str, Any], atari_backend: Optional[str], manife
     return manifest
 
 
-def load(root: Path) -> Dict[str, Any]:
+def load(root: Path, bench: str) -> Dict[str, Any]:
+    """The manifest of a run that `bench` started (another bench's root is refused by name)."""
     path = root / MANIFEST
     if not path.exists():
         raise SystemExit("%s has no %s: not a bench root (start one first, or check the path)" % (root, MANIFEST))
-    return read_json(path)
+    manifest = read_json(path)
+    if manifest.get("bench") != bench:
+        raise SystemExit("%s holds a run of bench_%s.py, not of bench_%s.py: read it with bench/bench_%s.py --report %s" % (
+            root, manifest.get("bench"), bench, manifest.get("bench"), root))
+    return manifest
 
 
 def run_path(root: Path, manifest: Dict[str, Any]) -> Path:
