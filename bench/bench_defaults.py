@@ -12,7 +12,7 @@ epochs; lr 2.5e-4, clip 0.1 are the Atari defaults; sticky 0 as EnvPool's, Clean
     python3 bench/bench_defaults.py --atari-backend ale --games Breakout --seeds 1 --steps 3000000 \
         --candidate "envs256=sticky_actions=0" \
         --candidate "envs8=num_envs=8,minibatch_size=256,sticky_actions=0" --detach --root bench/results/envs
-    python3 bench/bench_defaults.py --report bench/results/envs [--wait [SECONDS]]     # a later command
+    python3 bench/bench_defaults.py --report bench/results/envs [--wait [SECONDS]] [--marks 1e6,2e6]   # later
 
 --detach returns once the supervisor has started (the run trains on by itself: the GPU machine's
 commands last at most 10 minutes); --report reads the run's files at any time and prints the table
@@ -104,9 +104,9 @@ def build_entries(games: List[str], seeds: List[int], candidates: List[tuple], s
     return entries, labels
 
 
-def table(manifest: dict, per_game: Dict[str, List[dict]]) -> List[str]:
+def table(manifest: dict, per_game: Dict[str, List[dict]], marks: Optional[List[int]] = None) -> List[str]:
     steps, candidates, references = manifest["steps"], dict(manifest["candidates"]), manifest["references"]
-    marks = [steps // 4, steps // 2, 3 * steps // 4, steps]
+    marks = marks or [steps // 4, steps // 2, 3 * steps // 4, steps]
     rows = ["| setting | game | seed | steps so far | %s | reference | reached at step |" % " | ".join(
                 "return at %s" % steps_text(m) for m in marks),
             "| --- | --- | ---: | ---: | %s | ---: | ---: |" % " | ".join("---:" for _ in marks)]
@@ -132,7 +132,7 @@ def report(root: Path, opts: argparse.Namespace) -> int:
     started = datetime.datetime.fromtimestamp(manifest["started_ts"], datetime.timezone.utc)
     cmd = "python3 bench/bench_defaults.py " + " ".join(shlex.quote(a) for a in manifest["argv"][1:])
     text = "\n".join(["### %s — %s" % (started.strftime("%Y-%m-%d %H:%M UTC"), runs.machine()), "", "`%s`" % cmd, "",
-                      "Run %s: %s." % (manifest["run_id"], state), ""] + table(manifest, per_game)) + "\n"
+                      "Run %s: %s." % (manifest["run_id"], state), ""] + table(manifest, per_game, opts.marks)) + "\n"
     print(text)
     if opts.out:
         Path(opts.out).write_text(json.dumps(per_game))
@@ -157,6 +157,8 @@ def main() -> int:
     parser.add_argument("--report", metavar="ROOT", help="print the table of a run started with --detach --root ROOT")
     parser.add_argument("--wait", type=float, nargs="?", const=float("inf"), metavar="SECONDS",
                         help="with --report: wait until every game has ended (at most SECONDS), then report")
+    parser.add_argument("--marks", type=lambda text: [int(float(x)) for x in text.split(",")], metavar="STEP,STEP,...",
+                        help="the steps to compare mean returns at (default: a quarter, half, three quarters, all of --steps)")
     parser.add_argument("--out", help="write the raw metrics of every game here (JSON)")
     parser.add_argument("--no-append", action="store_true")
     opts = parser.parse_args()

@@ -125,7 +125,8 @@ def test_defaults_bench_compares_atari_settings_detached_then_reported(tmp_path)
     early = _bench(script, "--report", root, "--no-append")  # read while the trainers start (seconds)
     assert ": running." in early and "still running" in early
     table = _bench(script, "--report", root, "--wait", "--no-append")
-    assert "completed." in table
+    assert "completed." in table and "| return at 64 | return at 128 | return at 192 | return at 256 |" in table
+    assert "| return at 100 | return at 200 |" in _bench(script, "--report", root, "--no-append", "--marks", "100,2e2")
     for label, envs in (("envs4", 4), ("envs8", 8)):
         row = next(line for line in table.splitlines() if line.startswith("| %s (" % label))
         assert "| Breakout | 1 | 256 |" in row and "| 430.0 |" in row, row  # all 256 steps, CleanRL's reference
