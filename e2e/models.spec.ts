@@ -4,41 +4,11 @@
  * with onnxruntime-node, rejects a tampered model with the reason, and backs the run up.
  */
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { expect, requirePrerequisite, ROOT, test } from './fixtures'
-
-const VENV_PYTHON = process.env.GANTRY_TEST_PYTHON ?? path.join(ROOT, '.venv', 'bin', 'python')
-
-function cli(root: string, args: string[]): Record<string, unknown> {
-  const r = spawnSync(VENV_PYTHON, ['-m', 'gantry_remote', ...args, '--root', root], { cwd: path.join(ROOT, 'remote'), encoding: 'utf8', timeout: 60_000 })
-  if (r.status !== 0) throw new Error(`gantry_remote ${args[0]} failed: ${r.stdout}${r.stderr}`)
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>
-}
-
-async function finishedTinyRun(root: string, dir: string): Promise<string> {
-  const plan = path.join(dir, 'plan.json')
-  writeFileSync(
-    plan,
-    JSON.stringify({
-      name: 'e2e tiny real training',
-      slots: 1,
-      games: [{ game: 'breakout', backend: 'builtin', target_episodes: 2, trainer_args: { num_envs: 4, device: 'cpu' } }],
-    }),
-  )
-  const runId = cli(root, ['start', '--plan', plan]).run_id as string
-  const deadline = Date.now() + 120_000
-  while (Date.now() < deadline) {
-    const status = cli(root, ['status', '--run', runId, '--json'])
-    if (status.state !== 'running') {
-      expect(status.state).toBe('completed')
-      return runId
-    }
-    await new Promise((r) => setTimeout(r, 500))
-  }
-  throw new Error(`run ${runId} did not finish within 120 s`)
-}
+import { finishedTinyRun, VENV_PYTHON } from './tinyRun'
 
 test('list, download, verify and validate the models of a finished run; reject a tampered model; back up', async ({ page, app }) => {
   requirePrerequisite(
@@ -49,7 +19,7 @@ test('list, download, verify and validate the models of a finished run; reject a
   const localRoot = path.join(app.dataDir, 'this-computer')
   const work = mkdtempSync(path.join(os.tmpdir(), 'gantry-e2e-models-'))
   try {
-    const runId = await finishedTinyRun(localRoot, work)
+    const runId = await finishedTinyRun(localRoot, work, 'e2e tiny real training')
 
     await page.getByRole('tab', { name: 'Models' }).click()
     const view = page.getByRole('tabpanel').filter({ has: page.locator('.models-view') })

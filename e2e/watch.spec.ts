@@ -6,35 +6,12 @@
  */
 import AxeBuilder from '@axe-core/playwright'
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { Locator } from '@playwright/test'
-import { expect, requirePrerequisite, ROOT, test } from './fixtures'
-
-const VENV_PYTHON = process.env.GANTRY_TEST_PYTHON ?? path.join(ROOT, '.venv', 'bin', 'python')
-
-function cli(root: string, args: string[]): Record<string, unknown> {
-  const r = spawnSync(VENV_PYTHON, ['-m', 'gantry_remote', ...args, '--root', root], { cwd: path.join(ROOT, 'remote'), encoding: 'utf8', timeout: 60_000 })
-  if (r.status !== 0) throw new Error(`gantry_remote ${args[0]} failed: ${r.stdout}${r.stderr}`)
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>
-}
-
-async function finishedTinyRun(root: string, dir: string): Promise<string> {
-  const plan = path.join(dir, 'plan.json')
-  writeFileSync(plan, JSON.stringify({ name: 'e2e watch', slots: 1, games: [{ game: 'breakout', backend: 'builtin', target_episodes: 2, trainer_args: { num_envs: 4, device: 'cpu' } }] }))
-  const runId = cli(root, ['start', '--plan', plan]).run_id as string
-  const deadline = Date.now() + 120_000
-  while (Date.now() < deadline) {
-    const status = cli(root, ['status', '--run', runId, '--json'])
-    if (status.state !== 'running') {
-      expect(status.state).toBe('completed')
-      return runId
-    }
-    await new Promise((r) => setTimeout(r, 500))
-  }
-  throw new Error(`run ${runId} did not finish within 120 s`)
-}
+import { expect, requirePrerequisite, test } from './fixtures'
+import { finishedTinyRun, VENV_PYTHON } from './tinyRun'
 
 const stepOf = async (counter: Locator) => Number(/^Step (\d+) of \d+$/.exec((await counter.textContent()) ?? '')?.[1] ?? NaN)
 
@@ -42,7 +19,7 @@ test('Watch plays a model of a finished run on this computer: picture, moving st
   requirePrerequisite(existsSync(VENV_PYTHON) && spawnSync(VENV_PYTHON, ['-c', 'import torch, onnx']).status === 0, 'A Python venv with torch and onnx', 'create .venv with `pip install torch onnx numpy` (bash .ci/run does it)')
   const work = mkdtempSync(path.join(os.tmpdir(), 'gantry-e2e-watch-'))
   try {
-    const runId = await finishedTinyRun(path.join(app.dataDir, 'this-computer'), work)
+    const runId = await finishedTinyRun(path.join(app.dataDir, 'this-computer'), work, 'e2e watch')
     await page.getByRole('tab', { name: 'Models' }).click()
     const view = page.getByRole('tabpanel').filter({ has: page.locator('.models-view') })
     await view.getByRole('button', { name: 'Refresh' }).click()

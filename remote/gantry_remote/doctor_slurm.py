@@ -4,23 +4,13 @@ folder is on a filesystem the compute nodes share, and a short test job that pro
 writes into that folder and reports its node's Python and GPUs, streamed as it arrives: see
 slurm_test_job.py). Verdicts say what to do."""
 import os
-import subprocess
 from typing import Any, Callable, Dict, List, Optional
 
+from .slurm_cmd import probe
 from .slurm_test_job import DEFAULT_TIMEOUT_S, run_test_job
 
 _SHARED_FS = ("nfs", "nfs4", "lustre", "gpfs", "beegfs", "cephfs", "ceph", "panfs", "wekafs", "fuse.glusterfs",
               "cifs", "smb2", "9p", "fuse.sshfs", "autofs")
-
-
-def _run(argv: List[str], timeout: float = 20) -> "tuple[int, str]":
-    try:
-        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout, check=False)
-    except FileNotFoundError:
-        return 127, "%s: not found" % argv[0]
-    except subprocess.TimeoutExpired:
-        return 124, "%s did not answer within %.0f s" % (argv[0], timeout)
-    return proc.returncode, (proc.stdout if proc.returncode == 0 else (proc.stderr or proc.stdout)).strip()
 
 
 def _config(text: str) -> Dict[str, str]:
@@ -45,24 +35,24 @@ def _partitions(text: str) -> List[Dict[str, Any]]:
 
 
 def filesystem_type(path: str) -> Optional[str]:
-    code, out = _run(["stat", "-f", "-c", "%T", path], timeout=10)
+    code, out = probe(["stat", "-f", "-c", "%T", path], timeout=10)
     return out.strip() if code == 0 and out.strip() else None
 
 
 def slurm_report(root: str, options: Dict[str, Any], test_job: bool = True,
                  say: Callable[[str], None] = lambda line: None, test_job_timeout: float = DEFAULT_TIMEOUT_S) -> Dict[str, Any]:
     report: Dict[str, Any] = {}
-    code, version = _run(["sinfo", "--version"])
+    code, version = probe(["sinfo", "--version"])
     report["version"] = version if code == 0 else None
     if code != 0:
         report["error"] = version
         return report
-    code, config = _run(["scontrol", "show", "config"])
+    code, config = probe(["scontrol", "show", "config"])
     conf = _config(config) if code == 0 else {}
     report["accounting"] = conf.get("AccountingStorageType", "accounting_storage/none") not in ("accounting_storage/none", "(null)")
     kill_wait = conf.get("KillWait", "").split()[:1]
     report["kill_wait_s"] = int(kill_wait[0]) if kill_wait and kill_wait[0].isdigit() else None
-    code, parts = _run(["sinfo", "-h", "-o", "%P|%a|%G|%D"])
+    code, parts = probe(["sinfo", "-h", "-o", "%P|%a|%G|%D"])
     report["partitions"] = _partitions(parts) if code == 0 else []
     os.makedirs(root, exist_ok=True)
     report["filesystem"] = filesystem_type(root)

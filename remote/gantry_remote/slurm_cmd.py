@@ -23,6 +23,18 @@ def run(argv: List[str], check: bool = True, timeout: float = TIMEOUT_S) -> "sub
     return result
 
 
+def probe(argv: List[str], timeout: float = 20) -> "tuple[int, str]":
+    """(exit code, output) of a command the doctor reads, never raising: 127 when it is missing, 124
+    when it does not answer in time; the output is stdout on success, else what it said on stderr."""
+    try:
+        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout, check=False)
+    except FileNotFoundError:
+        return 127, "%s: not found" % argv[0]
+    except subprocess.TimeoutExpired:
+        return 124, "%s did not answer within %.0f s" % (argv[0], timeout)
+    return proc.returncode, (proc.stdout if proc.returncode == 0 else (proc.stderr or proc.stdout)).strip()
+
+
 def output(argv: List[str]) -> str:
     return run(argv).stdout
 

@@ -7,10 +7,10 @@ offset and `squeue` once a second, and gives up (cancelling the job) after a bou
 SLURM's own reason when the job never left the queue."""
 import os
 import secrets
-import subprocess
 import time
 from typing import Any, Callable, Dict, List
 
+from . import slurm_cmd
 from .slurm_batch import resource_lines
 
 DEFAULT_TIMEOUT_S = 90.0
@@ -93,16 +93,6 @@ class OutputTail:
         return fresh
 
 
-def _run(argv: List[str], timeout: float = 20) -> "tuple[int, str]":
-    try:
-        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout, check=False)
-    except FileNotFoundError:
-        return 127, "%s: not found" % argv[0]
-    except subprocess.TimeoutExpired:
-        return 124, "%s did not answer within %.0f s" % (argv[0], timeout)
-    return proc.returncode, (proc.stdout if proc.returncode == 0 else (proc.stderr or proc.stdout)).strip()
-
-
 def facts(lines: List[str]) -> Dict[str, Any]:
     """The job's key=value lines → the report's fields (the rest is ignored)."""
     pairs = [line.split("=", 1) for line in lines if "=" in line]
@@ -128,7 +118,7 @@ def run_test_job(root: str, options: Dict[str, Any], say: Callable[[str], None],
         f.write(_SCRIPT)
     resources = resource_lines(dict(options, time_limit_min=None))
     argv = ["sbatch", "--parsable", "--job-name=gantry-doctor", "--time=1", "--ntasks=1", "--output=" + out_path]
-    code, out = _run(argv + resources + [script, probe, token])
+    code, out = slurm_cmd.probe(argv + resources + [script, probe, token])
     if code != 0:
         _remove(script, probe)
         return {"ok": False, "error": "sbatch refused the test job: %s" % out[:400]}
@@ -140,7 +130,7 @@ def run_test_job(root: str, options: Dict[str, Any], say: Callable[[str], None],
     try:
         while True:
             # SLURM's state first, then the output: "RUNNING on n1" comes before the job's lines.
-            code, row = _run(["squeue", "-h", "-j", job, "-o", "%T|%r|%N"], timeout=10)
+            code, row = slurm_cmd.probe(["squeue", "-h", "-j", job, "-o", "%T|%r|%N"], timeout=10)
             if code == 0 and row:
                 state, reason, node = (row.splitlines()[0].split("|") + ["", ""])[:3]
                 now = "%s%s" % (state, " on " + node if state == "RUNNING" and node else
@@ -153,7 +143,7 @@ def run_test_job(root: str, options: Dict[str, Any], say: Callable[[str], None],
             if code == 0 and not row:
                 break  # left the queue
             if time.monotonic() >= deadline:
-                _run(["scancel", job])
+                slurm_cmd.probe(["scancel", job])
                 if state == "PENDING":
                     return {"ok": False, "job_id": job, "state": state, "reason": reason,
                             "error": "the test job was still PENDING after %.0f s (reason %s), so it was cancelled. "
