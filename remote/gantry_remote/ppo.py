@@ -139,6 +139,10 @@ class Args:
     """torch.compile the policy step and the loss (pays on GPU for long runs)"""
     cuda_graphs: Optional[bool] = None
     """capture the rollout and the update epochs as CUDA graphs (default: on for built-in games on CUDA)"""
+    overlap_rollout: bool = False
+    """ale backend: step the env pool as two halves, one half's policy forward running while the other half's
+    emulators step (envs/atari.py AleAtariHalves: the same games and rollout buffers). Off until measured on a
+    GPU host (bench/bench_atari_rollout.py)"""
 
 
 def _field_docs(cls: type) -> Dict[str, str]:
@@ -190,6 +194,8 @@ def parse_args(argv: List[str]) -> Args:
     for name in ("num_envs", "num_steps", "minibatch_size", "update_epochs"):
         if getattr(args, name) < 1:
             parser.error("--%s must be at least 1" % name.replace("_", "-"))
+    if args.overlap_rollout and (args.backend != "ale" or args.num_envs < 2):
+        parser.error("--overlap-rollout needs --backend ale and at least 2 envs")
     if args.sticky_actions is None:
         args.sticky_actions = STICKY_DEFAULT[args.backend]
     if not 0.0 <= args.sticky_actions <= 1.0:
@@ -314,8 +320,13 @@ def train(args: Args, stop: StopFlag) -> int:
     # gantry_remote.cpus) size the Atari pool's worker threads and torch's intra-op threads.
     cores = sorted(os.sched_getaffinity(0))
     torch.set_num_threads(len(cores))
-    env = make_env(args.backend, args.game, args.num_envs, str(device), args.seed, compile=args.compile,
-                   sticky_actions=args.sticky_actions, num_threads=len(cores))
+    if args.overlap_rollout:
+        from .envs.atari import AleAtariHalves
+        env = AleAtariHalves(args.game, args.num_envs, str(device), args.seed, sticky_actions=args.sticky_actions,
+                             num_threads=len(cores))
+    else:
+        env = make_env(args.backend, args.game, args.num_envs, str(device), args.seed, compile=args.compile,
+                       sticky_actions=args.sticky_actions, num_threads=len(cores))
     use_graphs = args.cuda_graphs
     if use_graphs is None:
         use_graphs = args.backend == "builtin" and can_use_graphs(env, device) and not args.compile
@@ -334,6 +345,8 @@ def train(args: Args, stop: StopFlag) -> int:
            args.clip_coef, args.sticky_actions, tuple(env.obs_shape), env.num_actions,
            sum(p.numel() for p in agent.parameters()), format_cpu_list(cores))
     )
+    if args.overlap_rollout:
+        log("overlapped rollout: two env pools of %d and %d envs, stepped in turn" % (env.split, args.num_envs - env.split))
 
     # --- counters (restored on resume) -----------------------------------------------------------
     global_step = 0
@@ -516,7 +529,9 @@ def train(args: Args, stop: StopFlag) -> int:
             # Rollout. Nothing here reads a device value on the host.
             snapshot = snapshot_now()  # what a SIGTERM during this rollout checkpoints
             aborted = False
-            for t in range(T):
+            if args.overlap_rollout:  # the loop below, with one half's forward while the other half's emulators run
+                next_obs, next_done, aborted = env.rollout(next_obs, next_done, policy_step, buf, lambda: stop.requested)
+            for t in range(0 if args.overlap_rollout else T):
                 if stop.requested:
                     aborted = True
                     break
