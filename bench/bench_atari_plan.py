@@ -61,7 +61,7 @@ def parse_trainer_args(items: List[str]) -> Dict[str, Any]:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise SystemExit("--trainer-arg wants KEY=VALUE, got %r" % item)
-        out[key] = value
+        out[key] = detached_run.trainer_value(key, value)
     return out
 
 

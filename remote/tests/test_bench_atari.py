@@ -119,7 +119,7 @@ def test_defaults_bench_compares_atari_settings_detached_then_reported(tmp_path)
     began = time.monotonic()
     out = _bench(script, "--atari-backend", "ale", "--games", "Breakout", "--seeds", "1", "--steps", "256",
                  "--device", "cpu", "--candidate", "envs4=num_envs=4,num_steps=16,minibatch_size=32,sticky_actions=0",
-                 "--candidate", "envs8=num_envs=8,num_steps=8,minibatch_size=32,sticky_actions=0",
+                 "--candidate", "envs8=num_envs=8,num_steps=8,minibatch_size=32,sticky_actions=0,overlap_rollout=true",
                  "--detach", "--root", root)
     assert time.monotonic() - began < 60 and "--report" in out  # returned while the trainers train on
     early = _bench(script, "--report", root, "--no-append")  # read while the trainers start (seconds)
@@ -132,6 +132,7 @@ def test_defaults_bench_compares_atari_settings_detached_then_reported(tmp_path)
         assert "| Breakout | 1 | 256 |" in row and "| 430.0 |" in row, row  # all 256 steps, CleanRL's reference
         log = open(os.path.join(_run_dir(root), "games", "Breakout-%s-s1" % label, "train.log")).read()
         assert "%d envs x" % envs in log and "sticky actions 0, " in log
+        assert ("overlapped rollout" in log) == (label == "envs8")  # a flag set to true in a candidate
 
 
 def test_a_slice_whose_run_ends_first_is_reported_as_it_ended(tmp_path):
