@@ -95,7 +95,7 @@ def start(opts: argparse.Namespace) -> Dict[str, Any]:
     games = opts.games.split(",") if opts.games else None
     plan = build_plan(Path(opts.plan), games, opts.slots, parse_trainer_args(opts.trainer_arg), opts.gpu_sample_s)
     pause = rotation(plan) if opts.rotate else []
-    root = Path(opts.root)
+    root = Path(opts.root).resolve()  # the supervisor CLI runs elsewhere: a relative root would move
     manifest = detached_run.start(root, plan, opts.atari_backend, {
         "bench": "atari_plan", "minutes": opts.minutes, "sample_s": opts.sample_s, "plan_file": str(opts.plan),
         "rotate_games": pause, "rotate_after_s": opts.minutes * 30.0 if pause else None, "os_cpus": os.cpu_count()})
@@ -391,15 +391,15 @@ def main() -> int:
     parser.add_argument("--no-rotate", dest="rotate", action="store_false")
     opts = parser.parse_args()
     if opts.keep:
-        return keep(Path(opts.keep))
+        return keep(Path(opts.keep).resolve())
     if opts.report:
         if opts.wait is not None:
-            wait_for_keeper(Path(opts.report), opts.wait)
-        return finish_report(Path(opts.report), opts.out)
+            wait_for_keeper(Path(opts.report).resolve(), opts.wait)
+        return finish_report(Path(opts.report).resolve(), opts.out)
     if not opts.root:
         parser.error("give --root (a new folder for the run), or --report ROOT")
     if opts.smoke:
-        return smoke(Path(opts.root))
+        return smoke(Path(opts.root).resolve())
     start(opts)
     return 0
 

@@ -163,7 +163,7 @@ def main() -> int:
     parser.add_argument("--no-append", action="store_true")
     opts = parser.parse_args()
     if opts.report:
-        return report(Path(opts.report), opts)
+        return report(Path(opts.report).resolve(), opts)
     if not opts.candidate:
         parser.error("give at least one --candidate LABEL=key=value,...")
 
@@ -171,7 +171,8 @@ def main() -> int:
     games, seeds = opts.games.split(","), [int(s) for s in opts.seeds.split(",")]
     atari = opts.atari_backend is not None
     entries, labels = build_entries(games, seeds, candidates, opts.steps, opts.device, atari)
-    root = Path(opts.root or tempfile.mkdtemp(prefix="gantry-bench-defaults-"))
+    # Absolute: the supervisor CLI runs in remote/, where a relative root would name another folder.
+    root = Path(opts.root or tempfile.mkdtemp(prefix="gantry-bench-defaults-")).resolve()
     plan = {"name": "defaults", "slots": len(entries), "games": entries, "heartbeat_timeout_s": 600}
     manifest = detached_run.start(root, plan, opts.atari_backend, {
         "bench": "defaults", "steps": opts.steps, "candidates": candidates, "labels": labels,

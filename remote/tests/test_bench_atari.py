@@ -23,8 +23,8 @@ import bench_atari_plan  # noqa: E402
 from gantry_remote.cpus import format_cpu_list  # noqa: E402
 
 
-def _bench(*args, timeout=240):
-    done = subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True, timeout=timeout)
+def _bench(*args, timeout=240, cwd=REPO):
+    done = subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 
@@ -120,7 +120,7 @@ def test_defaults_bench_compares_atari_settings_detached_then_reported(tmp_path)
     out = _bench(script, "--atari-backend", "ale", "--games", "Breakout", "--seeds", "1", "--steps", "256",
                  "--device", "cpu", "--candidate", "envs4=num_envs=4,num_steps=16,minibatch_size=32,sticky_actions=0",
                  "--candidate", "envs8=num_envs=8,num_steps=8,minibatch_size=32,sticky_actions=0,overlap_rollout=true",
-                 "--detach", "--root", root)
+                 "--detach", "--root", "envs", cwd=str(tmp_path))  # relative, as on the GPU machine
     assert time.monotonic() - began < 60 and "--report" in out  # returned while the trainers train on
     early = _bench(script, "--report", root, "--no-append")  # read while the trainers start (seconds)
     assert ": running." in early and "still running" in early
@@ -139,9 +139,10 @@ def test_a_slice_whose_run_ends_first_is_reported_as_it_ended(tmp_path):
     root = str(tmp_path / "short")
     tiny = ["total_steps=96", "num_envs=4", "num_steps=8", "minibatch_size=32", "update_epochs=1", "device=cpu"]
     script = os.path.join(BENCH, "bench_atari_plan.py")
-    _bench(script, "--root", root, "--games", "Breakout", "--minutes", "5", "--sample-s", "1",
-           *[a for t in tiny for a in ("--trainer-arg", t)])
-    _bench(script, "--report", root, "--wait", "200")
+    # A relative root, as the GPU machine's commands give it (bench/results/...), from another folder.
+    _bench(script, "--root", "short", "--games", "Breakout", "--minutes", "5", "--sample-s", "1",
+           *[a for t in tiny for a in ("--trainer-arg", t)], cwd=str(tmp_path))
+    _bench(script, "--report", "short", "--wait", "200", cwd=str(tmp_path))
     report = json.loads((tmp_path / "short" / "report.json").read_text())
     assert report["slice_state"] == "done" and report["slice_ended_because"] == "the run ended by itself"
     assert report["games"]["Breakout"]["steps"] == 96 and report["rotated_games"] == []  # 1 game on 6 slots
