@@ -29,6 +29,18 @@ def _bench(*args, timeout=240, cwd=REPO):
     return done.stdout
 
 
+@pytest.fixture(autouse=True)
+def _no_run_left_behind(tmp_path):
+    """A failed test must not leave its detached supervisor and trainers training (the keeper exits
+    once the run has stopped)."""
+    yield
+    for state_path in tmp_path.glob("*/runs/*/state.json"):
+        if json.loads(state_path.read_text())["state"] == "running":
+            root, run_id = state_path.parents[2], state_path.parent.name
+            subprocess.run([sys.executable, "-m", "gantry_remote", "stop", "--root", str(root), "--run", run_id, "--wait",
+                            "--grace", "10"], cwd=os.path.join(REPO, "remote"), capture_output=True, timeout=120)
+
+
 def _alive(pid):
     try:
         os.kill(pid, 0)
