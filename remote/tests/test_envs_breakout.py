@@ -1,5 +1,6 @@
 """Breakout rules (MinAtar): walls and ceiling reflect, paddle bounces, bricks pay +1 and
 come back as a new wall, missing the ball ends the game."""
+import torch
 from test_envs_support import act, cell, get, put, scenario
 
 from gantry_remote.envs.breakout import FULL_WALL
@@ -83,3 +84,26 @@ def test_cleared_wall_is_rebuilt_when_ball_reaches_the_bottom():
     r = act(env, "noop")
     assert get(env, "bricks") == FULL_WALL and r.reward.item() == 0
     assert r.obs[0, env.channels.index("brick"), 1:4].sum().item() == 30
+
+
+def test_observation_matches_minatars_drawing_for_many_states():
+    # MinAtar's Breakout.state(), cell by cell: paddle on the bottom row, ball, its trail (last
+    # position), and one brick cell per set bit of the mask. Random states, including positions
+    # off the grid (drawn nowhere), so no shortcut in the batched drawing hides.
+    num_envs = 256
+    env = scenario("breakout", num_envs=num_envs)
+    generator = torch.Generator().manual_seed(5)
+    state = {k: torch.randint(-1, 11, (num_envs,), generator=generator, dtype=torch.int32)
+             for k in ("paddle", "ball_x", "ball_y", "last_x", "last_y")}
+    state["bricks"] = torch.randint(0, 1 << 30, (num_envs,), generator=generator, dtype=torch.int32)
+    obs = env._observe(state)
+    assert obs.dtype == torch.bool and obs.shape == (num_envs, 4, 10, 10)
+    for i in range(num_envs):
+        expected = torch.zeros((4, 10, 10), dtype=torch.bool)
+        v = {k: int(t[i]) for k, t in state.items()}
+        for channel, (y, x) in enumerate([(9, v["paddle"]), (v["ball_y"], v["ball_x"]), (v["last_y"], v["last_x"])]):
+            if 0 <= y < 10 and 0 <= x < 10:
+                expected[channel, y, x] = True
+        for bit in range(30):
+            expected[3, 1 + bit // 10, bit % 10] = bool((v["bricks"] >> bit) & 1)
+        assert torch.equal(obs[i], expected), "env %d: %s" % (i, v)

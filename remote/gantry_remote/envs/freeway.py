@@ -7,6 +7,7 @@ frames (speed 1-5, random sign). MinAtar has no explicit ramp here: instead ever
 re-draws all car speeds and directions. The game ends after 2500 frames.
 """
 import torch
+import torch.nn.functional as F
 
 from .base import DOWN, GRID, NOOP, UP, BuiltinGame, State
 
@@ -75,27 +76,20 @@ class Freeway(BuiltinGame):
         }
         return state, crossed.to(torch.float32), time_left < 0
 
-    def _prepare_constants(self) -> None:
-        # Grid row -> the lane drawn on it (rows 0 and 9 have none; clamped, then masked).
-        rows = torch.arange(GRID, dtype=torch.int32)
-        self._row_lane = (rows - 1).clamp(0, LANES - 1).to(self.device)
-        self._row_has_lane = ((rows >= 1) & (rows <= LANES)).to(self.device)
-        self._grid_index = rows.to(self.device)
-        self._channel_index = torch.arange(len(self.channels), dtype=torch.int32, device=self.device)
-
     def _observe(self, s: State) -> torch.Tensor:
         # Every row of every channel lights at most one cell, so the observation is "column ==
         # lit column of (channel, row)", -1 where none: one comparison per output cell, reading
-        # only its own lane's car. Under torch.compile the whole observation is then one
+        # only its own row's car. Under torch.compile the whole observation is then one
         # pointwise kernel that writes each float once (an OR over the 8 cars per cell, as
-        # cells_mask does, reads every car for every cell and spills masks between kernels).
-        y, car_x, velocity = s["chicken_y"], s["car_x"], s["car_velocity"]
-        rows, channel = self._grid_index.view(1, 1, GRID), self._channel_index.view(1, -1, 1)
-        lane_x = car_x[:, self._row_lane].view(-1, 1, GRID)  # [N, 1, row]
-        lane_velocity = velocity[:, self._row_lane].view(-1, 1, GRID)
-        back_x = torch.remainder(lane_x - torch.where(lane_velocity > 0, 1, -1).to(torch.int32), GRID)
-        car_cell = torch.where(channel == 1, lane_x, back_x)  # channels 2-6: trail of speed 1-5
-        car_drawn = self._row_has_lane & ((channel == 1) | (lane_velocity.abs() == channel - 1))
-        chicken_x = torch.where(rows == y.view(-1, 1, 1), CHICKEN_X, -1)
-        lit = torch.where(channel == 0, chicken_x, torch.where(car_drawn, car_cell, -1))  # [N, C, row]
-        return lit.unsqueeze(-1) == rows.unsqueeze(-1).view(1, 1, 1, GRID)
+        # cells_mask does, reads every car for every cell). Rows 0 and 9 have no lane: padded
+        # with a car off the grid (column -1) at speed 0, which lights no cell in any channel.
+        grid = torch.arange(GRID, dtype=torch.int32, device=s["car_x"].device)
+        channel = torch.arange(len(self.channels), dtype=torch.int32, device=grid.device).view(1, -1, 1)
+        rows = grid.view(1, 1, GRID)
+        row_x = F.pad(s["car_x"], (1, 1), value=-1).view(-1, 1, GRID)  # [N, 1, row]
+        row_velocity = F.pad(s["car_velocity"], (1, 1), value=0).view(-1, 1, GRID)
+        back_x = torch.remainder(row_x - torch.where(row_velocity > 0, 1, -1).to(torch.int32), GRID)
+        trail_x = torch.where(row_velocity.abs() == channel - 1, back_x, -1)  # channels 2-6: speed 1-5
+        chicken_x = torch.where(rows == s["chicken_y"].view(-1, 1, 1), CHICKEN_X, -1).to(torch.int32)
+        lit = torch.where(channel == 0, chicken_x, torch.where(channel == 1, row_x, trail_x))  # [N, C, row]
+        return lit.unsqueeze(-1) == grid.view(1, 1, 1, GRID)
