@@ -188,7 +188,7 @@ def main() -> int:
     for item in opts.trainer_arg:
         key, _, value = item.partition("=")
         TRAINER_ARGS[key] = value
-    root = Path(opts.root or tempfile.mkdtemp(prefix="gantry-bench-gpu-"))
+    root = Path(opts.root or tempfile.mkdtemp(prefix="gantry-bench-gpu-")).resolve()  # the CLI runs in remote/
     root.mkdir(parents=True, exist_ok=True)
     started = datetime.datetime.now(datetime.timezone.utc)
     lines = []
