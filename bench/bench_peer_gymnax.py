@@ -1,15 +1,18 @@
 """The env-throughput peer: gymnax's MinAtar games under JAX, timed with bench_envs.py's protocol.
 
-Next session's device command (one call measures gymnax and ours side by side; gymnax 1.0 because
-v0.0.9 registers no Seaquest: `git -C /work/.mirror/RobertTLange+gymnax/repo archive v1.0.0 gymnax
-| tar -x -C .gl/gymnax-1.0` here first; gymnasium from the carried wheel):
+Next session's device call (run tool, carry [".gl", ".whl"]), after putting gymnax 1.0 beside
+v0.0.9 here (1.0 because v0.0.9 has no working Seaquest: gymnax.make refuses it):
+`mkdir -p .gl/gymnax-1.0 && git -C /work/.mirror/RobertTLange+gymnax/repo archive v1.0.0 gymnax | tar -x -C .gl/gymnax-1.0`
 
-    pip install --no-deps --target /tmp/pk .whl/gymnasium-*.whl .whl/farama_notifications-*.whl && \
+    pip install -q --no-deps --target /tmp/pk .whl/gymnasium-*.whl .whl/farama_notifications-*.whl && \
     cd remote && PYTHONPATH=/tmp/pk python3 ../bench/bench_envs.py --device cuda --static \
         --gymnax ../.gl/gymnax-1.0 --out $OUT/envs.json
 
-(bench_envs.py runs this script as a subprocess first, then times ours, and puts both in one
-table.) This script alone: `python3 bench/bench_peer_gymnax.py --gymnax .gl/gymnax-1.0 --out g.json`.
+bench_envs.py runs this script first, in its own process, then times ours and prints one table
+with both. Should 15 static compiles of ours plus 15 JAX compiles not fit one call's 10 minutes,
+split by game (--games breakout,freeway then the rest), or run this script alone
+(`python3 bench/bench_peer_gymnax.py --gymnax .gl/gymnax-1.0 --out $OUT/gymnax.json`) and give
+its file to bench_envs.py --peer-json in the next call.
 
 Protocol, the same as bench_envs.py's CUDA rows: per launch one jitted `lax.scan` of K steps of
 `vmap(env.step)` with uniform random actions drawn on the device inside the scan (one key per env
@@ -75,7 +78,7 @@ def make_launch(env, params, num_envs: int, steps: int):
     def launch(carry):
         return jax.lax.scan(one_step, carry, None, length=steps)[0]
 
-    return jax.jit(launch, donate_argnums=0)
+    return jax.jit(launch)
 
 
 def step_api(env, params) -> str:

@@ -8,7 +8,7 @@ Bricks are a 30-bit mask (bit (row-1)*10 + col), so a brick test or removal is o
 """
 import torch
 
-from .base import GRID, LEFT, NOOP, RIGHT, BuiltinGame, State
+from .base import GRID, LEFT, NOOP, RIGHT, BuiltinGame, State, cell_mask
 
 FULL_WALL = (1 << 30) - 1
 BALL_START_ROW = 3
@@ -97,19 +97,8 @@ class Breakout(BuiltinGame):
         self._cell_bits = cell_bits.to(self.device)
 
     def _observe(self, s: State) -> torch.Tensor:
-        # One expression over [N, C, 10, 10] (channels 0-2 light one cell each, channel 3 the
-        # bricks) rather than a stack of four masks, which torch.compile writes as four bool
-        # slices and converts to float in another pass: this is one kernel writing floats once.
-        dev = s["paddle"].device
-        channel = torch.arange(len(self.channels), dtype=torch.int32, device=dev).view(1, -1, 1, 1)
-        grid = torch.arange(GRID, dtype=torch.int32, device=dev)
-
-        def by_channel(paddle, ball, trail):  # [N] each -> [N, C, 1, 1]
-            ball, trail = ball.view(-1, 1, 1, 1), trail.view(-1, 1, 1, 1)
-            return torch.where(channel == 0, paddle.view(-1, 1, 1, 1), torch.where(channel == 1, ball, trail))
-
-        y = by_channel(torch.full_like(s["paddle"], GRID - 1), s["ball_y"], s["last_y"])
-        x = by_channel(s["paddle"], s["ball_x"], s["last_x"])
-        cells = (grid.view(1, 1, GRID, 1) == y) & (grid.view(1, 1, 1, GRID) == x)
-        bricks = (s["bricks"].view(-1, 1, 1, 1) & self._cell_bits) != 0
-        return torch.where(channel == 3, bricks, cells)
+        bricks = (s["bricks"].view(-1, 1, 1) & self._cell_bits) != 0
+        paddle = cell_mask(torch.full_like(s["paddle"], GRID - 1), s["paddle"])
+        ball = cell_mask(s["ball_y"], s["ball_x"])
+        trail = cell_mask(s["last_y"], s["last_x"])
+        return torch.stack([paddle, ball, trail, bricks], dim=1)
