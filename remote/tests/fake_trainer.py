@@ -2,7 +2,8 @@
 
 Same CLI as `gantry_remote train` (unknown flags ignored) and the same files (PROTOCOL.md):
 metrics.jsonl, ckpt/ + manifest, models/ + probe + manifest, completed.json, thumbnail.png (a grey
-picture whose bright column moves with the episodes, every second, with the real PNG encoder). Its checkpoints (JSON
+picture whose bright column moves with the episodes, every --thumbnail-seconds (1; 0: none), with
+the real PNG encoder). Its checkpoints (JSON
 instead of torch state) go through the real gantry_remote.ckpt_store, so recovery from kills and
 damaged manifests is the trainer's own code. It honours --resume and SIGTERM (checkpoint, exit 0).
 Knobs, as flags (plan trainer_args) or env vars:
@@ -70,6 +71,7 @@ def parse_args(argv):
     p.add_argument("--sticky-actions", type=float)  # start states it for Atari games
     p.add_argument("--num-envs", type=int, default=256)
     p.add_argument("--learning-rate", type=float, default=2.5e-4)
+    p.add_argument("--thumbnail-seconds", type=float, default=1.0)  # the real trainer's flag; 0: no picture
     p.add_argument("--fake-oom-above-envs", type=int, default=0)
     p.add_argument("--fake-nan-at", type=int, default=0)
     p.add_argument("--fake-nan-above-lr", type=float, default=0.0)
@@ -223,9 +225,9 @@ class FakeTrainer:
             if eps >= next_ckpt and not self.diverged:
                 self.checkpoint()
                 next_ckpt += a.fake_ckpt_every
-            if now >= next_picture:
+            if a.thumbnail_seconds > 0 and now >= next_picture:
                 self.picture()
-                next_picture = now + 1.0
+                next_picture = now + a.thumbnail_seconds
             if now >= next_metrics or eps >= a.target_episodes:
                 self.metrics_line(a.fake_episodes_per_sec * STEPS_PER_EPISODE, a.fake_episodes_per_sec * 3600)
                 next_metrics = now + a.fake_metrics_s

@@ -157,13 +157,14 @@ def resume_points(rig, run_id, game):
 def test_trainers_killed_mid_checkpoint_resume_from_their_last_checkpoint_and_clean_up(rig, tmp_path):
     # The first three attempts are killed (SIGKILL, by strace) at their 4th rename: the data file
     # of their second checkpoint, after the first one is committed. Later attempts run untouched.
+    # No game picture: its atomic writes are renames too, and would take the 4th.
     counter = tmp_path / "attempts"
     script = ('n=$(cat %s 2>/dev/null || echo 0); echo $((n+1)) > %s; '
               'if [ "$n" -lt 3 ]; then exec strace -f -qq -o /dev/null -e trace=rename '
               '-e inject=rename:signal=KILL:when=4 "$0" %s "$@"; fi; exec "$0" %s "$@"') % (
         counter, counter, FAKE_TRAINER, FAKE_TRAINER)
     rig.env["GANTRY_TRAINER_COMMAND"] = json.dumps(["sh", "-c", script, sys.executable])
-    plan = rig.plan([fake_game("breakout", 120, fake_episodes_per_sec=30, fake_ckpt_every=10)], slots=1,
+    plan = rig.plan([fake_game("breakout", 120, fake_episodes_per_sec=30, fake_ckpt_every=10, thumbnail_seconds=0)], slots=1,
                     restart={"max_restarts": 10, "backoff_s": [0.1]})
     run_id = rig.start(plan, "--run-id", "killed")
     rig.wait_finished(run_id, timeout=90)
