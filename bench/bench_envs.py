@@ -321,6 +321,8 @@ def main(argv=None) -> int:
         parser.error("--gymnax/--peer-json compare CUDA rows (jit + scan against CUDA graphs); use --device cuda")
     if args.gymnax and args.peer_json:
         parser.error("give --gymnax (measure the peer now) or --peer-json (an earlier peer run), not both")
+    if args.profile and (args.gymnax or args.peer_json):
+        parser.error("--profile prints our kernels only; run it without --gymnax/--peer-json")
     games = [g for g in args.games.split(",") if g]
     default_sizes = "1024,16384,131072" if args.device == "cuda" else "64"
     sizes = [int(s) for s in (args.sizes or default_sizes).split(",")]
