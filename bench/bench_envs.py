@@ -258,8 +258,22 @@ def to_markdown(results) -> str:
             line += " %s |" % check
         lines.append(line)
     if peer:
-        lines += ["", peer_markdown(peer, sizes)]
+        lines += ["", peer_markdown(peer, sizes), "", ratio_verdict(rows)]
     return "\n".join(lines) + "\n"
+
+
+def ratio_verdict(rows) -> str:
+    """Issue #16's goal 6 in one line: every game at least as fast as gymnax at every size."""
+    rated = [r for r in rows if r.get("vs_gymnax")]
+    unrated = ["%s @ %d" % (r["game"], r["num_envs"]) for r in rows if not r.get("vs_gymnax")]
+    if not rated:
+        return "No ratio: no row has both our rate and gymnax's."
+    low = min(rated, key=lambda r: r["vs_gymnax"])
+    line = "Lowest ratio %.2f× (%s @ %d envs): %s." % (
+        low["vs_gymnax"], low["game"], low["num_envs"], "every rated row ≥ 1.0×" if low["vs_gymnax"] >= 1.0 else "below 1.0×")
+    if unrated:
+        line += " Without a ratio (error on either side): %s." % ", ".join(unrated)
+    return line
 
 
 def peer_markdown(peer, sizes) -> str:

@@ -44,6 +44,8 @@ def test_table_puts_the_peers_raw_rate_and_the_ratio_beside_ours():
     assert "| seaquest | 10.0M | yes |" in table  # no peer rate, no ratio
     assert "| freeway | 20.0M |" in table and "| seaquest | error |" in table
     assert "gymnax step API 1.0" in table
+    assert "Lowest ratio 2.50× (freeway @ 1024 envs): every rated row ≥ 1.0×." in table
+    assert "Without a ratio (error on either side): seaquest @ 1024." in table
 
 
 def test_peer_options_are_refused_where_they_cannot_compare():
