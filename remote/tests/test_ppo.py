@@ -21,18 +21,29 @@ SMALL = ["--game", "breakout", "--backend", "builtin", "--device", "cpu", "--num
 
 def trainer(run_dir, *extra):
     env = dict(os.environ, PYTHONPATH=str(REMOTE), OMP_NUM_THREADS="1")
-    return subprocess.Popen([sys.executable, "-m", "gantry_remote", "train", "--run-dir", str(run_dir), *SMALL, *extra],
+    proc = subprocess.Popen([sys.executable, "-m", "gantry_remote", "train", "--run-dir", str(run_dir), *SMALL, *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    proc.run_dir = Path(run_dir)
+    return proc
 
 
-def finish(proc, timeout=60):
-    try:
-        out, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()  # never leave a trainer running after a failed test
-        proc.communicate()
-        raise
-    return proc.returncode, out
+def finish(proc, idle_s=60):
+    """The trainer's exit code and output. The wait follows its progress (a loaded CI machine is slow,
+    not broken): it fails only after idle_s seconds without a new metrics line."""
+    progress = proc.run_dir / "metrics.jsonl"
+    seen, since = None, time.time()
+    while True:
+        try:
+            out, _ = proc.communicate(timeout=2)  # retrying after a timeout loses no output
+            return proc.returncode, out
+        except subprocess.TimeoutExpired:
+            size = progress.stat().st_size if progress.exists() else None
+            if size != seen:
+                seen, since = size, time.time()
+            elif time.time() - since > idle_s:
+                proc.kill()  # never leave a trainer running after a failed test
+                proc.communicate()
+                raise
 
 
 def metrics(run_dir):
