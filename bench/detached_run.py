@@ -76,21 +76,8 @@ def run_state(root: Path, manifest: Dict[str, Any]) -> Dict[str, Any]:
     return read_json(run_path(root, manifest) / "state.json")
 
 
-def events(root: Path, manifest: Dict[str, Any]) -> List[Dict[str, Any]]:
-    path = run_path(root, manifest) / "events.jsonl"
-    if not path.exists():
-        return []
-    out = []
-    for line in path.read_text().splitlines():
-        try:
-            out.append(json.loads(line))
-        except ValueError:
-            continue  # the line the supervisor is writing right now
-    return out
-
-
-def game_metrics(root: Path, manifest: Dict[str, Any], game: str) -> List[Dict[str, Any]]:
-    path = run_path(root, manifest) / "games" / game / "metrics.jsonl"
+def read_jsonl(path: Path) -> List[Dict[str, Any]]:
+    """The whole lines of a JSON-lines file that a live process may be appending to (none if absent)."""
     if not path.exists():
         return []
     rows = []
@@ -98,8 +85,16 @@ def game_metrics(root: Path, manifest: Dict[str, Any], game: str) -> List[Dict[s
         try:
             rows.append(json.loads(line))
         except ValueError:
-            continue  # the line the trainer is writing right now
+            continue  # the line its writer is writing right now
     return rows
+
+
+def events(root: Path, manifest: Dict[str, Any]) -> List[Dict[str, Any]]:
+    return read_jsonl(run_path(root, manifest) / "events.jsonl")
+
+
+def game_metrics(root: Path, manifest: Dict[str, Any], game: str) -> List[Dict[str, Any]]:
+    return read_jsonl(run_path(root, manifest) / "games" / game / "metrics.jsonl")
 
 
 def wait_until_ended(root: Path, manifest: Dict[str, Any], timeout_s: float) -> str:
