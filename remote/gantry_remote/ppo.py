@@ -518,6 +518,15 @@ def train(args: Args, stop: StopFlag) -> int:
     last_checkpoint = last_export = last_metrics = time.time()
     started = time.time()
     first_update = update
+
+    def startup_mark(phase: str) -> None:
+        """Ends a phase of the first iteration. On a GPU it waits for the kernels queued so far, so
+        each phase is charged with its own device work (the first metrics line syncs anyway)."""
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        clock.mark(phase)
+
+    startup_mark("buffers and first thumbnail")
     while not target_reached() and not stop.requested:
         if args.anneal_lr and args.total_steps > 0:
             frac = max(0.0, 1.0 - update * batch_size / args.total_steps)
@@ -549,6 +558,8 @@ def train(args: Args, stop: StopFlag) -> int:
                 buf.rewards[t] = result.reward
                 buf.ended[t] = ended
                 buf.ep_return[t] = result.episode_return
+                if t == 0 and update == first_update:
+                    startup_mark("first rollout step")  # CUDA, cuBLAS and cuDNN start on first use
             if aborted:
                 log("%s received during a rollout: checkpointing the state before it" % stop.signal_name)
                 write_checkpoint(snapshot)
@@ -563,6 +574,8 @@ def train(args: Args, stop: StopFlag) -> int:
             best = float(finished.max())
             max_return = best if max_return is None else max(max_return, best)
         global_step += batch_size
+        if update == first_update:
+            startup_mark("first rollout" if args.overlap_rollout else "rest of the first rollout")
 
         if graphs is None:
             # Generalised advantage estimation: the function the rollout graph runs.
@@ -571,14 +584,18 @@ def train(args: Args, stop: StopFlag) -> int:
             buf.returns.copy_(returns)
 
         # PPO update.
-        for _epoch in range(args.update_epochs):
+        for epoch in range(args.update_epochs):
             if graphs is not None:
                 last_losses = graphs.update_epoch()  # update_epoch below, as one graph launch
             else:
                 last_losses = update_epoch(agent, optimizer, minibatch_loss, buf.flat_batch(),
                                            torch.randperm(batch_size, device=device), minibatch_size, args.max_grad_norm)
+            if epoch == 0 and update == first_update:
+                startup_mark("GAE and first update epoch")  # the first backward passes and Adam steps
             if args.target_kl is not None and float(last_losses[3]) > args.target_kl:
                 break  # one sync per epoch, only when early stopping is on
+        if update == first_update:
+            startup_mark("other update epochs")
         update += 1
 
         # Files: metrics (the first line right after the first update, so the user sees the run
@@ -586,7 +603,6 @@ def train(args: Args, stop: StopFlag) -> int:
         now = time.time()
         thumbnails.maybe_write(next_obs)
         if update == first_update + 1:
-            clock.mark("first rollout and update")
             log("first update %s" % clock.summary())
         if update == first_update + 1 or now - last_metrics >= args.metrics_seconds:
             write_metrics()

@@ -1,9 +1,9 @@
 """Where a trainer's start-up goes: seconds from the process's own start to each phase.
 
 The supervisor records a game's start just before it spawns the trainer; the user sees the first
-metrics line. Everything in between (the interpreter, imports, CUDA, the envs, graph capture, the
-first rollout) is start-up, and train.log gets one line that splits it into phases, so a slow
-start says where it went.
+metrics line. Everything in between (the interpreter, imports, CUDA, the envs, the first rollout
+and the first update, each split where one-time costs hide) is start-up, and train.log gets one
+line that splits it into phases, so a slow start says where it went.
 """
 import os
 import time

@@ -181,7 +181,13 @@ def test_first_metrics_line_comes_right_after_the_first_update_and_names_the_sta
     rows = metrics(tmp_path)
     assert [r["global_step"] for r in rows] == [8 * 32, 8 * 32 * 4]
     line = next(line for line in out.splitlines() if "first update" in line)
-    for phase in ("python and imports", "device", "envs", "agent and checkpoint", "first rollout and update"):
-        assert phase in line, line
     seconds = float(line.split("first update ")[1].split(" s from process start")[0])
     assert 0 < seconds < 60
+    # Every phase, in order, each with its seconds; together they are the whole start-up.
+    listed = line.split(" s from process start (")[1].rstrip(")").split(", ")
+    phases = [part.rsplit(" ", 2)[0] for part in listed]
+    assert phases == ["python and imports", "device", "envs", "agent and checkpoint", "buffers and first thumbnail",
+                      "first rollout step", "rest of the first rollout", "GAE and first update epoch",
+                      "other update epochs"], line
+    durations = [float(part.rsplit(" ", 2)[1]) for part in listed]
+    assert all(d >= 0 for d in durations) and abs(sum(durations) - seconds) <= 0.05 * len(durations), line
