@@ -5,6 +5,10 @@ GPU utilisation during the shared run, and a learning check against gymnax's PPO
     python3 bench/bench_trainer.py --device cuda --trainers 0 --run-timeout 120   # learning check only
     python3 bench/bench_trainer.py --device cuda --extra=--no-cuda-graphs          # the eager loop, for comparison
     python3 bench/bench_trainer.py --device cpu --steps 200000 --shared-steps 50000 --no-append   # smoke
+    python3 bench/bench_trainer.py --device cuda --trainers 0 --steps 3000000 --no-append --out DIR   # start-up
+
+Each learning-check run also reports its start-up: seconds from launch to the first metrics line
+(first_metrics_s) and the trainer's own clock from train.log (first_update_s, startup_phases).
 
 Each trainer is a real `python3 -m gantry_remote train` process; numbers come from its
 metrics.jsonl, with the trainer's own defaults unless a flag below overrides them. Prints a table
@@ -78,6 +82,7 @@ def summarize_run(run_dir: Path, started: float, ended: float, game: str) -> Dic
     ref = REFERENCE_RETURNS.get(game)
     hit = next((r for r in rows if ref is not None and r["mean_return"] is not None and r["mean_return"] >= ref), None)
     first = rows[0] if rows else None
+    startup = startup_phases(run_dir)
     steady_sps = None
     if first and len(rows) > 1:  # from the first metrics line on: excludes start-up and compilation
         steady_sps = (rows[-1]["global_step"] - first["global_step"]) / max(rows[-1]["ts"] - first["ts"], 1e-9)
@@ -85,6 +90,9 @@ def summarize_run(run_dir: Path, started: float, ended: float, game: str) -> Dic
         "game": game,
         "steps": rows[-1]["global_step"] if rows else 0,
         "wall_s": ended - started,
+        "first_metrics_s": (first["ts"] - started) if first else None,  # from launch, as the issue counts it
+        "first_update_s": startup["first_update_s"] if startup else None,  # the trainer's clock, from its process start
+        "startup_phases": startup["phases"] if startup else None,
         "sps_overall": (rows[-1]["global_step"] / (ended - started)) if rows else 0.0,
         "sps_steady": steady_sps,
         "final_mean_return": rows[-1]["mean_return"] if rows else None,
@@ -100,6 +108,22 @@ def capture_seconds(run_dir: Path) -> Optional[float]:
     for line in (log.read_text().splitlines() if log.exists() else []):
         if "captured CUDA graphs" in line:
             return float(line.rsplit(" in ", 1)[1].split()[0])
+    return None
+
+
+def startup_phases(run_dir: Path) -> Optional[Dict[str, object]]:
+    """The trainer's own start-up clock (train.log's "first update ... s from process start (...)"
+    line): seconds from its process start to the first update, and each phase's share."""
+    log = run_dir / "train.log"
+    marker = "first update "
+    for line in (log.read_text().splitlines() if log.exists() else []):
+        if marker in line and " s from process start (" in line:
+            total, listed = line.split(marker, 1)[1].split(" s from process start (", 1)
+            phases = {}
+            for part in listed.rstrip(")").split(", "):
+                name, seconds, _unit = part.rsplit(" ", 2)
+                phases[name] = float(seconds)
+            return {"first_update_s": float(total), "phases": phases}
     return None
 
 
@@ -203,14 +227,15 @@ def main() -> int:
 
     # Table.
     machine = "%s, %s, Python %s" % (platform.node() or "?", gpu_name() if opts.device.startswith("cuda") else platform.processor() or "cpu", platform.python_version())
-    lines.append("| run | steps | wall s | steps/s (steady) | final mean return | reference | reference reached at |")
-    lines.append("| --- | ---: | ---: | ---: | ---: | ---: | --- |")
+    lines.append("| run | steps | wall s | first metrics line s | steps/s (steady) | final mean return | reference | reference reached at |")
+    lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     for r in results:
         reached = "-" if r["ref_reached_s"] is None else "%.1f s (%d steps)" % (r["ref_reached_s"], r["ref_reached_step"])
-        lines.append("| %s alone, seed %d | %d | %.1f | %s | %s | %s | %s |" % (r["game"], r["seed"], r["steps"], r["wall_s"], fmt(r["sps_steady"], "%.0f"),
-                                                                        fmt(r["final_mean_return"]), fmt(r["reference"], "%.0f"), reached))
+        lines.append("| %s alone, seed %d | %d | %.1f | %s | %s | %s | %s | %s |" % (
+            r["game"], r["seed"], r["steps"], r["wall_s"], fmt(r["first_metrics_s"]), fmt(r["sps_steady"], "%.0f"),
+            fmt(r["final_mean_return"]), fmt(r["reference"], "%.0f"), reached))
     if shared:
-        lines.append("| %d x breakout shared | %d each | %.1f | %.0f total (%s) | - | - | GPU util mean %s%%, min %s%%, %d samples; max mem %s MiB |"
+        lines.append("| %d x breakout shared | %d each | %.1f | - | %.0f total (%s) | - | - | GPU util mean %s%%, min %s%%, %d samples; max mem %s MiB |"
                      % (shared["trainers"], opts.shared_steps, shared["wall_s"], shared["sps_total_steady"],
                         ", ".join(str(x) for x in shared["sps_per_trainer_steady"]), fmt(shared["gpu_util_mean"]),
                         fmt(shared["gpu_util_min"], "%.0f"), shared["gpu_util_samples"], fmt(shared["gpu_mem_max_mib"], "%.0f")))
