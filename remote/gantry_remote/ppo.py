@@ -309,7 +309,8 @@ def train(args: Args, stop: StopFlag) -> int:
     np.random.seed(args.seed)
     torch.manual_seed(args.seed)
     if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True
+        # cudnn.benchmark (autotuning each new convolution shape) is turned on after the first update,
+        # not here: see the main loop.
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
         torch.cuda.init()
@@ -428,7 +429,7 @@ def train(args: Args, stop: StopFlag) -> int:
 
     # --- CUDA graphs: the rollout + GAE and one update epoch, captured once, replayed per rollout --
     # Captured after the first update, which runs eagerly: the first metrics line does not wait for
-    # the capture (3-8 s on the H200), and the capture's warm-up finds cuDNN and Adam's state ready.
+    # the capture (3-8 s on the H200), and the capture's warm-up finds Adam's state ready.
     graphs = None
 
     # --- bookkeeping for files -------------------------------------------------------------------
@@ -607,6 +608,11 @@ def train(args: Args, stop: StopFlag) -> int:
         if update == first_update + 1 or now - last_metrics >= args.metrics_seconds:
             write_metrics()
             last_metrics = now
+        if update == first_update + 1 and device.type == "cuda":
+            # cuDNN autotuning from here on: it times every algorithm for each new convolution shape
+            # (the rollout's batch and the minibatch, forward and both backward passes), a one-time
+            # cost the first metrics line need not wait for. The graph capture's warm-up pays it.
+            torch.backends.cudnn.benchmark = True
         if now - last_checkpoint >= args.checkpoint_minutes * 60:
             write_checkpoint(snapshot_now())
             last_checkpoint = now
