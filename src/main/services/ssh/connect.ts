@@ -279,6 +279,11 @@ export async function connectHop(target: HopTarget, deps: ConnectDeps, sock?: Re
     })
     client.once('close', () => settle(verdict ?? new RpcError('unreachable', `${target.label} (${hopAddress(target)}) closed the connection before login finished. Try again.`)))
     client.connect(config)
+    // Nagle's algorithm off (ssh2 leaves it on): otherwise a small packet (a window adjust, the
+    // next SFTP read request) can wait for the host's delayed ACK, up to 40 ms on Linux, and a
+    // pipelined download stalls that long again and again (measured: 55 against 230 MB/s on
+    // loopback; BENCHMARKS.md, issue #19). A tunnelled hop's channel has no socket option.
+    client.setNoDelay(true)
   })
   return { client, pin: seenPin!, cipher }
 }
