@@ -4,7 +4,8 @@ import { resolve } from 'node:path'
 
 export default defineConfig({
   main: {
-    build: { externalizeDeps: true, rollupOptions: { input: { index: resolve(__dirname, 'src/main/index.ts') } } },
+    // downloadChild: the download process (src/main/services/models/downloadProcesses.ts starts it).
+    build: { externalizeDeps: true, rollupOptions: { input: { index: resolve(__dirname, 'src/main/index.ts'), downloadChild: resolve(__dirname, 'src/main/services/ssh/downloadChild.ts') } } },
   },
   preload: {
     // A sandboxed preload cannot require() anything but electron: bundle everything into one file.

@@ -4,6 +4,7 @@
  * way: the SSH connector is built from the instance store and handed to the host registry;
  * services reach a host only through the registry.
  */
+import { existsSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import type { Notification } from '../../shared/api/app'
@@ -18,6 +19,7 @@ import { createInstancesService } from './instances/instancesService'
 import { createSshConfigService } from './instances/sshConfigService'
 import { createInstanceStore } from './instances/store'
 import { createLocalSession } from './local/localSession'
+import { createDownloadProcesses } from './models/downloadProcesses'
 import { createModelsService } from './models/modelsService'
 import type { Platform } from './platform'
 import { makePrivateFolder } from './privateFolder'
@@ -52,6 +54,11 @@ export interface ServicesOptions {
   backupDebounceMs?: number
   /** How often runs waiting for their after-run command are checked again (default 5 min). */
   afterRunCheckIntervalMs?: number
+  /**
+   * The built download process (downloadChild.js beside this bundle, found by default); null runs
+   * downloads from SSH instances in this process (unit tests, which run the sources, not a bundle).
+   */
+  downloadChild?: string | null
 }
 
 export function servicesOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ServicesOptions {
@@ -107,10 +114,14 @@ export function createServices(platform: Platform, given: ServicesOptions = {}):
     setupPipArgs: options.setupPipArgs,
     instanceSlurm: (id) => store.get(id)?.slurm ?? null,
   })
+  const downloadChild = options.downloadChild !== undefined ? options.downloadChild : path.join(__dirname, 'downloadChild.js')
+  const downloadProcesses = downloadChild && existsSync(downloadChild) ? createDownloadProcesses({ modulePath: downloadChild }) : null
+  if (downloadChild && !downloadProcesses) platform.log(`The download process ${downloadChild} is missing from this build; models download inside the app's own process.`)
   const models = createModelsService({
     platform,
     bus,
     hosts,
+    remoteDownloads: downloadProcesses ? { processes: downloadProcesses, connection: (id) => connector.downloadConnection(id) } : undefined,
     backupCheckIntervalMs: options.backupCheckIntervalMs,
     backupDebounceMs: options.backupDebounceMs,
     // Scheduled backups visit "This computer" and the SSH instances that are connected now.
@@ -207,6 +218,7 @@ export function createServices(platform: Platform, given: ServicesOptions = {}):
       stopBackupListener()
       stopFollowListener()
       await models.dispose()
+      downloadProcesses?.dispose()
     },
   }
 }

@@ -6,7 +6,9 @@
 import type { LocalStatus, ProgressEvent } from '../../../shared/api/models'
 import { hostPath } from '../host/hostPath'
 import type { HostRegistry } from '../host/hostRegistry'
-import { downloadVerified, VerificationError } from './downloader'
+import { downloadVerified, VerificationError, type DownloadProgress } from './downloader'
+import type { DownloadConnection } from './downloadProtocol'
+import type { DownloadProcesses } from './downloadProcesses'
 import type { BackupFolder } from './backupFolder'
 import type { RemoteModelRecord } from './remoteModels'
 
@@ -41,7 +43,13 @@ interface Entry {
 
 const keyOf = (instanceId: string, runId: string, path: string) => `${instanceId}\u0000${runId}\u0000${path}`
 
-export function createDownloadQueue(deps: { hosts: HostRegistry; backupFolder: BackupFolder; emit(event: ProgressEvent): void; concurrency?: number }): DownloadQueue {
+/** Downloads from SSH instances in download processes (downloadProcesses.ts); absent: in this process. */
+export interface RemoteDownloads {
+  processes: DownloadProcesses
+  connection(instanceId: string): Promise<DownloadConnection>
+}
+
+export function createDownloadQueue(deps: { hosts: HostRegistry; backupFolder: BackupFolder; emit(event: ProgressEvent): void; concurrency?: number; remote?: RemoteDownloads }): DownloadQueue {
   const concurrency = deps.concurrency ?? 2
   const waiting: Entry[] = []
   const active = new Map<string, Entry>()
@@ -59,18 +67,26 @@ export function createDownloadQueue(deps: { hosts: HostRegistry; backupFolder: B
     try {
       const dest = await deps.backupFolder.destination(instanceId, runId, record.game, record.file)
       const remotePath = await hostPath(lease, ...record.path.split('/'))
-      const result = await downloadVerified({
-        source: lease,
+      const job = {
         remotePath,
         expectedSha256: record.sha256,
         expectedSize: record.size,
-        dest,
         signal: entry.controller.signal,
-        onProgress: (p) => {
+        onProgress: (p: DownloadProgress) => {
           entry.state = { status: 'downloading', progress: p.total ? p.received / p.total : 1, message: null }
           emit(entry, p.received, p.bytesPerSec)
         },
-      })
+      }
+      const result =
+        lease.kind === 'ssh' && deps.remote
+          ? await deps.remote.processes.download({
+              ...job,
+              instanceId,
+              connection: await deps.remote.connection(instanceId),
+              root: (await deps.backupFolder.settings()).backupFolder,
+              segments: [instanceId, runId, record.game, record.file],
+            })
+          : await downloadVerified({ ...job, source: lease, dest })
       await deps.backupFolder.recordVerified(instanceId, runId, {
         file: `${record.game}/${record.file}`,
         path: record.path,

@@ -11,7 +11,7 @@ import type { EventBus } from '../eventBus'
 import type { HostRegistry } from '../host/hostRegistry'
 import type { Platform } from '../platform'
 import { createBackups, type Backups } from './backups'
-import { createDownloadQueue, type DownloadQueue } from './downloadQueue'
+import { createDownloadQueue, type DownloadQueue, type RemoteDownloads } from './downloadQueue'
 import { checkBackupFolder } from './folderCheck'
 import { createBackupFolder, type BackupFolder } from './backupFolder'
 import { validateModel } from './onnx/validate'
@@ -27,6 +27,8 @@ export interface ModelsServiceDeps {
   bus: EventBus
   hosts: HostRegistry
   listInstanceIds(): Promise<string[]>
+  /** Where downloads from SSH instances run (absent: in this process). */
+  remoteDownloads?: RemoteDownloads
   /** Overrides for tests. */
   concurrency?: number
   backupCheckIntervalMs?: number
@@ -55,7 +57,7 @@ async function listFor(hosts: HostRegistry, instanceId: string, runId: string, l
 export function createModelsService(deps: ModelsServiceDeps): ModelsService {
   const { platform, bus, hosts } = deps
   const backupFolder = createBackupFolder(platform.dataDir)
-  const queue = createDownloadQueue({ hosts, backupFolder, concurrency: deps.concurrency, emit: (e) => bus.emit('models.progress', e, e.instanceId) })
+  const queue = createDownloadQueue({ hosts, backupFolder, concurrency: deps.concurrency, remote: deps.remoteDownloads, emit: (e) => bus.emit('models.progress', e, e.instanceId) })
   const backups = createBackups({
     dataDir: platform.dataDir,
     hosts,

@@ -7,6 +7,7 @@
  */
 import type { SFTPWrapper } from 'ssh2'
 import type { ConnectionState } from '../../../shared/api/instances'
+import type { DownloadConnection, DownloadHop } from '../models/downloadProtocol'
 import type { HostSessionLease } from '../host/hostSession'
 import type { InstanceSecrets } from '../instances/instanceSecrets'
 import type { InstanceStore, StoredInstance } from '../instances/store'
@@ -44,6 +45,11 @@ export interface InstanceConnector {
   state(instanceId: string): ConnectionState
   /** Close and forget an instance's connection (after edit, removal or re-pin). */
   drop(instanceId: string): void
+  /**
+   * How the download process connects to the instance on its own: the same hops, pins and
+   * timings, and the secrets held in memory now (it cannot ask the user; acquire first).
+   */
+  downloadConnection(instanceId: string): Promise<DownloadConnection>
   /** Called with the instance id whenever a connection changes state; returns an unsubscribe. */
   onStateChange(listener: (instanceId: string) => void): () => void
   closeAll(): void
@@ -104,6 +110,13 @@ export function createInstanceConnector(options: InstanceConnectorOptions): Inst
     probe: (id, signal) => pool.probe(id, signal),
     state: (id) => pool.state(id),
     drop: (id) => pool.drop(id),
+    async downloadConnection(id) {
+      await options.loaded
+      const i = store.require(id)
+      const withSecrets = async (target: HopTarget | null): Promise<DownloadHop | null> =>
+        target && { ...target, secrets: { passphrase: await secrets.get(id, target.role, 'passphrase'), password: await secrets.get(id, target.role, 'password') } }
+      return { host: (await withSecrets(hop(i, 'host')))!, jump: await withSecrets(hop(i, 'jump')), agentSocket: process.env.SSH_AUTH_SOCK || null, ...options.timings }
+    },
     onStateChange(listener) {
       listeners.add(listener)
       return () => listeners.delete(listener)
