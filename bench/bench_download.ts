@@ -1,14 +1,17 @@
 /**
- * Model download speed: Gantry's SFTP engine (pipelined ranged reads → .part → sha256 → fsync →
- * atomic rename) against OpenSSH's own `sftp -f -b` batch `get` of the
- * same file from the same real sshd (test/rig/sshd.ts) on loopback, plus ssh2's sequential
- * createReadStream for reference. A second row repeats it through the test TCP relay with 20 ms
- * added per direction, where request pipelining matters.
+ * Model download speed: Gantry's download as the app runs it (a download process, started with
+ * its V8 flags, over its own connection made by connect.ts: pipelined SFTP reads → .part → sha256
+ * → fsync → atomic rename) against OpenSSH's own `sftp -f -b` batch `get` of the same file from
+ * the same real sshd (test/rig/sshd.ts) on loopback; for reference, the same engine inside this
+ * process (how downloads ran before the download process) and ssh2's sequential createReadStream.
+ * A second row repeats it through the test TCP relay with 20 ms added per direction, where
+ * request pipelining matters.
  *
  * Fair to both: the same file from the page cache, written into the same folder; both fsync the
  * result (`sftp -f`; Gantry also renames and fsyncs the folder); both use an SSH connection made
- * before the clock starts (Gantry its ssh2 client, `sftp` an OpenSSH ControlMaster connection, so
- * neither pays a key exchange and login inside the timing); each run's output file is deleted
+ * before the clock starts (Gantry's download process is started and connected by a warm-up
+ * download of a small file, `sftp` uses an OpenSSH ControlMaster connection, so neither pays a
+ * process start, key exchange and login inside the timing); each run's output file is deleted
  * before its clock starts; Gantry and OpenSSH runs alternate, so a burst of load on this shared
  * machine hits both; best of N each. The delaying relay runs in a child process, so it does not
  * share Gantry's event loop (OpenSSH's sftp and ssh are processes of their own too). The load
@@ -18,13 +21,18 @@
  *   (or: npx esbuild bench/bench_download.ts --bundle --platform=node --packages=external --outfile=out/bench/bench_download.js && node out/bench/bench_download.js)
  */
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { buildSync } from 'esbuild'
 import { createWriteStream, mkdtempSync, readFileSync, appendFileSync, rmSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs'
 import { createHash, randomBytes } from 'node:crypto'
 import os from 'node:os'
 import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
-import { Client, type SFTPWrapper } from 'ssh2'
+import type { SFTPWrapper } from 'ssh2'
 import { downloadVerified } from '../src/main/services/models/downloader'
+import { createDownloadProcesses, DOWNLOAD_PROCESS_V8_FLAGS } from '../src/main/services/models/downloadProcesses'
+import type { DownloadConnection } from '../src/main/services/models/downloadProtocol'
+import { connectInstance, type ConnectDeps, type HopTarget } from '../src/main/services/ssh/connect'
+import { pinFor } from '../src/main/services/ssh/hostKeys'
 import { createSftpSource } from '../src/main/services/ssh/sftpSource'
 import { startSshd, type SshdHandle } from '../test/rig/sshd'
 import { startTcpProxy } from '../test/rig/tcpProxy'
@@ -58,16 +66,27 @@ function writeRandom(file: string, bytes: number): string {
   return hash.digest('hex')
 }
 
-function connect(sshd: SshdHandle, port: number): Promise<{ client: Client; sftp: SFTPWrapper; cipher: string }> {
-  const hostKey = Buffer.from(sshd.hostPublicKey.split(' ')[1], 'base64')
-  return new Promise((resolve, reject) => {
-    const client = new Client()
-    let cipher = '?'
-    client.once('handshake', (n) => (cipher = n.sc.cipher + (n.sc.mac ? ` + ${n.sc.mac}` : '')))
-    client.once('error', reject)
-    client.once('ready', () => client.sftp((err, sftp) => (err ? reject(err) : resolve({ client, sftp, cipher }))))
-    client.connect({ host: '127.0.0.1', port, username: 'root', privateKey: readFileSync(sshd.clientKeyPath), hostVerifier: (k: Buffer) => k.equals(hostKey) })
-  })
+/** The instance as the app would hold it: key login, host key pinned. */
+function connectionTo(sshd: SshdHandle, port: number): DownloadConnection {
+  const pin = pinFor(Buffer.from(sshd.hostPublicKey.split(' ')[1], 'base64'))
+  return { host: { role: 'host', label: 'bench sshd', host: '127.0.0.1', port, user: 'root', auth: { kind: 'key', keyPath: sshd.clientKeyPath, hasPassphrase: false }, pin, secrets: { passphrase: null, password: null } }, jump: null, agentSocket: null }
+}
+
+/** A connection made in this process by the app's own connect code (for the in-process reference). */
+async function connectHere(spec: DownloadConnection): Promise<{ sftp: SFTPWrapper; cipher: string; close(): void }> {
+  const { secrets: _secrets, ...target } = spec.host
+  const deps: ConnectDeps = {
+    instanceId: 'bench',
+    prompts: { ask: () => Promise.reject(new Error('the bench answers no questions')), answer: () => {}, pending: () => [], waitedMs: () => 0 },
+    secret: async () => null,
+    rememberSecret: () => {},
+    forgetSecret: () => {},
+    savePin: () => Promise.reject(new Error('the bench pins nothing')),
+    agentSocket: undefined,
+  }
+  const conn = await connectInstance(target as HopTarget, null, deps)
+  const sftp = await new Promise<SFTPWrapper>((resolve, reject) => conn.client.sftp((err, s) => (err ? reject(err) : resolve(s))))
+  return { sftp, cipher: conn.cipher, close: () => conn.close() }
 }
 
 /**
@@ -110,20 +129,28 @@ async function alternate(runs: number, tools: Array<{ label: string; prepare(): 
   return fastest
 }
 
-async function measure(sshd: SshdHandle, port: number, remote: string, sha: string, bytes: number, dir: string, knownHosts: string, runs: number) {
-  const { client, sftp, cipher } = await connect(sshd, port)
-  const source = createSftpSource(sftp, { chunkSize: CHUNK_KB * 1024, concurrency: CONCURRENCY })
+async function measure(sshd: SshdHandle, port: number, remote: string, sha: string, bytes: number, dir: string, knownHosts: string, runs: number, childModule: string) {
+  const spec = connectionTo(sshd, port)
+  const processes = createDownloadProcesses({ modulePath: childModule })
+  const here = await connectHere(spec)
+  const source = createSftpSource(here.sftp, { chunkSize: CHUNK_KB * 1024, concurrency: CONCURRENCY })
   const dest = path.join(dir, 'gantry.bin')
+  const hereDest = path.join(dir, 'gantry-here.bin')
   const opensshDest = path.join(dir, 'openssh.bin')
   const batch = path.join(dir, 'batch')
   writeFileSync(batch, `get ${remote} ${opensshDest}\n`)
+  const download = (name: string, remotePath: string, expectedSha256: string) =>
+    processes.download({ instanceId: 'bench', connection: spec, remotePath, expectedSha256, root: dir, segments: [name] })
+  // Warm-up: starts the download process and makes its connection before any clock runs.
+  const warm = path.join(dir, 'warm-up.bin')
+  await download('warm-up-copy.bin', warm, writeRandom(warm, MB))
   const master = await startOpensshMaster(sshd, port, knownHosts, path.join(dir, `ctl-${port}`))
-  const [gantry, openssh] = await alternate(runs, [
+  const [gantry, openssh, inProcess] = await alternate(runs, [
     {
-      label: 'gantry',
+      label: 'gantry (download process)',
       prepare: () => rmSync(dest, { force: true }),
       once: async () => {
-        await downloadVerified({ source, remotePath: remote, expectedSha256: sha, dest })
+        await download('gantry.bin', remote, sha)
       },
     },
     {
@@ -138,14 +165,22 @@ async function measure(sshd: SshdHandle, port: number, remote: string, sha: stri
         if (code !== 0) throw new Error(`sftp failed: ${stderr}`)
       },
     },
+    {
+      label: 'gantry in this process',
+      prepare: () => rmSync(hereDest, { force: true }),
+      once: async () => {
+        await downloadVerified({ source, remotePath: remote, expectedSha256: sha, dest: hereDest })
+      },
+    },
   ])
+  processes.dispose()
   // ssh2's own stream is slow (one 64 KiB read at a time): one run, for reference only.
   const streamDest = path.join(dir, 'stream.bin')
-  const [sequential] = await alternate(1, [{ label: 'createReadStream', prepare: () => rmSync(streamDest, { force: true }), once: () => pipeline(sftp.createReadStream(remote), createWriteStream(streamDest)) }])
-  client.end()
+  const [sequential] = await alternate(1, [{ label: 'createReadStream', prepare: () => rmSync(streamDest, { force: true }), once: () => pipeline(here.sftp.createReadStream(remote), createWriteStream(streamDest)) }])
+  here.close()
   const opensshCipher = master.stop()
   const mbps = (s: number) => bytes / MB / s
-  return { gantry: mbps(gantry), openssh: mbps(openssh), sequential: mbps(sequential), cipher, opensshCipher }
+  return { gantry: mbps(gantry), openssh: mbps(openssh), inProcess: mbps(inProcess), sequential: mbps(sequential), cipher: here.cipher, opensshCipher }
 }
 
 /** The relay with 20 ms per direction, in a child process (this file run with --relay-child PORT). */
@@ -166,6 +201,9 @@ function startRelay(targetPort: number): Promise<{ port: number; child: ChildPro
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'gantry-bench-dl-'))
+  // The download process, bundled as `npm run build:web` bundles it, beside this bench's bundle.
+  const childModule = path.join(__dirname, 'downloadChild.js')
+  buildSync({ entryPoints: [path.join(ROOT, 'src', 'main', 'services', 'ssh', 'downloadChild.ts')], bundle: true, platform: 'node', target: 'node20', packages: 'external', outfile: childModule, logLevel: 'warning' })
   const sshd = await startSshd()
   const relay = await startRelay(sshd.port)
   try {
@@ -174,24 +212,24 @@ async function main(): Promise<void> {
     const big = path.join(dir, 'remote-big.bin')
     const bigSha = writeRandom(big, SIZE_MB * MB)
     const loadBefore = os.loadavg()[0]
-    const loop = await measure(sshd, sshd.port, big, bigSha, SIZE_MB * MB, dir, knownHosts, RUNS)
+    const loop = await measure(sshd, sshd.port, big, bigSha, SIZE_MB * MB, dir, knownHosts, RUNS, childModule)
     rmSync(big)
     const small = path.join(dir, 'remote-small.bin')
     const smallSha = writeRandom(small, DELAY_MB * MB)
-    const delayed = await measure(sshd, relay.port, small, smallSha, DELAY_MB * MB, dir, knownHosts, DELAY_RUNS)
+    const delayed = await measure(sshd, relay.port, small, smallSha, DELAY_MB * MB, dir, knownHosts, DELAY_RUNS, childModule)
     const loadAfter = os.loadavg()[0]
 
     const f = (x: number) => x.toFixed(0)
     const r = (x: number) => x.toFixed(2)
     const table = [
-      '| link | file | Gantry (verified, MB/s) | OpenSSH sftp -f get (MB/s) | Gantry / OpenSSH | ssh2 createReadStream (MB/s) |',
-      '|---|---|---|---|---|---|',
-      `| loopback | ${SIZE_MB} MB | ${f(loop.gantry)} | ${f(loop.openssh)} | ${r(loop.gantry / loop.openssh)} | ${f(loop.sequential)} |`,
-      `| loopback via relay, +20 ms each way | ${DELAY_MB} MB | ${r(delayed.gantry)} | ${r(delayed.openssh)} | ${r(delayed.gantry / delayed.openssh)} | ${r(delayed.sequential)} |`,
+      '| link | file | Gantry (download process, verified, MB/s) | OpenSSH sftp -f get (MB/s) | Gantry / OpenSSH | same engine in the main process (MB/s) | ssh2 createReadStream (MB/s) |',
+      '|---|---|---|---|---|---|---|',
+      `| loopback | ${SIZE_MB} MB | ${f(loop.gantry)} | ${f(loop.openssh)} | ${r(loop.gantry / loop.openssh)} | ${f(loop.inProcess)} | ${f(loop.sequential)} |`,
+      `| loopback via relay, +20 ms each way | ${DELAY_MB} MB | ${r(delayed.gantry)} | ${r(delayed.openssh)} | ${r(delayed.gantry / delayed.openssh)} | ${r(delayed.inProcess)} | ${r(delayed.sequential)} |`,
     ].join('\n')
     const when = new Date().toISOString().slice(0, 16).replace('T', ' ')
     const machine = `${os.arch()}, ${os.cpus().length} CPU threads (${os.cpus()[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}, ${spawnSync('ssh', ['-V'], { encoding: 'utf8' }).stderr.trim()}`
-    const block = `\n### ${when} UTC — ${machine}, load average ${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)}\n\n\`node bench/run.mjs bench_download --mb ${SIZE_MB} --runs ${RUNS}\`\n\n${table}\n\nGantry = createSftpSource (${CONCURRENCY} reads × ${CHUNK_KB} KiB in flight) + downloadVerified (queued chunks go to disk in one writev per batch, sha256 on the main thread while the previous writev runs in the pool, fsync, rename, folder fsync). Ciphers negotiated: Gantry (ssh2 ${sshVersion()}) ${loop.cipher}, OpenSSH ${loop.opensshCipher}. OpenSSH = \`sftp -f -b\` batch \`get\` over a ControlMaster connection opened beforehand (its defaults: 64 requests × 32 KiB; -f fsyncs the file), no hashing. Gantry and OpenSSH runs alternate; best of ${RUNS} on loopback, best of ${DELAY_RUNS} through the delayed relay. createReadStream = one outstanding 64 KiB read (ssh2's stream), one run.\n`
+    const block = `\n### ${when} UTC — ${machine}, load average ${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)}\n\n\`node bench/run.mjs bench_download --mb ${SIZE_MB} --runs ${RUNS}\`\n\n${table}\n\nGantry = the app's download process (node ${DOWNLOAD_PROCESS_V8_FLAGS.join(' ')}, its own connection by connect.ts) running createSftpSource (32 reads × 128 KiB in flight) + downloadVerified (queued chunks go to disk in one writev per batch, sha256 while the previous writev runs in the pool, fsync, rename, folder fsync); the main-process column runs the same engine in the bench's own process (${CONCURRENCY} × ${CHUNK_KB} KiB) over a connection made by the same connect.ts. Ciphers negotiated: Gantry (ssh2 ${sshVersion()}) ${loop.cipher}, OpenSSH ${loop.opensshCipher}. OpenSSH = \`sftp -f -b\` batch \`get\` over a ControlMaster connection opened beforehand (its defaults: 64 requests × 32 KiB; -f fsyncs the file), no hashing. Gantry, OpenSSH and the main-process runs alternate; best of ${RUNS} on loopback, best of ${DELAY_RUNS} through the delayed relay. createReadStream = one outstanding 64 KiB read (ssh2's stream), one run.\n`
     console.log(block)
     if (!process.argv.includes('--no-append')) {
       const file = path.join(ROOT, 'BENCHMARKS.md')
