@@ -9,8 +9,7 @@
  * The connection is made exactly as the app makes its own (connect.ts): each hop's host key must
  * match its pin, and a changed key is a hard stop. This process never asks the user anything: a
  * hop without a pin, or a secret it was not given, fails the download with a message saying so.
- * It runs as an Electron utility process (messages on process.parentPort) or a Node child process
- * (process.send), and parses every message it gets.
+ * It is a Node child process (Electron's binary as Node in the app) and parses every message it gets.
  */
 import type { SFTPWrapper } from 'ssh2'
 import { RpcError } from '../../../shared/rpc'
@@ -28,35 +27,16 @@ interface ParentLink {
   sendAndExit(message: ChildMessage, code: number): void
 }
 
-interface ElectronParentPort {
-  postMessage(message: unknown): void
-  on(event: 'message', listener: (event: { data: unknown }) => void): void
-}
-
 function parentLink(): ParentLink {
-  const electronPort = (process as NodeJS.Process & { parentPort?: ElectronParentPort }).parentPort
-  if (electronPort) {
-    const send = (m: ChildMessage) => electronPort.postMessage(ChildMessage.parse(m))
-    return {
-      send,
-      onMessage: (listener) => electronPort.on('message', (event) => listener(event.data)),
-      // postMessage has no completion callback; a moment is enough for the channel to take it.
-      sendAndExit: (m, code) => {
-        send(m)
-        setTimeout(() => process.exit(code), 200)
-      },
-    }
+  const send = process.send?.bind(process)
+  if (!send) throw new Error('The download process must be started by Gantry (no message channel to the app).')
+  // The app went away (closed or crashed): nothing more will come.
+  process.once('disconnect', () => process.exit(0))
+  return {
+    send: (m) => void send(ChildMessage.parse(m)),
+    onMessage: (listener) => process.on('message', listener),
+    sendAndExit: (m, code) => void send(ChildMessage.parse(m), undefined, undefined, () => process.exit(code)),
   }
-  if (process.send) {
-    // The app went away (closed or crashed): nothing more will come.
-    process.once('disconnect', () => process.exit(0))
-    return {
-      send: (m) => void process.send!(ChildMessage.parse(m)),
-      onMessage: (listener) => process.on('message', listener),
-      sendAndExit: (m, code) => void process.send!(ChildMessage.parse(m), () => process.exit(code)),
-    }
-  }
-  throw new Error('The download process must be started by Gantry (no message channel to the app).')
 }
 
 /** Stands in for the user, who cannot be asked from here: every question is an error. */
