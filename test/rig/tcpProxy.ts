@@ -11,7 +11,8 @@
  *
  * Modes apply to data moving in both directions, on current and new connections:
  * - `pass()`              relay as is
- * - `delay(ms)`           each chunk arrives ms later (order kept)
+ * - `delay(ms)`           each chunk arrives ms later (order kept), otherwise at line rate
+ *                         (test/rig/delayLine.ts: one timer, no extra tick, bounded memory)
  * - `throttle(bytesPerS)` both directions limited to about bytesPerS each
  * - `blackhole()`         accept and keep sockets, relay nothing (data is dropped)
  * - `refuse()`            new connections are reset at once (host down); current ones keep going
@@ -20,6 +21,15 @@
  * Listens on 127.0.0.1 only.
  */
 import net from 'node:net'
+import { DelayLine } from './delayLine'
+
+/**
+ * What one direction may hold: 32 MiB waiting in the line lets 20 ms of latency pass 1.6 GB/s (more
+ * than this relay can move), so the endpoints' own windows decide the throughput, as on a real link;
+ * 2 s of queue ahead (a throttled link's backlog; delays up to 1 s are not slowed by it); 1 MiB not
+ * yet taken by the receiver is about a socket buffer.
+ */
+const LINE_LIMITS = { maxInFlight: 32 * 1024 * 1024, maxAheadMs: 2000, maxUnsent: 1024 * 1024 }
 
 export type ProxyMode =
   | { kind: 'pass' }
@@ -55,6 +65,17 @@ interface Pair {
   counted: number
 }
 
+/**
+ * RST a socket. Node's resetAndDestroy() fails while the socket's end() is still under way (libuv
+ * refuses a reset during a shutdown) and then never closes the handle, so the peer got a clean FIN
+ * and the process spun at exit. The delay line ends a socket only once its bytes are out, which
+ * makes that window short; inside it, a plain destroy closes the socket.
+ */
+export function resetSocket(socket: net.Socket): void {
+  if (socket.writableEnded && !socket.writableFinished) socket.destroy()
+  else socket.resetAndDestroy()
+}
+
 export async function startTcpProxy(options: { targetPort: number; targetHost?: string }): Promise<TcpProxy> {
   const targetHost = options.targetHost ?? '127.0.0.1'
   let mode: ProxyMode = { kind: 'pass' }
@@ -63,72 +84,53 @@ export async function startTcpProxy(options: { targetPort: number; targetHost?: 
 
   function resetPair(pair: Pair): void {
     pairs.delete(pair)
-    pair.client.resetAndDestroy()
-    pair.upstream.resetAndDestroy()
+    resetSocket(pair.client)
+    resetSocket(pair.upstream)
   }
 
-  /** One direction of a pair, with an ordered queue so delay/throttle keep byte order. */
-  function relay(pair: Pair, src: net.Socket, dst: net.Socket): void {
-    let queue: Promise<void> = Promise.resolve()
-    let queued = 0
-    const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
-    const write = (chunk: Buffer) => {
-      if (!dst.destroyed) dst.write(chunk)
-    }
+  /** One direction of a pair: every mode's bytes go through one delay line, so order is kept across mode changes. */
+  function relay(pair: Pair, src: net.Socket, dst: net.Socket): DelayLine {
+    const line = new DelayLine(src, dst, LINE_LIMITS)
     src.on('data', (chunk: Buffer) => {
       const m = mode
+      const now = performance.now()
       if (m.kind === 'blackhole') return
       if (m.kind === 'limitData') {
         const room = m.bytes - pair.counted
         pair.counted += chunk.length
         if (chunk.length >= room) {
-          if (room > 0) write(chunk.subarray(0, room))
+          if (room > 0) line.push(chunk.subarray(0, room), now)
           // Let the partial write leave before the reset.
           setImmediate(() => resetPair(pair))
           return
         }
       }
-      const enqueue = (job: () => Promise<void>) => {
-        queued++
-        if (queued > 64) src.pause()
-        queue = queue.then(job).finally(() => {
-          queued--
-          if (queued <= 16) src.resume()
-        })
-      }
       if (m.kind === 'delay') {
-        const due = Date.now() + m.ms
-        enqueue(async () => {
-          await sleep(Math.max(0, due - Date.now()))
-          write(chunk)
-        })
+        line.push(chunk, now + m.ms)
       } else if (m.kind === 'throttle') {
+        // Slices of 1/20 s, each leaving when the link has had time to carry it.
         const slice = Math.max(1, Math.floor(m.bytesPerSec / 20))
         for (let off = 0; off < chunk.length; off += slice) {
           const piece = chunk.subarray(off, off + slice)
-          enqueue(async () => {
-            await sleep((piece.length / m.bytesPerSec) * 1000)
-            write(piece)
-          })
+          line.push(piece, line.busyUntil(now) + (piece.length / m.bytesPerSec) * 1000)
         }
-      } else if (queued > 0) {
-        enqueue(async () => write(chunk))
       } else {
-        write(chunk)
+        line.push(chunk, now)
       }
     })
-    src.on('end', () => {
-      void queue.then(() => dst.end())
-    })
+    src.on('end', () => line.end())
+    return line
   }
 
-  const server = net.createServer((client) => {
+  // Half-open allowed on both hops: a FIN passes through in its place after the bytes before it,
+  // instead of closing the pair while delayed bytes are still waiting.
+  const server = net.createServer({ allowHalfOpen: true }, (client) => {
     accepted++
     if (mode.kind === 'refuse') {
       client.resetAndDestroy()
       return
     }
-    const upstream = net.connect(options.targetPort, targetHost)
+    const upstream = net.connect({ port: options.targetPort, host: targetHost, allowHalfOpen: true })
     const pair: Pair = { client, upstream, counted: 0 }
     pairs.add(pair)
     const onError = () => {
@@ -136,16 +138,17 @@ export async function startTcpProxy(options: { targetPort: number; targetHost?: 
     }
     client.on('error', onError)
     upstream.on('error', onError)
-    client.on('close', () => {
+    // No Nagle in the relay: it forwards what it got when it is due, as a wire would.
+    client.setNoDelay(true)
+    upstream.setNoDelay(true)
+    const lines = [relay(pair, client, upstream), relay(pair, upstream, client)]
+    const onClose = (other: net.Socket) => () => {
       pairs.delete(pair)
-      upstream.destroy()
-    })
-    upstream.on('close', () => {
-      pairs.delete(pair)
-      client.destroy()
-    })
-    relay(pair, client, upstream)
-    relay(pair, upstream, client)
+      lines.forEach((l) => l.dispose())
+      other.destroy()
+    }
+    client.on('close', onClose(upstream))
+    upstream.on('close', onClose(client))
   })
 
   await new Promise<void>((resolve, reject) => {
