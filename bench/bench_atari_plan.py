@@ -44,6 +44,7 @@ from gantry_remote.plan import queue_order, validate_plan  # noqa: E402
 SEED_PLAN = runs.ROOT / "resources" / "plans" / "seed-10-games.json"
 GOAL_HOURS = 72.0
 CLEANRL_STEPS = 10_000_000
+EPISODE_CAP_STEPS = 108_000 // 4  # ale-py ends a game at 108,000 frames (max_num_frames_per_episode), frame skip 4
 KEEPER = "keeper.json"
 CPU_SAMPLES = "cpu.jsonl"
 MEASURED_LINES = 3  # metrics lines a game needs before the keeper pauses or stops it
@@ -208,6 +209,12 @@ def trainer_cores(run_dir: Path, game: str) -> Optional[str]:
     return found[-1] if found else None
 
 
+def hours_at_most(target_episodes: int, sps: float) -> float:
+    """For a game none of whose episodes ended in the slice: no game outlasts ale-py's cap, so its envs
+    together end at least sps / EPISODE_CAP_STEPS episodes a second. An upper bound, not an estimate."""
+    return target_episodes * EPISODE_CAP_STEPS / sps / 3600.0
+
+
 def schedule_hours(order: List[str], hours: Dict[str, Optional[float]], slots: int) -> Optional[float]:
     """Makespan of the plan: games in queue order, each on the first slot to come free."""
     if any(hours.get(g) is None for g in order):
@@ -267,6 +274,7 @@ def report(root: Path) -> Dict[str, Any]:
                            start_up_s=rows[0]["ts"] - started[0] if rows and started else None)
         eph, sps = games[name].get("episodes_per_hour"), games[name].get("sps")
         games[name]["hours_to_target"] = g["target_episodes"] / eph if eph else None
+        games[name]["hours_to_target_at_most"] = hours_at_most(g["target_episodes"], sps) if sps and not eph else None
         games[name]["hours_to_10m_steps"] = CLEANRL_STEPS / sps / 3600.0 if sps else None
     order = queue_order(plan)
     measured = [v for v in games.values() if v["measured"]]
@@ -281,6 +289,9 @@ def report(root: Path) -> Dict[str, Any]:
         "total_sps_first_phase": sum(v["sps"] for n, v in games.items() if v["measured"] and n in order[:plan["slots"]]),
         "cpu": cpu_utilisation(root, t0, t1), "gpu": gpu_utilisation(events, t0, t1),
         "projected_hours_targets": schedule_hours(order, {n: v["hours_to_target"] for n, v in games.items()}, plan["slots"]),
+        "projected_hours_targets_at_most": schedule_hours(order, {
+            n: v["hours_to_target"] or v["hours_to_target_at_most"] for n, v in games.items()}, plan["slots"]),
+        "capped_games": [n for n in order if games[n]["hours_to_target_at_most"] is not None],
         "plan_estimate_hours": schedule_hours(order, {n: v["plan_est_hours"] for n, v in games.items()}, plan["slots"]),
         "projected_hours_10m_steps": schedule_hours(order, {n: v["hours_to_10m_steps"] for n, v in games.items()}, plan["slots"]),
         "goal_hours": GOAL_HOURS, "queue_order": order, "games": games,
@@ -318,7 +329,9 @@ def markdown(r: Dict[str, Any]) -> str:
         lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %d | %s (%s) | %s |" % (
             name, g["cores"] or "-", _num(g["start_up_s"]), _num(g.get("steps")), _num(g.get("sps")), _num(g.get("episodes")),
             _num(g.get("episodes_per_hour")), _num(g.get("mean_return"), "%.1f"), g["target_episodes"],
-            _num(g["hours_to_target"], "%.1f"), _num(g["plan_est_hours"], "%.1f"), _num(g["hours_to_10m_steps"], "%.2f")))
+            _num(g["hours_to_target"], "%.1f") if g.get("hours_to_target_at_most") is None
+            else "≤ %.0f (cap)" % g["hours_to_target_at_most"],
+            _num(g["plan_est_hours"], "%.1f"), _num(g["hours_to_10m_steps"], "%.2f")))
     lines += ["", "| measure | value |", "| --- | --- |",
               "| env steps/s, whole slice (start-up and rotation included) | %s |" % _num(r["total_sps_slice"]),
               "| env steps/s, first %d games, sum of steady rates | %s |" % (r["slots"], _num(r["total_sps_first_phase"])),
@@ -330,6 +343,10 @@ def markdown(r: Dict[str, Any]) -> str:
               "| projected: whole plan to its episode targets | %s h (goal < %.0f h; the plan's own estimates give %s h) |" % (
                   _num(r["projected_hours_targets"], "%.1f"), r["goal_hours"], _num(r["plan_estimate_hours"], "%.1f")),
               "| projected: every game 10M steps (CleanRL's budget) | %s h |" % _num(r["projected_hours_10m_steps"], "%.1f")]
+    if r["capped_games"]:
+        lines.append("| projected: whole plan, with the episode cap's bound for %s (no game of theirs ended in the "
+                     "slice; none lasts past %d steps) | ≤ %s h |" % (
+                         ", ".join(r["capped_games"]), EPISODE_CAP_STEPS, _num(r["projected_hours_targets_at_most"], "%.1f")))
     return "\n".join(lines)
 
 

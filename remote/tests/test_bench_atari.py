@@ -92,6 +92,8 @@ def test_projection_places_games_on_slots_in_queue_order():
     # 2 slots: a (4 h) and b (3 h) start; c (2 h) takes b's slot at 3 h, d (2 h) takes a's at 4 h.
     assert bench_atari_plan.schedule_hours(order, {"a": 4, "b": 3, "c": 2, "d": 2}, 2) == 6
     assert bench_atari_plan.schedule_hours(order, {"a": 4, "b": None, "c": 2, "d": 2}, 2) is None  # unmeasured game
+    # No game ended: ale-py's 27,000-step cap bounds it. 2,700 steps/s end at least 0.1 games/s, 360 an hour.
+    assert bench_atari_plan.hours_at_most(720, 2700.0) == pytest.approx(2.0)
     assert bench_atari_plan.rotation({"name": "p", "slots": 6, "games": [
         {"game": g, "target_episodes": 10, "est_hours": h, "backend": "builtin", "env": "breakout"}
         for g, h in zip("ABCDEFGHIJ", (9, 8, 7, 6, 5, 4, 3, 2, 1, 0.5))]}) == ["C", "D", "E", "F"]
