@@ -2,6 +2,7 @@
 
     python3 bench/bench_gpu_share.py --share                 # 1 GPU: six trainers alone, then together (MPS, time-sliced)
     python3 bench/bench_gpu_share.py --multi-gpu             # 2+ GPUs: 5 games x 2 seeds on every GPU vs GPU 0 only
+    python3 bench/bench_gpu_share.py --mps-scaling           # 1 GPU: Breakout alone with and without MPS, then 2, 3, 6 under MPS
     python3 bench/bench_gpu_share.py --share --steps 4096 --device cpu --trainer-arg num_envs=8 --no-append   # CPU smoke
 
 Every trainer is a real `gantry_remote train` process with the trainer's defaults, started by a real
@@ -151,6 +152,23 @@ def share(root: Path, steps: int, device: str) -> List[str]:
     return rows
 
 
+def mps_scaling(root: Path, steps: int, device: str) -> List[str]:
+    """Where six clients lose half their speed: one trainer alone without MPS, alone as the only
+    client of the run's MPS daemon (2 slots, 1 game: the supervisor starts it), then 2, 3 and 6
+    Breakout seeds under it. Per-client speed that already halves alone under MPS points at MPS
+    itself; one that falls with the client count points at the GPU (or the host) being full."""
+    def breakouts(n: int) -> List[dict]:
+        return [game_entry("breakout-seed%d" % s, "breakout", s, steps, device) for s in range(1, n + 1)]
+    alone, _ = window_sps(run_plan(root, "breakout-alone-no-mps", breakouts(1), slots=1, mps="off"))
+    rows = ["| setting | clients | total steps/s (steady) | per client | per client ÷ alone without MPS |",
+            "| --- | ---: | ---: | ---: | ---: |",
+            "| breakout alone, no MPS | 1 | %.0f | %.0f | 1.00 |" % (alone, alone)]
+    for n in (1, 2, 3, 6):
+        sps, _ = window_sps(run_plan(root, "breakout-x%d-mps" % n, breakouts(n), slots=max(2, n), mps="auto"))
+        rows.append("| breakout × %d under MPS | %d | %.0f | %.0f | %.2f |" % (n, n, sps, sps / n, sps / n / alone))
+    return rows
+
+
 def multi_gpu(root: Path, steps: int, device: str) -> List[str]:
     games = [game_entry("%s-seed%d" % (g, s) if s > 1 else g, g, s, steps, device) for g in FIVE for s in (1, 2)]
     # Restricted to GPU 0 the plan runs in two waves of 5, so both runs are rated over the whole
@@ -176,6 +194,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--share", action="store_true", help="six trainers alone and together on one GPU")
     parser.add_argument("--multi-gpu", action="store_true", help="10 trainers on every GPU vs GPU 0 only")
+    parser.add_argument("--mps-scaling", action="store_true", help="Breakout alone with and without MPS, then 2, 3, 6 under MPS")
     parser.add_argument("--steps", type=int, default=2_000_000, help="env steps per trainer (default 2M)")
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--trainer-arg", action="append", default=[], metavar="KEY=VALUE",
@@ -183,8 +202,8 @@ def main() -> int:
     parser.add_argument("--root", help="keep the runs here (default: a temp folder)")
     parser.add_argument("--no-append", action="store_true")
     opts = parser.parse_args()
-    if not (opts.share or opts.multi_gpu):
-        parser.error("choose --share and/or --multi-gpu")
+    if not (opts.share or opts.multi_gpu or opts.mps_scaling):
+        parser.error("choose --share, --multi-gpu and/or --mps-scaling")
     for item in opts.trainer_arg:
         key, _, value = item.partition("=")
         TRAINER_ARGS[key] = value
@@ -195,6 +214,9 @@ def main() -> int:
     if opts.share:
         lines += ["", "Six built-in trainers on one GPU, %d steps each (goal: ≥ 4× the mean of each alone):" % opts.steps, ""]
         lines += share(root, opts.steps, opts.device)
+    if opts.mps_scaling:
+        lines += ["", "Breakout trainers under the run's MPS daemon, %d steps each (where per-client speed goes):" % opts.steps, ""]
+        lines += mps_scaling(root, opts.steps, opts.device)
     if opts.multi_gpu:
         lines += ["", "5 built-in games × 2 seeds (goal: every GPU ≥ 1.9× GPU 0 only), %d steps each:" % opts.steps, ""]
         lines += multi_gpu(root, opts.steps, opts.device)
