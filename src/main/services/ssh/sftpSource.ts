@@ -1,11 +1,13 @@
 /**
  * stat + ranged reads over an ssh2 SFTP session with many reads in flight, the way OpenSSH's `sftp`
  * pipelines its requests: on a high-latency link one request at a time would crawl.
- * Chunks are delivered in file order; memory is bounded by `concurrency × chunkSize`.
+ * Chunks are delivered in file order; memory is bounded by `concurrency × chunkSize`. The SSH
+ * channel's receive window is kept at twice that, so it does not cap the reads in flight.
  */
 import { Readable } from 'node:stream'
 import type { SFTPWrapper } from 'ssh2'
 import type { HostSession, HostFileStat } from '../host/hostSession'
+import { keepReceiveWindow } from './sftpWindow'
 
 export interface SftpSourceOptions {
   /** Bytes per read request (OpenSSH servers cap one read at ~256 KiB). */
@@ -114,6 +116,8 @@ class SftpRangeStream extends Readable {
 export function createSftpSource(sftp: SFTPWrapper, options: SftpSourceOptions = {}): Pick<HostSession, 'stat' | 'readRange'> {
   const chunkSize = options.chunkSize ?? 128 * 1024
   const concurrency = options.concurrency ?? 32
+  // Twice the reads in flight, so the window never holds them back (ssh2's own 2 MiB did: sftpWindow.ts).
+  keepReceiveWindow(sftp, 2 * chunkSize * concurrency)
   return {
     async stat(path: string): Promise<HostFileStat> {
       const s = await sftpCall<{ size: number; mtime: number }>((cb) => sftp.stat(path, cb))
