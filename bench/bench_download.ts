@@ -27,8 +27,8 @@
  */
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { buildSync } from 'esbuild'
-import { createWriteStream, mkdtempSync, readFileSync, appendFileSync, rmSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs'
-import { createHash, randomBytes } from 'node:crypto'
+import { createWriteStream, mkdtempSync, readFileSync, appendFileSync, rmSync, writeFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
@@ -41,6 +41,7 @@ import { connectInstance, type ConnectDeps, type HopTarget } from '../src/main/s
 import { pinFor } from '../src/main/services/ssh/hostKeys'
 import { createSftpSource } from '../src/main/services/ssh/sftpSource'
 import { startSshd, type SshdHandle } from '../test/rig/sshd'
+import { writeRandomFile } from '../test/rig/randomFile'
 import { startTcpProxy } from '../test/rig/tcpProxy'
 
 const arg = (name: string, fallback: number) => {
@@ -58,18 +59,6 @@ const ROOT = path.resolve(__dirname, '..', '..')
 
 function sshVersion(): string {
   return (JSON.parse(readFileSync(require.resolve('ssh2/package.json'), 'utf8')) as { version: string }).version
-}
-
-function writeRandom(file: string, bytes: number): string {
-  const hash = createHash('sha256')
-  const fd = openSync(file, 'w')
-  for (let done = 0; done < bytes; done += 8 * MB) {
-    const chunk = randomBytes(Math.min(8 * MB, bytes - done))
-    writeSync(fd, chunk)
-    hash.update(chunk)
-  }
-  closeSync(fd)
-  return hash.digest('hex')
 }
 
 /** The instance as the app would hold it: key login, host key pinned. */
@@ -149,7 +138,7 @@ async function measure(sshd: SshdHandle, port: number, remote: string, sha: stri
     processes.download({ instanceId: 'bench', connection: spec, remotePath, expectedSha256, root: dir, segments: [name] })
   // Warm-up: starts the download process and makes its connection before any clock runs.
   const warm = path.join(dir, 'warm-up.bin')
-  await download('warm-up-copy.bin', warm, writeRandom(warm, MB))
+  await download('warm-up-copy.bin', warm, writeRandomFile(warm, MB))
   const master = await startOpensshMaster(sshd, port, knownHosts, path.join(dir, `ctl-${port}`))
   const [gantry, openssh, inProcess] = await alternate(runs, [
     {
@@ -238,12 +227,12 @@ async function main(): Promise<void> {
     const knownHosts = path.join(dir, 'known_hosts')
     writeFileSync(knownHosts, `${sshd.knownHostsLine}\n[127.0.0.1]:${relay.port} ${sshd.hostPublicKey}\n`)
     const big = path.join(dir, 'remote-big.bin')
-    const bigSha = writeRandom(big, SIZE_MB * MB)
+    const bigSha = writeRandomFile(big, SIZE_MB * MB)
     const loadBefore = os.loadavg()[0]
     const loop = await measure(sshd, sshd.port, big, bigSha, SIZE_MB * MB, dir, knownHosts, RUNS, childModule)
     rmSync(big)
     const small = path.join(dir, 'remote-small.bin')
-    const smallSha = writeRandom(small, DELAY_MB * MB)
+    const smallSha = writeRandomFile(small, DELAY_MB * MB)
     const delayed = await measure(sshd, relay.port, small, smallSha, DELAY_MB * MB, dir, knownHosts, DELAY_RUNS, childModule)
     const capacity = await relayCapacity(256 * MB)
     const loadAfter = os.loadavg()[0]

@@ -6,13 +6,14 @@
  * downloader.test.ts.
  */
 import { fork, spawnSync } from 'node:child_process'
-import { createHash, randomBytes } from 'node:crypto'
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { build } from 'esbuild'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { writeRandomFile } from '../../../../test/rig/randomFile'
 import { requireSshd, startSshd, type SshdHandle } from '../../../../test/rig/sshd'
 import { pinFor } from '../ssh/hostKeys'
 import { partPaths, VerificationError } from './downloader'
@@ -21,18 +22,6 @@ import type { DownloadConnection } from './downloadProtocol'
 
 const MB = 1024 * 1024
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..', '..')
-
-function writeRandomFile(file: string, bytes: number): string {
-  const hash = createHash('sha256')
-  const fd = openSync(file, 'w')
-  for (let done = 0; done < bytes; done += 8 * MB) {
-    const chunk = randomBytes(Math.min(8 * MB, bytes - done))
-    writeSync(fd, chunk)
-    hash.update(chunk)
-  }
-  closeSync(fd)
-  return hash.digest('hex')
-}
 
 const sha256Of = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex')
 
