@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import { performance } from 'node:perf_hooks'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { PASSWORD_USER, requirePasswordUser, requireSshd, startAgent, startSshd, type SshdHandle } from '../../../../test/rig/sshd'
 import { startTcpProxy } from '../../../../test/rig/tcpProxy'
@@ -103,6 +104,42 @@ describe.skipIf(!requireSshd())('ssh instances', () => {
       shell.write('echo shell-$((40+2)); exit\n')
       await new Promise<void>((resolve) => shell.onExit(() => resolve()))
       expect(shellOut).toContain('shell-42')
+    } finally {
+      lease.release()
+    }
+  })
+
+  it('sends a small packet at once even while an earlier one is unacknowledged (Nagle off)', async () => {
+    // Two keystroke-sized writes, then a wait for the host's answer, which it gives only once it has
+    // both: with Nagle's algorithm on, the second write waits for the host to acknowledge the first,
+    // and the host, having nothing to send, delays that acknowledgement (40 ms on Linux) every time.
+    // That stall is what held pipelined downloads back (BENCHMARKS.md, issue #19).
+    rig = createServicesRig()
+    rig.answerWith(() => ({ accept: true }))
+    const { id } = await rig.api['instances.add'](input(sshd))
+    const lease = await rig.services.hosts.acquire(id)
+    try {
+      const echo = lease.spawn(['python3', '-u', '-c', 'import sys\nwhile len(sys.stdin.buffer.read(2)) == 2:\n    sys.stdout.write("x")'])
+      let answers = 0
+      let wake = () => {}
+      echo.onData((chunk) => {
+        answers += chunk.length
+        wake()
+      })
+      const answered = (n: number) => new Promise<void>((resolve) => (wake = () => answers >= n && resolve()))
+      const ROUNDS = 40
+      const started = performance.now()
+      for (let i = 1; i <= ROUNDS; i++) {
+        const got = answered(i)
+        echo.write('a')
+        echo.write('b')
+        await got
+      }
+      const perRoundMs = (performance.now() - started) / ROUNDS
+      echo.kill()
+      // Without the stall a round trip on loopback takes well under a millisecond, even on a busy
+      // machine a few; with it, most rounds take 40 ms.
+      expect(perRoundMs).toBeLessThan(15)
     } finally {
       lease.release()
     }
