@@ -39,6 +39,8 @@ export interface LivePlayOptions {
   maxSteps?: number
   timeoutMs?: number
   limits?: PolicyLimits
+  /** Stops the episode (the model process ends); the promise then rejects with WatchCancelled. */
+  signal?: AbortSignal
 }
 
 /** mulberry32: a tiny seeded generator, enough to sample actions reproducibly. */
@@ -70,6 +72,14 @@ export function packGrid(obs: Float32Array, out: Uint8Array, offset: number): vo
   for (let i = 0; i < obs.length; i++) if (obs[i] > 0.5) out[offset + (i >> 3)] |= 0x80 >> (i & 7)
 }
 
+/** Watching was stopped by whoever asked for it (the dialog closed). */
+export class WatchCancelled extends Error {
+  constructor() {
+    super('Watching was stopped.')
+    this.name = 'WatchCancelled'
+  }
+}
+
 export async function playLiveEpisode(options: LivePlayOptions): Promise<EpisodeData> {
   const { game } = options
   const maxSteps = Math.min(options.maxSteps ?? MAX_EPISODE_STEPS, MAX_EPISODE_STEPS)
@@ -90,6 +100,7 @@ export async function playLiveEpisode(options: LivePlayOptions): Promise<Episode
   try {
     let obs = game.reset()
     while (actions.length < maxSteps) {
+      if (options.signal?.aborted) throw new WatchCancelled()
       if (Date.now() - started > timeoutMs) {
         ended = 'max_seconds'
         break

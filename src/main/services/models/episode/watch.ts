@@ -11,7 +11,7 @@ import { EPISODE_CHUNK_BYTES, MAX_VALIDATE_BYTES, type EpisodeInfo } from '../..
 import { RpcError } from '../../../../shared/rpc'
 import { readOnnxTopLevel } from '../onnx/onnxMetadata'
 import type { PolicyLimits } from '../onnx/policyProcess'
-import { playLiveEpisode, type EpisodeData, type PlayableGame } from './livePlay'
+import { playLiveEpisode, WatchCancelled, type EpisodeData, type PlayableGame } from './livePlay'
 import { MAX_RECORDING_FILE_BYTES, parseRecording } from './recording'
 
 export const KEPT_EPISODES = 4
@@ -25,6 +25,8 @@ export interface WatchDeps {
   /** The TypeScript port of a built-in game, or null when Gantry has none for it. */
   builtinGame(name: string, seed: number): PlayableGame | null
   limits?: PolicyLimits
+  /** Stops a live episode (the caller cancelled): the watch then fails with RpcError cancelled. */
+  signal?: AbortSignal
 }
 
 export interface Watcher {
@@ -103,8 +105,9 @@ export function createWatcher(): Watcher {
       const game = metadata.backend === 'builtin' && actionNames ? deps.builtinGame(gameName, seed) : null
       if (game && actionNames) {
         try {
-          episode = await playLiveEpisode({ modelPath: localPath, game, gameName, inputName: MODEL_INPUT, actionNames, seed, limits: deps.limits })
+          episode = await playLiveEpisode({ modelPath: localPath, game, gameName, inputName: MODEL_INPUT, actionNames, seed, limits: deps.limits, signal: deps.signal })
         } catch (error) {
+          if (error instanceof WatchCancelled) throw new RpcError('cancelled', `Watching ${file} was stopped.`)
           throw new RpcError('remote_failed', `${file} could not play ${gameName} on this computer: ${(error as Error).message}. Validate the model to see whether it loads.`)
         }
       } else {

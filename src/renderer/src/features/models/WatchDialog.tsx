@@ -19,6 +19,11 @@ const ENDED: Record<string, string> = {
   max_seconds: 'the time limit of a watched episode',
 }
 
+/** A name for one watch request, so that closing the dialog can stop it in the backend. */
+function newWatchId(): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('')
+}
+
 interface Props {
   instanceId: string
   runId: string
@@ -41,13 +46,15 @@ export function WatchDialog({ instanceId, runId, row, onClose }: Props) {
   // Ask for the episode, then its frames chunk by chunk; play starts with the first chunk.
   useEffect(() => {
     let cancelled = false
+    let answered = false
+    const watchId = newWatchId()
     setInfo(null)
     setLoaded(0)
     setStep(0)
     setError(null)
     setPlaying(false)
     ;(async () => {
-      const episode = await api['models.watch']({ instanceId, runId, path: row.path, seed })
+      const episode = await api['models.watch']({ instanceId, runId, path: row.path, seed, watchId }).finally(() => (answered = true))
       if (cancelled) return
       frames.current = new Uint8Array(episode.frames * episode.frameBytes)
       setInfo(episode)
@@ -64,6 +71,8 @@ export function WatchDialog({ instanceId, runId, row, onClose }: Props) {
     })().catch((e: unknown) => !cancelled && setError(e instanceof Error ? e.message : String(e)))
     return () => {
       cancelled = true
+      // Closed (or another seed asked for) while a live episode still plays in the backend: stop it there.
+      if (!answered) void api['models.cancelWatch']({ watchId }).catch(() => {})
     }
   }, [instanceId, runId, row.path, seed])
 
