@@ -91,8 +91,6 @@ export const ValidationReport = z.object({
 export type ValidationReport = z.infer<typeof ValidationReport>
 
 const FileRef = z.object({ instanceId: InstanceId, runId: RunId, path: RemoteRelPath })
-/** The caller's name for one `models.watch` call, so that it can cancel it. */
-const WatchId = z.string().regex(/^[A-Za-z0-9_-]{8,64}$/)
 
 /** An episode of a model playing, as the Watch player gets it: everything but the frames, which come in chunks. */
 export const EpisodeInfo = z.object({
@@ -176,16 +174,12 @@ export const methods = {
   /**
    * Watch a model play: a built-in game's model plays a fresh episode here (ONNX Runtime in the
    * isolated model process, the game's TypeScript port in the backend); an Atari model replays the
-   * episode its trainer recorded at export. Downloads and verifies what it needs first.
+   * episode its trainer recorded at export. Downloads and verifies what it needs first. A live
+   * episode stops when the call is cancelled (the dialog closed) and the call fails as cancelled.
    */
   'models.watch': {
-    input: FileRef.extend({ seed: z.number().int().min(0).max(2 ** 31 - 1).optional(), watchId: WatchId.optional() }).strict(),
+    input: FileRef.extend({ seed: z.number().int().min(0).max(2 ** 31 - 1).optional() }).strict(),
     output: EpisodeInfo,
-  },
-  /** Stop a `models.watch` still playing (the dialog was closed): its call fails as cancelled. */
-  'models.cancelWatch': {
-    input: z.object({ watchId: WatchId }).strict(),
-    output: z.object({ cancelled: z.boolean() }),
   },
   /** Frames [from, from + count) of an episode `models.watch` returned (the backend keeps the last few). */
   'models.episodeFrames': {

@@ -71,8 +71,6 @@ export function createModelsService(deps: ModelsServiceDeps): ModelsService {
   })
   const uploads = createUploads(path.join(platform.dataDir, 'tmp-uploads'))
   const watcher = createWatcher()
-  /** Live watches in progress, by caller and the caller's watch id. */
-  const watching = new Map<string, AbortController>()
 
   async function row(instanceId: string, runId: string, r: RemoteModelRecord): Promise<modelsApi.ModelRow> {
     const base = {
@@ -167,27 +165,8 @@ export function createModelsService(deps: ModelsServiceDeps): ModelsService {
       const localPath = await ensureLocal(instanceId, runId, p, true)
       return validateModel({ modelPath: localPath })
     },
-    'models.watch': async ({ instanceId, runId, path: p, seed, watchId }, ctx) => {
-      // Named watches can be stopped by the caller that named them (its dialog closed), and every
-      // watch stops when its caller goes away.
-      const controller = new AbortController()
-      const key = watchId === undefined ? null : `${ctx.connectionId}\u0000${watchId}`
-      if (key) {
-        watching.get(key)?.abort()
-        watching.set(key, controller)
-      }
-      try {
-        const signal = AbortSignal.any([controller.signal, ctx.signal])
-        return await watcher.watch({ ensureLocal: (relPath) => ensureLocal(instanceId, runId, relPath, false), builtinGame: builtinGamePort, limits: deps.playLimits, signal }, p, seed ?? 1)
-      } finally {
-        if (key && watching.get(key) === controller) watching.delete(key)
-      }
-    },
-    'models.cancelWatch': async ({ watchId }, ctx) => {
-      const controller = watching.get(`${ctx.connectionId}\u0000${watchId}`)
-      controller?.abort()
-      return { cancelled: controller !== undefined }
-    },
+    'models.watch': async ({ instanceId, runId, path: p, seed }, ctx) =>
+      watcher.watch({ ensureLocal: (relPath) => ensureLocal(instanceId, runId, relPath, false), builtinGame: builtinGamePort, limits: deps.playLimits, signal: ctx.signal }, p, seed ?? 1),
     'models.episodeFrames': async ({ episodeId, from, count }) => watcher.frames(episodeId, from, count),
     'models.startDrag': async ({ instanceId, runId, path: p }, ctx: CallContext) => {
       const localPath = await ensureLocal(instanceId, runId, p, false)

@@ -19,11 +19,6 @@ const ENDED: Record<string, string> = {
   max_seconds: 'the time limit of a watched episode',
 }
 
-/** A name for one watch request, so that closing the dialog can stop it in the backend. */
-function newWatchId(): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('')
-}
-
 interface Props {
   instanceId: string
   runId: string
@@ -46,15 +41,15 @@ export function WatchDialog({ instanceId, runId, row, onClose }: Props) {
   // Ask for the episode, then its frames chunk by chunk; play starts with the first chunk.
   useEffect(() => {
     let cancelled = false
-    let answered = false
-    const watchId = newWatchId()
+    // Closing the dialog (or asking for another seed) cancels a live episode still playing in the backend.
+    const watching = new AbortController()
     setInfo(null)
     setLoaded(0)
     setStep(0)
     setError(null)
     setPlaying(false)
     ;(async () => {
-      const episode = await api['models.watch']({ instanceId, runId, path: row.path, seed, watchId }).finally(() => (answered = true))
+      const episode = await api.withSignal(watching.signal)['models.watch']({ instanceId, runId, path: row.path, seed })
       if (cancelled) return
       frames.current = new Uint8Array(episode.frames * episode.frameBytes)
       setInfo(episode)
@@ -71,8 +66,7 @@ export function WatchDialog({ instanceId, runId, row, onClose }: Props) {
     })().catch((e: unknown) => !cancelled && setError(e instanceof Error ? e.message : String(e)))
     return () => {
       cancelled = true
-      // Closed (or another seed asked for) while a live episode still plays in the backend: stop it there.
-      if (!answered) void api['models.cancelWatch']({ watchId }).catch(() => {})
+      watching.abort()
     }
   }, [instanceId, runId, row.path, seed])
 
