@@ -34,11 +34,21 @@ export function defaultSettings(dataDir: string): ModelsSettings {
   return { backupFolder: path.join(dataDir, 'models'), scheduleHours: 24, backupOnEvents: true, includeCheckpoints: false }
 }
 
+export interface Destination {
+  root: string
+  segments: string[]
+  path: string
+}
+
 export interface BackupFolder {
   settings(): Promise<ModelsSettings>
   updateSettings(patch: Partial<ModelsSettings>): Promise<ModelsSettings>
   runDir(instanceId: string, runId: string): Promise<string>
-  destination(instanceId: string, runId: string, game: string, file: string): Promise<string>
+  /**
+   * Where a model's verified copy goes: the backup folder, the segments below it, and the path they
+   * make (checked to stay inside the folder). The download process checks the same again.
+   */
+  destination(instanceId: string, runId: string, game: string, file: string): Promise<Destination>
   manifest(instanceId: string, runId: string): Promise<ManifestEntry[]>
   recordVerified(instanceId: string, runId: string, entry: ManifestEntry): Promise<void>
   /** The manifest entry for `relPath` whose file is still on disk with its recorded size. */
@@ -87,7 +97,9 @@ export function createBackupFolder(dataDir: string): BackupFolder {
     },
     runDir,
     async destination(instanceId, runId, game, file) {
-      return containedPath((await settings()).backupFolder, instanceId, runId, game, file)
+      const root = (await settings()).backupFolder
+      const segments = [instanceId, runId, game, file]
+      return { root, segments, path: await containedPath(root, ...segments) }
     },
     manifest,
     recordVerified(instanceId, runId, entry) {

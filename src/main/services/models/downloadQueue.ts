@@ -83,10 +83,10 @@ export function createDownloadQueue(deps: { hosts: HostRegistry; backupFolder: B
               ...job,
               instanceId,
               connection: await deps.remote.connection(instanceId),
-              root: (await deps.backupFolder.settings()).backupFolder,
-              segments: [instanceId, runId, record.game, record.file],
+              root: dest.root,
+              segments: dest.segments,
             })
-          : await downloadVerified({ ...job, source: lease, dest })
+          : await downloadVerified({ ...job, source: lease, dest: dest.path })
       await deps.backupFolder.recordVerified(instanceId, runId, {
         file: `${record.game}/${record.file}`,
         path: record.path,
