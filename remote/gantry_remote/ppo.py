@@ -39,6 +39,7 @@ from . import atomic, dynamo_free
 from .backends import BACKENDS, STICKY_DEFAULT, make_env
 from .checkpoint import load_latest_checkpoint, prepare_checkpoints, save_checkpoint
 from .cpus import format_cpu_list
+from .cuda_early import EarlyContext
 from .eval_recording import record_for_export
 from .export import export_policy
 from .fast_path import (
@@ -274,11 +275,12 @@ class StopFlag:
 # ----------------------------------------------------------------------------------------------
 # Training
 # ----------------------------------------------------------------------------------------------
-def main(argv: List[str]) -> int:
+def main(argv: List[str], early_context: Optional[EarlyContext] = None) -> int:
+    """`early_context`: the CUDA context __main__ started creating before torch was imported."""
     args = parse_args(argv)
     stop = StopFlag()
     try:
-        return train(args, stop)
+        return train(args, stop, early_context)
     except (RuntimeError, ValueError) as exc:
         if "out of memory" in str(exc).lower():
             log("out of memory: %s. Lower --num-envs or --minibatch-size, or run fewer games at once." % exc)
@@ -293,7 +295,7 @@ def main(argv: List[str]) -> int:
         stop.restore()
 
 
-def train(args: Args, stop: StopFlag) -> int:
+def train(args: Args, stop: StopFlag, early_context: Optional[EarlyContext] = None) -> int:
     clock = StartupClock()
     clock.mark("python and imports")
     device = resolve_device(args.device)
@@ -313,6 +315,8 @@ def train(args: Args, stop: StopFlag) -> int:
         # not here: see the main loop.
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
+        if early_context is not None:
+            log(early_context.outcome(wait_s=10.0))
         torch.cuda.init()
     clock.mark("device")
 
