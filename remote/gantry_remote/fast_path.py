@@ -1,21 +1,26 @@
-"""CUDA-graph fast path for the PPO trainer: the built-in games on a GPU.
+"""CUDA-graph fast path for the PPO trainer on a GPU.
 
 One eager trainer is launch-bound: a rollout of a MinAtar-sized game plus the minibatch updates
 is tens of thousands of tiny kernels, each launched from Python, so the GPU mostly waits. Here
-the same work is captured once as two CUDA graphs and replayed:
+the same work is captured once as CUDA graphs and replayed:
 
-* the rollout graph: num_steps x (policy forward, Gumbel-max sampling, env step) into static
-  buffers, then the bootstrap value and GAE (the reverse loop, unrolled into the graph);
-* the epoch graph: one pass over the rollout: a permutation drawn on the device, then per
-  minibatch a gather by index, the loss, backward, the grad-norm clip and a capturable Adam step.
+* the epoch graph (GraphedUpdate, every backend): one pass over the rollout: a permutation drawn
+  on the device, then per minibatch a gather by index, the loss, backward, the grad-norm clip and
+  a capturable Adam step;
+* the rollout graph (GraphedPPO, the built-in games only, whose envs step on the device):
+  num_steps x (policy forward, Gumbel-max sampling, env step) into the epoch graph's static
+  buffers, then the bootstrap value and GAE (the reverse loop, unrolled into the graph).
 
-Per rollout Python does one rollout replay, `update_epochs` epoch replays and the one host copy
-of the episode statistics the eager loop also does.
+For the built-in games Python does per rollout one rollout replay, `update_epochs` epoch replays
+and the one host copy of the episode statistics the eager loop also does. For Atari (ale, envpool)
+the emulators run on the CPU, so the rollout and GAE stay eager, writing into the epoch graph's
+buffers, and only the epochs replay: 4 epochs x 128 minibatches of 256 are 512 gradient steps a
+rollout, each ~3.6 ms of launch-bound Python when eager.
 
 The functions that do the work (`collect_rollout`, `compute_gae`, `update_epoch`) are plain
 eager PyTorch, the same on a CPU; tests/test_fast_path.py checks them against the trainer's
 eager loop. What graphs impose: static shapes (fixed --num-envs and --minibatch-size), the env
-state and next observation live in fixed tensors that the graph overwrites (the env's
+state and next observation live in fixed tensors that the rollout graph overwrites (the env's
 `state_dict()` reads them, so checkpoints see the live state), and the learning rate lives in a
 device tensor (`set_learning_rate` fills it). Random numbers come from the CUDA generator, whose
 offset each replay advances, so `torch.cuda.get/set_rng_state` still make a resume exact.
@@ -171,91 +176,72 @@ def load_optimizer_state(optimizer: torch.optim.Optimizer, state: Dict[str, Any]
 # The captured trainer step
 # ----------------------------------------------------------------------------------------------
 def can_use_graphs(env: Any, device: torch.device) -> bool:
+    """Whether the rollout can be captured too: a built-in game (a pure step on device tensors) on CUDA.
+    The update epoch can be captured on any CUDA device, whatever steps the envs."""
     return device.type == "cuda" and hasattr(env, "_step_fn") and hasattr(env, "_state")
 
 
-class GraphedPPO:
-    """Static buffers plus two captured graphs. Build it after a resume has loaded the agent,
-    optimizer, env and RNG state; it leaves all of them as it found them.
+def capture_graphs(device: torch.device, functions: Sequence[Callable[[], None]], warmup: int,
+                   save: Callable[[], Any], restore: Callable[[Any], None]) -> Tuple[Any, ...]:
+    """Warm `functions` up in turn on a side stream (cuDNN autotuning, Adam's lazy state, workspaces),
+    capture each as a CUDA graph, then undo what the warm-up changed: restore(save()) and the CUDA RNG."""
+    saved, rng = save(), torch.cuda.get_rng_state(device)
+    side = torch.cuda.Stream(device=device)
+    side.wait_stream(torch.cuda.current_stream(device))
+    with torch.cuda.stream(side):
+        for _ in range(warmup):
+            for function in functions:
+                function()
+    torch.cuda.current_stream(device).wait_stream(side)
+    graphs = []
+    for function in functions:
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            function()
+        graphs.append(graph)
+    restore(saved)
+    torch.cuda.set_rng_state(rng, device)
+    torch.cuda.synchronize(device)
+    return tuple(graphs)
 
-    policy_step(obs) -> (action, logprob, value); bootstrap_value(obs) -> value;
-    minibatch_loss(obs, actions, logprobs, advantages, returns, values) -> (loss, stats[5]):
-    the trainer's own functions, so both paths optimise the same objective."""
 
-    def __init__(self, env: Any, agent: torch.nn.Module, optimizer: torch.optim.Optimizer, *, num_steps: int,
-                 minibatch_size: int, gamma: float, gae_lambda: float, max_grad_norm: float,
-                 policy_step: Callable, bootstrap_value: Callable, minibatch_loss: Callable,
-                 next_obs: Tensor, next_done: Tensor, warmup: int = 2):
-        device = next_obs.device
-        if not can_use_graphs(env, device):
-            raise ValueError("CUDA graphs need a built-in game on a CUDA device; use --no-cuda-graphs")
+class GraphedUpdate:
+    """One update epoch captured as a CUDA graph over static rollout buffers: whatever collects the
+    rollout (the eager loop stepping Atari emulators on the CPU, or GraphedPPO's rollout graph) writes
+    into `buffers` and their advantages/returns, then each update_epoch() replays the epoch. Build it
+    after a resume has loaded the agent and optimizer; it leaves them (and the CUDA RNG) as it found them.
+
+    minibatch_loss(obs, actions, logprobs, advantages, returns, values) -> (loss, stats[5]) is the
+    trainer's own, so both paths optimise the same objective."""
+
+    def __init__(self, agent: torch.nn.Module, optimizer: torch.optim.Optimizer, buffers: RolloutBuffers, *,
+                 minibatch_size: int, max_grad_norm: float, minibatch_loss: Callable, warmup: int = 2):
+        device = buffers.actions.device
+        if device.type != "cuda":
+            raise ValueError("CUDA graphs need a CUDA device; use --no-cuda-graphs")
         for group in optimizer.param_groups:
             if not group.get("capturable"):
                 raise ValueError("CUDA graphs need an optimizer created with capturable=True")
             if not isinstance(group["lr"], Tensor):
                 group["lr"] = torch.tensor(float(group["lr"]), dtype=torch.float32, device=device)
-        self.env, self.agent, self.optimizer = env, agent, optimizer
-        self.gamma, self.gae_lambda, self.max_grad_norm = gamma, gae_lambda, max_grad_norm
-        self.policy_step, self.bootstrap_value, self.minibatch_loss = policy_step, bootstrap_value, minibatch_loss
-        self.buffers = RolloutBuffers.allocate(num_steps, next_obs.shape[0], next_obs.shape[1:], next_obs.dtype, device)
-        self.batch = self.buffers.flat_batch()
+        self.agent, self.optimizer, self.buffers = agent, optimizer, buffers
+        self.minibatch_loss, self.max_grad_norm = minibatch_loss, max_grad_norm
+        self.batch = buffers.flat_batch()
         self.batch_size = self.batch[1].numel()
         self.minibatch_size = min(minibatch_size, self.batch_size)
-        # Fixed homes for what a rollout carries over to the next one. The env keeps reading its
-        # state from here, so env.state_dict() and checkpoints see what the graph wrote.
-        self.next_obs = next_obs.clone()
-        self.next_done = next_done.clone()
-        env._state = clone_tree(env._state)
-        self.state = env._state
         self.last_stats = torch.zeros(5, device=device)
         self.device = device
+        (self.epoch_graph,) = capture_graphs(device, [self._epoch], warmup, self._save, self._restore)
 
-        saved = self._save()
-        # Warm up on a side stream (cuDNN autotuning, Adam's lazy state, workspaces), then capture.
-        side = torch.cuda.Stream(device=device)
-        side.wait_stream(torch.cuda.current_stream(device))
-        with torch.cuda.stream(side):
-            for _ in range(warmup):
-                self._rollout()
-                self._epoch()
-        torch.cuda.current_stream(device).wait_stream(side)
-        self.rollout_graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(self.rollout_graph):
-            self._rollout()
-        self.epoch_graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(self.epoch_graph):
-            self._epoch()
-        self._restore(saved)  # the warm-up trained and stepped: undo it
-        torch.cuda.synchronize(device)
-
-    # -- what the graphs run -------------------------------------------------------------------
-    def _rollout(self) -> None:
-        b = self.buffers
-        state, next_obs, next_done = collect_rollout(self.env._step_fn, self.state, self.next_obs, self.next_done,
-                                                     self.policy_step, b)
-        copy_tree(self.state, state)
-        self.next_obs.copy_(next_obs)
-        self.next_done.copy_(next_done)
-        next_value = self.bootstrap_value(self.next_obs)
-        _, returns = compute_gae(b.rewards, b.values, b.dones, next_value, self.next_done, self.gamma,
-                                 self.gae_lambda, out=b.advantages)
-        b.returns.copy_(returns)
-
-    def _epoch(self) -> None:
+    def _epoch(self) -> None:  # what the graph runs
         order = device_permutation(self.batch_size, self.device)
         stats = update_epoch(self.agent, self.optimizer, self.minibatch_loss, self.batch, order,
                              self.minibatch_size, self.max_grad_norm)
         self.last_stats.copy_(stats)
 
-    # -- the trainer's API -----------------------------------------------------------------------
-    def rollout(self) -> RolloutBuffers:
-        """num_steps steps of every env + GAE; advances next_obs, next_done and the env state."""
-        self.rollout_graph.replay()
-        return self.buffers
-
     def update_epoch(self) -> Tensor:
-        """One epoch of minibatch updates on the last rollout; returns the (static) loss stats
-        [policy, value, entropy, approx_kl, clipfrac] of its last minibatch."""
+        """One epoch of minibatch updates on the rollout in the buffers; returns the (static) loss
+        stats [policy, value, entropy, approx_kl, clipfrac] of its last minibatch."""
         self.epoch_graph.replay()
         return self.last_stats
 
@@ -265,14 +251,7 @@ class GraphedPPO:
         for group in self.optimizer.param_groups:
             for p in group["params"]:
                 opt_state[p] = {k: v.clone() for k, v in self.optimizer.state.get(p, {}).items() if isinstance(v, Tensor)}
-        return {
-            "agent": {k: v.clone() for k, v in self.agent.state_dict().items()},
-            "optimizer": opt_state,
-            "env": clone_tree(self.state),
-            "next_obs": self.next_obs.clone(),
-            "next_done": self.next_done.clone(),
-            "rng": torch.cuda.get_rng_state(self.device),
-        }
+        return {"agent": {k: v.clone() for k, v in self.agent.state_dict().items()}, "optimizer": opt_state}
 
     def _restore(self, saved: Dict[str, Any]) -> None:
         with torch.no_grad():
@@ -284,7 +263,62 @@ class GraphedPPO:
                     if isinstance(v, Tensor):
                         # state Adam created lazily during the warm-up goes back to its fresh value
                         v.copy_(before[k]) if k in before else v.zero_()
+
+
+class GraphedPPO:
+    """The built-in games' whole trainer step as graphs: a captured rollout (+ GAE) into the static
+    buffers of a GraphedUpdate. Build it after a resume has loaded the agent, optimizer, env and RNG
+    state; it leaves all of them as it found them.
+
+    policy_step(obs) -> (action, logprob, value); bootstrap_value(obs) -> value; minibatch_loss as
+    GraphedUpdate's: the trainer's own functions."""
+
+    def __init__(self, env: Any, agent: torch.nn.Module, optimizer: torch.optim.Optimizer, *, num_steps: int,
+                 minibatch_size: int, gamma: float, gae_lambda: float, max_grad_norm: float,
+                 policy_step: Callable, bootstrap_value: Callable, minibatch_loss: Callable,
+                 next_obs: Tensor, next_done: Tensor, warmup: int = 2):
+        device = next_obs.device
+        if not can_use_graphs(env, device):
+            raise ValueError("a captured rollout needs a built-in game on a CUDA device; use --no-cuda-graphs")
+        self.env = env
+        self.gamma, self.gae_lambda = gamma, gae_lambda
+        self.policy_step, self.bootstrap_value = policy_step, bootstrap_value
+        self.buffers = RolloutBuffers.allocate(num_steps, next_obs.shape[0], next_obs.shape[1:], next_obs.dtype, device)
+        self.update = GraphedUpdate(agent, optimizer, self.buffers, minibatch_size=minibatch_size,
+                                    max_grad_norm=max_grad_norm, minibatch_loss=minibatch_loss, warmup=warmup)
+        # Fixed homes for what a rollout carries over to the next one. The env keeps reading its
+        # state from here, so env.state_dict() and checkpoints see what the graph wrote.
+        self.next_obs = next_obs.clone()
+        self.next_done = next_done.clone()
+        env._state = clone_tree(env._state)
+        self.state = env._state
+        (self.rollout_graph,) = capture_graphs(device, [self._rollout], warmup, self._save, self._restore)
+
+    def _rollout(self) -> None:  # what the graph runs
+        b = self.buffers
+        state, next_obs, next_done = collect_rollout(self.env._step_fn, self.state, self.next_obs, self.next_done,
+                                                     self.policy_step, b)
+        copy_tree(self.state, state)
+        self.next_obs.copy_(next_obs)
+        self.next_done.copy_(next_done)
+        next_value = self.bootstrap_value(self.next_obs)
+        _, returns = compute_gae(b.rewards, b.values, b.dones, next_value, self.next_done, self.gamma,
+                                 self.gae_lambda, out=b.advantages)
+        b.returns.copy_(returns)
+
+    def rollout(self) -> RolloutBuffers:
+        """num_steps steps of every env + GAE; advances next_obs, next_done and the env state."""
+        self.rollout_graph.replay()
+        return self.buffers
+
+    def update_epoch(self) -> Tensor:
+        return self.update.update_epoch()
+
+    # -- undoing the warm-up (a rollout changes no weights) --------------------------------------
+    def _save(self) -> Dict[str, Any]:
+        return {"env": clone_tree(self.state), "next_obs": self.next_obs.clone(), "next_done": self.next_done.clone()}
+
+    def _restore(self, saved: Dict[str, Any]) -> None:
         copy_tree(self.state, saved["env"])
         self.next_obs.copy_(saved["next_obs"])
         self.next_done.copy_(saved["next_done"])
-        torch.cuda.set_rng_state(saved["rng"], self.device)

@@ -126,7 +126,7 @@ def test_shipped_plans_are_valid():
     assert seed["slots"] == 6 and len(seed["games"]) == 10
     assert queue_order(seed)[:6] == ["MsPacman", "Asteroids", "Seaquest", "BeamRider", "SpaceInvaders", "Enduro"]
     # Games and targets only: the Atari backend is chosen at launch (launch_backends).
-    assert all(g["backend"] is None and g["trainer_args"] == {"num_envs": 256, "minibatch_size": 1024}
+    assert all(g["backend"] is None and g["trainer_args"] == {"num_envs": 256, "minibatch_size": 256}
                for g in seed["games"])
     assert sum(g["target_episodes"] for g in seed["games"]) == 156000
     demo = load_plan_file(os.path.join(REPO, "resources", "plans", "quick-demo.json"))

@@ -1,10 +1,13 @@
 """The CUDA-graph fast path (gantry_remote/fast_path.py): its eager functions against the
-trainer's eager loop on a CPU; the captured graphs against those functions on a GPU."""
+trainer's eager loop on a CPU; the captured graphs against those functions on a GPU, and the
+trainer with them (built-in games: rollout + update graphs; real Atari: the update graph)."""
 import copy
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +19,7 @@ sys.path.insert(0, str(REMOTE))
 from gantry_remote.envs import make_builtin  # noqa: E402
 from gantry_remote.fast_path import (  # noqa: E402
     GraphedPPO,
+    GraphedUpdate,
     RolloutBuffers,
     collect_rollout,
     compute_gae,
@@ -158,7 +162,7 @@ def test_device_permutation_is_a_permutation():
 def test_optimizer_state_travels_between_tensor_and_float_learning_rates():
     net = torch.nn.Linear(3, 2)
     graph_opt = torch.optim.Adam(net.parameters(), lr=1e-3)
-    graph_opt.param_groups[0]["lr"] = torch.tensor(1e-3)  # what GraphedPPO does on CUDA
+    graph_opt.param_groups[0]["lr"] = torch.tensor(1e-3)  # what GraphedUpdate does on CUDA
     set_learning_rate(graph_opt, 4e-4)
     net(torch.ones(1, 3)).sum().backward()
     graph_opt.step()
@@ -180,12 +184,14 @@ def test_optimizer_state_travels_between_tensor_and_float_learning_rates():
     assert tensor_opt.param_groups[0]["lr"] is lr_tensor and float(lr_tensor) == pytest.approx(4e-4)
 
 
-def test_cuda_graphs_flag_without_cuda_is_a_clear_error(tmp_path):
+@pytest.mark.parametrize("game, backend", [("breakout", "builtin"), ("Breakout", "ale")])
+def test_cuda_graphs_flag_without_cuda_is_a_clear_error(tmp_path, game, backend):
     env = dict(os.environ, PYTHONPATH=str(REMOTE), OMP_NUM_THREADS="1")
-    proc = subprocess.run([sys.executable, "-m", "gantry_remote", "train", "--game", "breakout", "--backend", "builtin",
+    proc = subprocess.run([sys.executable, "-m", "gantry_remote", "train", "--game", game, "--backend", backend,
                            "--run-dir", str(tmp_path), "--device", "cpu", "--cuda-graphs", "--no-export"],
                           capture_output=True, text=True, env=env, timeout=120)
-    assert proc.returncode == 2 and "--cuda-graphs needs --backend builtin on a CUDA device" in proc.stdout
+    assert proc.returncode == 2 and "--cuda-graphs needs a CUDA device" in proc.stdout
+    assert "--no-cuda-graphs" in proc.stdout and not (tmp_path / "metrics.jsonl").exists()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -267,3 +273,98 @@ def test_graph_trainer_checkpoints_resume_on_gpu_and_on_cpu(tmp_path):
     assert "resumed from ckpt-%d.pt" % (1024 * 30) in out
     done = json.loads((tmp_path / "a" / "completed.json").read_text())
     assert done["global_step"] == 1024 * 32
+
+
+@pytest.mark.skipif(not CUDA, reason="needs CUDA")
+def test_captured_update_epoch_replays_the_eager_epoch_on_what_an_eager_rollout_wrote():
+    """Atari's path: the rollout stays eager and writes into the graph's static buffers after the capture;
+    each replay must train on the rollout written last, exactly as the eager update_epoch does."""
+    dev = torch.device("cuda")
+    T, N, mb = 8, 32, 64
+    torch.manual_seed(0)
+    agent = make_agent((4, 10, 10), 3).to(dev)
+    twin = copy.deepcopy(agent)
+    opt = torch.optim.Adam(agent.parameters(), lr=1e-3, eps=1e-5, fused=True, capturable=True)
+    twin_opt = torch.optim.Adam(twin.parameters(), lr=1e-3, eps=1e-5)
+    buf = RolloutBuffers.allocate(T, N, (4, 10, 10), torch.float32, dev)
+    g = GraphedUpdate(agent, opt, buf, minibatch_size=mb, max_grad_norm=0.5, minibatch_loss=_loss(agent))
+    assert g.buffers is buf  # the trainer's rollout keeps writing where it did
+    for p, q in zip(agent.parameters(), twin.parameters()):
+        assert torch.equal(p, q)  # the warm-up was undone
+    initial = [p.clone() for p in agent.parameters()]
+
+    for data_seed in (1, 2):  # two rollouts: the second replay must see the second rollout's data
+        data = _batch(T * N, torch.Generator().manual_seed(data_seed))
+        for name, x in zip(("obs", "actions", "logprobs", "advantages", "returns", "values"), data):
+            target = getattr(buf, name)
+            target.copy_(x.to(dev).view(target.shape))  # as the eager rollout and GAE write: in place
+        rng = torch.cuda.get_rng_state()
+        stats = g.update_epoch().clone()
+        torch.cuda.synchronize()
+        torch.cuda.set_rng_state(rng)
+        ref_stats = update_epoch(twin, twin_opt, _loss(twin), buf.flat_batch(), device_permutation(T * N, dev), mb, 0.5)
+        assert torch.allclose(stats, ref_stats, atol=1e-3), data_seed
+        for p, q in zip(agent.parameters(), twin.parameters()):
+            assert torch.allclose(p, q, atol=1e-4), data_seed
+    assert not all(torch.equal(p, q) for p, q in zip(agent.parameters(), initial))  # the replays trained
+
+    set_learning_rate(opt, 0.0)  # the captured step reads the learning rate tensor
+    before = [p.clone() for p in agent.parameters()]
+    g.update_epoch()
+    assert all(torch.equal(p, q) for p, q in zip(agent.parameters(), before))
+
+
+@pytest.mark.skipif(not CUDA, reason="needs CUDA")
+def test_atari_trainer_on_gpu_captures_the_update_and_survives_sigterm_and_resume(tmp_path):
+    """Real Breakout (ale-py) on a GPU with the trainer's Atari defaults but small: the eager rollout,
+    the update graph, a SIGTERM, a resume on the GPU (graphs again) and one on the CPU (eager)."""
+    pytest.importorskip("ale_py", reason="pip install 'ale-py>=0.12.1' (bench/ has the recipe for the GPU host)")
+    env = dict(os.environ, PYTHONPATH=str(REMOTE))
+    batch = 16 * 32
+    base = [sys.executable, "-m", "gantry_remote", "train", "--game", "Breakout", "--backend", "ale", "--num-envs", "16",
+            "--num-steps", "32", "--metrics-seconds", "0", "--seed", "4", "--no-export"]
+    run_dir = tmp_path / "Breakout"
+
+    def run(*extra):
+        proc = subprocess.run(base + ["--run-dir", str(run_dir), *extra], capture_output=True, text=True, env=env,
+                              timeout=300)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        return proc.stdout
+
+    out = run("--device", "cuda", "--total-steps", str(batch * 6))
+    assert "minibatch 256," in out  # the Atari default: 2 minibatches of this 512-step rollout
+    assert "captured CUDA graphs for the update in" in out and "for the rollout" not in out
+    rows = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert rows[-1]["global_step"] == batch * 6 and 0 < rows[-1]["lr"] < 2.5e-4  # (non-finite losses fail the run)
+    (run_dir / "completed.json").unlink()
+
+    # A SIGTERM once the graph is replaying: a checkpoint, exit 0, no completed.json.
+    proc = subprocess.Popen(base + ["--run-dir", str(run_dir), "--device", "cuda", "--resume",
+                                    "--total-steps", str(batch * 10000)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    lines = []
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            if "captured CUDA graphs for the update" in line:
+                break
+        rows_before = len((run_dir / "metrics.jsonl").read_text().splitlines())
+        while len((run_dir / "metrics.jsonl").read_text().splitlines()) < rows_before + 2:
+            assert proc.poll() is None, "".join(lines)
+            time.sleep(0.1)  # until two replayed updates are written
+        proc.send_signal(signal.SIGTERM)
+        out = "".join(lines) + proc.communicate(timeout=120)[0]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0 and "SIGTERM" in out and "checkpoint ckpt-" in out, out
+    assert not (run_dir / "completed.json").exists()
+    stopped = json.loads((run_dir / "ckpt" / "manifest.json").read_text())["checkpoints"][-1]["global_step"]
+    assert stopped > batch * 6 and stopped % batch == 0
+
+    out = run("--device", "cuda", "--resume", "--total-steps", str(stopped + batch * 3))
+    assert "resumed from ckpt-%d.pt" % stopped in out and "captured CUDA graphs for the update in" in out
+    out = run("--device", "cpu", "--resume", "--total-steps", str(stopped + batch * 4))
+    assert "resumed from ckpt-%d.pt" % (stopped + batch * 3) in out and "captured CUDA graphs" not in out
+    assert json.loads((run_dir / "completed.json").read_text())["global_step"] == stopped + batch * 4

@@ -139,9 +139,11 @@ def test_learning_rate_and_clip_default_per_backend_and_explicit_flags_win():
     builtin = parse_args(["--run-dir", "d"])
     assert (builtin.learning_rate, builtin.clip_coef, builtin.num_envs, builtin.minibatch_size) == (5e-4, 0.2, 256, 1024)
     assert builtin.update_epochs == 8
-    atari = parse_args(["--run-dir", "d", "--backend", "ale", "--game", "Pong"])
-    assert (atari.learning_rate, atari.clip_coef, atari.update_epochs) == (2.5e-4, 0.1, 4)
+    for backend in ("ale", "envpool"):
+        atari = parse_args(["--run-dir", "d", "--backend", backend, "--game", "Pong"])
+        assert (atari.learning_rate, atari.clip_coef, atari.update_epochs, atari.minibatch_size) == (2.5e-4, 0.1, 4, 256)
     assert parse_args(["--run-dir", "d", "--update-epochs", "3"]).update_epochs == 3
+    assert parse_args(["--run-dir", "d", "--backend", "ale", "--minibatch-size", "1024"]).minibatch_size == 1024
     chosen = parse_args(["--run-dir", "d", "--learning-rate", "1e-3", "--clip-coef", "0.3", "--sticky-actions", "0"])
     assert (chosen.learning_rate, chosen.clip_coef, chosen.sticky_actions) == (1e-3, 0.3, 0.0)
 
