@@ -318,7 +318,7 @@ def test_captured_update_epoch_replays_the_eager_epoch_on_what_an_eager_rollout_
 def test_atari_trainer_on_gpu_captures_the_update_and_survives_sigterm_and_resume(tmp_path):
     """Real Breakout (ale-py) on a GPU with the trainer's Atari defaults but small: the eager rollout,
     the update graph, a SIGTERM, a resume on the GPU (graphs again) and one on the CPU (eager)."""
-    pytest.importorskip("ale_py", reason="pip install 'ale-py>=0.12.1' (bench/ has the recipe for the GPU host)")
+    pytest.importorskip("ale_py", reason="pip install 'ale-py>=0.12.1' (on the GPU host: the wheel carried in .whl/, BENCHMARKS.md)")
     env = dict(os.environ, PYTHONPATH=str(REMOTE))
     batch = 16 * 32
     base = [sys.executable, "-m", "gantry_remote", "train", "--game", "Breakout", "--backend", "ale", "--num-envs", "16",
