@@ -62,7 +62,7 @@ def parse_trainer_args(items: List[str]) -> Dict[str, Any]:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise SystemExit("--trainer-arg wants KEY=VALUE, got %r" % item)
-        out[key] = detached_run.trainer_value(key, value)
+        out[key] = runs.trainer_value(key, value)
     return out
 
 

@@ -59,7 +59,7 @@ def parse_candidate(text: str) -> tuple:
         key, sep, value = item.partition("=")
         if not sep:
             raise SystemExit("--candidate %s: %r is not key=value" % (label, item))
-        settings[key] = detached_run.trainer_value(key, value)
+        settings[key] = runs.trainer_value(key, value)
     return label, settings
 
 

@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Any, Dict, List, Tuple
 
 ROOT = Path(__file__).resolve().parents[1]
 REMOTE = ROOT / "remote"
@@ -120,7 +120,26 @@ def run_plan(root: Path, name: str, games: List[dict], slots: int, **fields) -> 
     return per_game
 
 
-TRAINER_ARGS: Dict[str, str] = {}
+TRAINER_ARGS: Dict[str, Any] = {}
+
+
+def trainer_value(key: str, value: str) -> Any:
+    """A trainer setting as a plan holds it: "true" turns a flag on (plan.trainer_flags passes True as
+    --flag); a plan cannot pass a flag's "off", so "false" is refused rather than silently dropped."""
+    if value.lower() == "true":
+        return True
+    if value.lower() == "false":
+        raise SystemExit("%s=false: a plan's trainer_args cannot turn a flag off; leave it out if its default is off" % key)
+    return value
+
+
+def trainer_args_from(items: List[str]) -> Dict[str, Any]:
+    """--trainer-arg KEY=VALUE items as a plan's trainer_args."""
+    args = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        args[key] = trainer_value(key, value)
+    return args
 
 
 def game_entry(name: str, env_name: str, seed: int, steps: int, device: str) -> dict:
@@ -204,9 +223,7 @@ def main() -> int:
     opts = parser.parse_args()
     if not (opts.share or opts.multi_gpu or opts.mps_scaling):
         parser.error("choose --share, --multi-gpu and/or --mps-scaling")
-    for item in opts.trainer_arg:
-        key, _, value = item.partition("=")
-        TRAINER_ARGS[key] = value
+    TRAINER_ARGS.update(trainer_args_from(opts.trainer_arg))
     root = Path(opts.root or tempfile.mkdtemp(prefix="gantry-bench-gpu-")).resolve()  # the CLI runs in remote/
     root.mkdir(parents=True, exist_ok=True)
     started = datetime.datetime.now(datetime.timezone.utc)

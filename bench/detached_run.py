@@ -30,16 +30,6 @@ def read_json(path: Path) -> Any:
     return json.loads(path.read_text())
 
 
-def trainer_value(key: str, value: str):
-    """A trainer setting as a plan holds it: "true" turns a flag on (plan.trainer_flags passes True as
-    --flag); a plan cannot pass a flag's "off", so "false" is refused rather than silently dropped."""
-    if value.lower() == "true":
-        return True
-    if value.lower() == "false":
-        raise SystemExit("%s=false: a plan's trainer_args cannot turn a flag off; leave it out if its default is off" % key)
-    return value
-
-
 def start(root: Path, plan: Dict[str, Any], atari_backend: Optional[str], manifest: Dict[str, Any]) -> Dict[str, Any]:
     """Start `plan` under a real supervisor with its files in `root`; return the manifest written there."""
     root.mkdir(parents=True, exist_ok=True)
