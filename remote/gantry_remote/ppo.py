@@ -31,7 +31,7 @@ import time
 import traceback
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -284,6 +284,68 @@ class StopFlag:
             signal.signal(sig, handler)
 
 
+def wants_cuda_graphs(args: Args, device: torch.device) -> bool:
+    """--cuda-graphs as asked, else on for a CUDA device without --compile."""
+    use_graphs = args.cuda_graphs
+    if use_graphs is None:
+        use_graphs = device.type == "cuda" and not args.compile
+    if use_graphs and device.type != "cuda":
+        raise ValueError("--cuda-graphs needs a CUDA device (--device cuda or auto on a GPU host); drop the flag "
+                         "or use --no-cuda-graphs")
+    return use_graphs
+
+
+def make_optimizer(args: Args, agent: torch.nn.Module, device: torch.device, use_graphs: bool) -> torch.optim.Adam:
+    """Adam, fused on CUDA, capturable when the update epochs are captured as CUDA graphs."""
+    return torch.optim.Adam(agent.parameters(), lr=args.learning_rate, eps=1e-5, fused=device.type == "cuda",
+                            capturable=use_graphs)
+
+
+def make_step_functions(args: Args, agent: torch.nn.Module, device: torch.device) -> Tuple[Callable, Callable, Callable]:
+    """The trainer's policy_step(obs) -> (action, logprob, value), bootstrap_value(obs) -> value and
+    minibatch_loss(obs, actions, logprobs, advantages, returns, values) -> (loss, stats[5]) for `agent`:
+    what the eager loop and the CUDA graphs run (bench/bench_gpu_profile.py profiles these same ones)."""
+    # No autocast weight cache: it would hand a captured graph tensors freed after capture.
+    amp = torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.amp and device.type == "cuda", cache_enabled=False)
+
+    def policy_step(obs):
+        with torch.no_grad(), amp:
+            logits, value = agent(obs)
+        action, logprob = sample_actions(logits)
+        return action, logprob, value.float()
+
+    def bootstrap_value(obs):
+        with torch.no_grad(), amp:
+            return agent.value(obs).float()
+
+    def minibatch_loss(mb_obs, mb_actions, mb_logprobs, mb_advantages, mb_returns, mb_values):
+        with amp:
+            logits, new_value = agent(mb_obs)
+        new_logprob, entropy = evaluate_actions(logits, mb_actions)
+        new_value = new_value.float()
+        log_ratio = new_logprob - mb_logprobs
+        ratio = log_ratio.exp()
+        with torch.no_grad():
+            approx_kl = ((ratio - 1) - log_ratio).mean()
+            clipfrac = ((ratio - 1.0).abs() > args.clip_coef).float().mean()
+        if args.norm_adv:
+            mb_advantages = (mb_advantages - mb_advantages.mean()) / (mb_advantages.std() + 1e-8)
+        pg_loss = torch.max(-mb_advantages * ratio, -mb_advantages * ratio.clamp(1 - args.clip_coef, 1 + args.clip_coef)).mean()
+        if args.clip_vloss:
+            v_clipped = mb_values + (new_value - mb_values).clamp(-args.clip_coef, args.clip_coef)
+            v_loss = 0.5 * torch.max((new_value - mb_returns) ** 2, (v_clipped - mb_returns) ** 2).mean()
+        else:
+            v_loss = 0.5 * ((new_value - mb_returns) ** 2).mean()
+        entropy_loss = entropy.mean()
+        loss = pg_loss - args.ent_coef * entropy_loss + v_loss * args.vf_coef
+        return loss, torch.stack([pg_loss.detach(), v_loss.detach(), entropy_loss.detach(), approx_kl, clipfrac])
+
+    if args.compile:
+        policy_step = torch.compile(policy_step)
+        minibatch_loss = torch.compile(minibatch_loss)
+    return policy_step, bootstrap_value, minibatch_loss
+
+
 # ----------------------------------------------------------------------------------------------
 # Training
 # ----------------------------------------------------------------------------------------------
@@ -320,12 +382,7 @@ def train(args: Args, stop: StopFlag, early_context: Optional[EarlyContext] = No
     prepare_checkpoints(ckpt_dir, log=log)  # before anything reads or writes ckpt/
 
     # CUDA graphs for the update epochs, and for the rollout where the envs step on the device (the main loop).
-    use_graphs = args.cuda_graphs
-    if use_graphs is None:
-        use_graphs = device.type == "cuda" and not args.compile
-    if use_graphs and device.type != "cuda":
-        raise ValueError("--cuda-graphs needs a CUDA device (--device cuda or auto on a GPU host); drop the flag "
-                         "or use --no-cuda-graphs")
+    use_graphs = wants_cuda_graphs(args, device)
 
     random.seed(args.seed)
     np.random.seed(args.seed)
@@ -356,8 +413,7 @@ def train(args: Args, stop: StopFlag, early_context: Optional[EarlyContext] = No
     agent = make_agent(env.obs_shape, env.num_actions).to(device)
     if not args.compile:
         dynamo_free.enable()  # nothing is compiled: spare the start-up torch.optim's Dynamo import
-    optimizer = torch.optim.Adam(agent.parameters(), lr=args.learning_rate, eps=1e-5, fused=device.type == "cuda",
-                                 capturable=use_graphs)
+    optimizer = make_optimizer(args, agent, device, use_graphs)
     log(
         "training %s (%s backend) on %s: %d envs x %d steps, minibatch %d, lr %g, clip %g, sticky actions %g, obs %s, "
         "%d actions, %d parameters, cores %s"
@@ -407,44 +463,7 @@ def train(args: Args, stop: StopFlag, early_context: Optional[EarlyContext] = No
     buf = RolloutBuffers.allocate(T, N, env.obs_shape, next_obs.dtype, device)
     batch_size = T * N
     minibatch_size = min(args.minibatch_size, batch_size)
-    # No autocast weight cache: it would hand a captured graph tensors freed after capture.
-    amp = torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.amp and device.type == "cuda", cache_enabled=False)
-
-    def policy_step(obs):
-        with torch.no_grad(), amp:
-            logits, value = agent(obs)
-        action, logprob = sample_actions(logits)
-        return action, logprob, value.float()
-
-    def bootstrap_value(obs):
-        with torch.no_grad(), amp:
-            return agent.value(obs).float()
-
-    def minibatch_loss(mb_obs, mb_actions, mb_logprobs, mb_advantages, mb_returns, mb_values):
-        with amp:
-            logits, new_value = agent(mb_obs)
-        new_logprob, entropy = evaluate_actions(logits, mb_actions)
-        new_value = new_value.float()
-        log_ratio = new_logprob - mb_logprobs
-        ratio = log_ratio.exp()
-        with torch.no_grad():
-            approx_kl = ((ratio - 1) - log_ratio).mean()
-            clipfrac = ((ratio - 1.0).abs() > args.clip_coef).float().mean()
-        if args.norm_adv:
-            mb_advantages = (mb_advantages - mb_advantages.mean()) / (mb_advantages.std() + 1e-8)
-        pg_loss = torch.max(-mb_advantages * ratio, -mb_advantages * ratio.clamp(1 - args.clip_coef, 1 + args.clip_coef)).mean()
-        if args.clip_vloss:
-            v_clipped = mb_values + (new_value - mb_values).clamp(-args.clip_coef, args.clip_coef)
-            v_loss = 0.5 * torch.max((new_value - mb_returns) ** 2, (v_clipped - mb_returns) ** 2).mean()
-        else:
-            v_loss = 0.5 * ((new_value - mb_returns) ** 2).mean()
-        entropy_loss = entropy.mean()
-        loss = pg_loss - args.ent_coef * entropy_loss + v_loss * args.vf_coef
-        return loss, torch.stack([pg_loss.detach(), v_loss.detach(), entropy_loss.detach(), approx_kl, clipfrac])
-
-    if args.compile:
-        policy_step = torch.compile(policy_step)
-        minibatch_loss = torch.compile(minibatch_loss)
+    policy_step, bootstrap_value, minibatch_loss = make_step_functions(args, agent, device)
 
     # --- CUDA graphs: one update epoch (and for the built-in games the rollout + GAE), captured once,
     # replayed per rollout. Captured after the first update, which runs eagerly: the first metrics line
