@@ -10,10 +10,11 @@ What runs is the trainer's own step, built from its own pieces as `python -m gan
 ppo.make_step_functions: the same policy step and PPO loss, fast_path's RolloutBuffers, collect_rollout,
 compute_gae, update_epoch and GraphedPPO): a first iteration eager, then on a GPU the CUDA-graph capture and
 one replayed iteration as warm-up, as the trainer does. Then `--iterations` iterations are timed without the
-profiler, and `--iterations` more under it (after one traced and discarded: the profiler's own warm-up). An iteration is what the trainer's loop does per rollout: the
-rollout (on a GPU one graph replay: num_steps policy steps and env steps, then GAE), the one host copy of the
-episode statistics, then `update_epochs` epochs (each one graph replay: a permutation and every minibatch's
-loss, backward, grad clip and Adam step). Only built-in games: their envs step on the device.
+profiler, and `--iterations` more under it (after one traced and discarded: the profiler's own warm-up).
+An iteration is what the trainer's loop does per rollout: the rollout (on a GPU one graph replay: num_steps
+policy steps and env steps, then GAE), the one host copy of the episode statistics, then `update_epochs`
+epochs (each one graph replay: a permutation and every minibatch's loss, backward, grad clip and Adam step).
+Only built-in games: their envs step on the device.
 
 Reported per iteration, for the iteration and its two phases (rollout: rollout + episode copy + GAE;
 update: the epochs):
@@ -176,7 +177,7 @@ def phase_figures(work: List[Dict[str, Any]], windows: List[Interval], on_gpu: b
     wall = sum(hi - lo for lo, hi in windows)
     busy = sum(union_length(clipped([(e["ts"], e["ts"] + e["dur"]) for e in inside], w)) for w in windows)
     kernel_us = sum(e["dur"] for e in kernels)
-    figures = {
+    return {
         "wall_ms": wall / n / 1e3,
         "busy_ms": busy / n / 1e3,
         "busy_fraction": busy / wall if wall > 0 else 0.0,
@@ -188,7 +189,6 @@ def phase_figures(work: List[Dict[str, Any]], windows: List[Interval], on_gpu: b
         "sm_coverage": weighted_arg(kernels, "blocks per SM", cap=1.0) if on_gpu else None,
         "occupancy_pct": weighted_arg(kernels, "est. achieved occupancy %") if on_gpu else None,
     }
-    return figures
 
 
 def weighted_arg(kernels: List[Dict[str, Any]], key: str, cap: Optional[float] = None) -> Optional[float]:
