@@ -52,7 +52,6 @@ import argparse
 import datetime
 import json
 import os
-import random
 import statistics
 import sys
 import tempfile
@@ -61,7 +60,6 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
-import numpy as np
 import torch
 from torch.profiler import ProfilerActivity, profile, record_function, schedule
 
@@ -84,6 +82,7 @@ from gantry_remote.ppo import (  # noqa: E402
     make_step_functions,
     parse_args,
     resolve_device,
+    seed_and_set_matmul,
     wants_cuda_graphs,
 )
 
@@ -250,12 +249,8 @@ class TrainerStep:
         self.args = args
         self.device = device = resolve_device(args.device)
         self.use_graphs = wants_cuda_graphs(args, device)
-        random.seed(args.seed)
-        np.random.seed(args.seed)
-        torch.manual_seed(args.seed)
+        seed_and_set_matmul(args.seed, device)
         if device.type == "cuda":
-            torch.backends.cuda.matmul.allow_tf32 = True
-            torch.backends.cudnn.allow_tf32 = True
             torch.cuda.init()
         cores = sorted(os.sched_getaffinity(0))
         torch.set_num_threads(len(cores))

@@ -284,6 +284,17 @@ class StopFlag:
             signal.signal(sig, handler)
 
 
+def seed_and_set_matmul(seed: int, device: torch.device) -> None:
+    """Seed Python, NumPy and torch; on CUDA allow TF32 matmuls and convolutions. (cudnn.benchmark,
+    autotuning each new convolution shape, is turned on after the first update: see the main loop.)"""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+
+
 def wants_cuda_graphs(args: Args, device: torch.device) -> bool:
     """--cuda-graphs as asked, else on for a CUDA device without --compile."""
     use_graphs = args.cuda_graphs
@@ -384,14 +395,8 @@ def train(args: Args, stop: StopFlag, early_context: Optional[EarlyContext] = No
     # CUDA graphs for the update epochs, and for the rollout where the envs step on the device (the main loop).
     use_graphs = wants_cuda_graphs(args, device)
 
-    random.seed(args.seed)
-    np.random.seed(args.seed)
-    torch.manual_seed(args.seed)
+    seed_and_set_matmul(args.seed, device)
     if device.type == "cuda":
-        # cudnn.benchmark (autotuning each new convolution shape) is turned on after the first update,
-        # not here: see the main loop.
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
         if early_context is not None:
             log(early_context.outcome(wait_s=10.0))
         torch.cuda.init()
