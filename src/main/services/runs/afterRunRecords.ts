@@ -71,8 +71,13 @@ export function createAfterRunRecords(dataDir: string, log: (line: string) => vo
     },
     async put(key, record) {
       const runs = await all()
-      runs[key] = record
-      const next = writes.then(() => writeFileAtomic(file, `${JSON.stringify({ version: 1, runs }, null, 2)}\n`))
+      // Writes go one at a time, each with every record already on disk plus this one; the record is
+      // visible to get() only once it is on disk, so nothing acts on a state that is not yet durable
+      // (status shown, a command started) and a failed write leaves the old record in place.
+      const next = writes.then(async () => {
+        await writeFileAtomic(file, `${JSON.stringify({ version: 1, runs: { ...runs, [key]: record } }, null, 2)}\n`)
+        runs[key] = record
+      })
       writes = next.catch(() => {})
       await next
     },
