@@ -159,7 +159,7 @@ export function createServices(platform: Platform, given: ServicesOptions = {}):
     instancePrice: (id) => store.get(id)?.hourlyPrice ?? null,
     notify,
     log: platform.log,
-    onRunLive: (instanceId, runId) => afterRun.armLiveRun(instanceId, runId),
+    onRunLive: (instanceId, runId, how) => afterRun.armLiveRun(instanceId, runId, how !== 'found'),
     onRunStopping: (instanceId, runId) => afterRun.disarmForStop(instanceId, runId),
   })
   const terminals = createTerminalsService({ bus, hosts, log: platform.log, instanceSlurm: (id) => store.get(id)?.slurm ?? null })

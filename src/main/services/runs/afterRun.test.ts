@@ -30,19 +30,22 @@ describe.skipIf(!havePython() || !requireSshd())('after-run command over ssh (re
   let marks: string
 
   /** The host's CLI, run as the host would (same machine): starts runs with the fake trainer. */
-  const hostCli = (args: string[]) => {
+  const hostCli = (args: string[], env: Record<string, string> = {}) => {
     const r = spawnSync(PYTHON, ['-m', 'gantry_remote', ...args, '--root', root], {
       encoding: 'utf8',
       cwd: path.join(REPO_ROOT, 'remote'),
-      env: { ...process.env, ...FAKE_TRAINER_ENV, GANTRY_PROGRESS_INTERVAL_S: '0.3', GANTRY_TICK_S: '0.1' },
+      env: { ...process.env, ...FAKE_TRAINER_ENV, GANTRY_PROGRESS_INTERVAL_S: '0.3', GANTRY_TICK_S: '0.1', ...env },
     })
     if (r.status !== 0) throw new Error(`gantry_remote ${args[0]} failed: ${r.stdout}${r.stderr}`)
     return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>
   }
-  const startHostRun = (runId: string, target = 80) => {
+  /** slowStop: its trainers ignore SIGTERM, so a stop keeps the supervisor alive for its grace period (3 s). */
+  const startHostRun = (runId: string, target = 80, { slowStop = false } = {}) => {
     const plan = path.join(top, `plan-${runId}.json`)
-    writeFileSync(plan, JSON.stringify(fakePlan([{ game: 'breakout', target, eps: 10 }, { game: 'freeway', target: 60, eps: 10 }])))
-    hostCli(['start', '--plan', plan, '--run-id', runId])
+    const games = fakePlan([{ game: 'breakout', target, eps: 10 }, { game: 'freeway', target: 60, eps: 10 }]).games
+    const slow = slowStop ? games.map((g) => ({ ...g, trainer_args: { ...g.trainer_args, fake_ignore_sigterm: true } })) : games
+    writeFileSync(plan, JSON.stringify({ ...fakePlan([]), slots: 2, games: slow }))
+    hostCli(['start', '--plan', plan, '--run-id', runId], slowStop ? { GANTRY_STOP_GRACE_S: '3' } : {})
   }
   const lines = () => (existsSync(marks) ? readFileSync(marks, 'utf8').split('\n').filter(Boolean) : [])
 
@@ -187,15 +190,22 @@ describe.skipIf(!havePython() || !requireSshd())('after-run command over ssh (re
   it('a stop asked for here disarms it, and so does Cancel; a SLURM instance cannot have one; This computer never gets one', { timeout: 120_000 }, async () => {
     const runId = 'run-after-stopped'
     const before = lines()
-    startHostRun(runId, 100_000) // still training when it is stopped
+    startHostRun(runId, 100_000, { slowStop: true }) // still training when it is stopped, and slow to stop
     const rig = openServices()
     try {
       await rig.api['instances.testConnection']({ id: INSTANCE })
       await pollStatus(rig, runId, (s) => s.state === 'armed')
+      const listedBefore = rig.eventsOf('runs.changed').length
       await rig.api['runs.stop']({ instanceId: INSTANCE, runId })
-      const stopped = await pollStatus(rig, runId, (s) => s.state === 'cancelled')
+      // The stop returns while the supervisor still waits out its trainers; the listing that follows
+      // sees the run alive. A run seen alive while it stops must stay disarmed.
+      await expect.poll(() => rig.eventsOf('runs.changed').slice(listedBefore).some((c) => c.runs.some((r) => r.runId === runId && r.supervisorAlive)), { timeout: 30_000 }).toBe(true)
+      const stopped = await statusOf(rig, runId)
+      expect(stopped.state, `states published: ${rig.eventsOf('runs.afterRun').filter((s) => s.runId === runId).map((s) => s.state).join(' ')}`).toBe('cancelled')
       expect(stopped.message).toMatch(/You stopped this run/)
       await expect.poll(() => hostCli(['status', '--run', runId, '--json']).state, { timeout: 30_000 }).toBe('stopped')
+      await rig.api['instances.testConnection']({ id: INSTANCE }) // the run is over: a check of its pending command now would start it
+      expect((await statusOf(rig, runId)).state).toBe('cancelled')
       expect(existsSync(path.join(root, 'runs', runId, 'after_run.json'))).toBe(false)
 
       // Cancelled by the user while armed: the run completes and is backed up, and nothing runs.

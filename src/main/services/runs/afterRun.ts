@@ -4,8 +4,8 @@
  *
  * Which runs: a run this app saw training on an SSH instance (never This computer, never a SLURM
  * cluster) while the instance had a command is armed. A stop the user asks for here disarms it
- * (they are at the keyboard; resuming arms it again); the end by completion, failure or the
- * budget's stop does not.
+ * (they are at the keyboard; resuming it here arms it again, merely seeing it alive while it stops
+ * does not); the end by completion, failure or the budget's stop does not.
  *
  * When: the host says the run has ended and its supervisor has exited; then the run's backup
  * runs, and every file the backup keeps must be verified on this computer with the host's sha256.
@@ -246,14 +246,17 @@ export function createAfterRun(deps: AfterRunDeps) {
     api,
     /**
      * The run was seen training (launched, resumed, or found live): arm it when the instance has a
-     * command. A run cancelled by a stop is armed again when resumed; one the user cancelled is not.
+     * command. One the user cancelled stays cancelled. One cancelled by a stop from here is armed again
+     * only when `rearmStopped` (the user resumed it here, or the stop failed): a run found alive in a
+     * listing may be one that is still stopping, and re-arming it would run the command the user's stop
+     * cancelled.
      */
-    async armLiveRun(instanceId: string, runId: string): Promise<void> {
+    async armLiveRun(instanceId: string, runId: string, rearmStopped: boolean): Promise<void> {
       if (!deps.commandOf(instanceId)) return
       const key = runsApi.runKey(instanceId, runId)
       const armed = await exclusive(key, async () => {
         const rec = await records.get(key)
-        if (rec && !(rec.state === 'cancelled' && rec.cancelledBy === 'stop')) return false
+        if (rec && !(rec.state === 'cancelled' && rec.cancelledBy === 'stop' && rearmStopped)) return false
         await records.put(key, AfterRunRecord.parse({ state: 'armed', armedAt: Date.now() }))
         return true
       })

@@ -24,6 +24,9 @@ import { controlRun, listRuns, resumeRun, startRun, stopRun } from './supervisor
 
 export const EVENT_BATCH_MS = 250
 
+/** How a run came to be seen training (RunsServiceOptions.onRunLive). */
+export type RunLiveHow = 'launched' | 'resumed' | 'found'
+
 export interface RunsServiceOptions {
   bus: EventBus
   hosts: HostRegistry
@@ -35,8 +38,12 @@ export interface RunsServiceOptions {
   instancePrice?(instanceId: string): number | null
   notify(notification: Notification): void
   log(line: string): void
-  /** A run was seen training (launched, resumed, found live): its after-run command is armed. */
-  onRunLive?(instanceId: string, runId: string): Promise<void>
+  /**
+   * A run was seen training: its after-run command is armed. `how`: launched or resumed from this app
+   * (or a stop from here failed), which also re-arms a command that a stop from here cancelled; or only
+   * found alive in a listing, which never does: a run that is stopping is still alive for a while.
+   */
+  onRunLive?(instanceId: string, runId: string, how: RunLiveHow): Promise<void>
   /** The user is stopping a run from this app: its after-run command is disarmed first. */
   onRunStopping?(instanceId: string, runId: string): Promise<void>
   staleAfterMs?: number
@@ -72,7 +79,7 @@ export function createRunsService(options: RunsServiceOptions) {
     for (const run of runs) {
       if (!run.supervisorAlive) continue
       watch(instanceId, run.runId)
-      await options.onRunLive?.(instanceId, run.runId)
+      await options.onRunLive?.(instanceId, run.runId, 'found')
     }
     return runs
   }
@@ -147,7 +154,7 @@ export function createRunsService(options: RunsServiceOptions) {
         return startRun(session, slurm ? { ...priced, scheduler: slurmSchedulerBlock(slurm) } : priced)
       })
       watch(instanceId, runId)
-      await options.onRunLive?.(instanceId, runId)
+      await options.onRunLive?.(instanceId, runId, 'launched')
       void publishRuns(instanceId)
       return { runId }
     },
@@ -159,7 +166,7 @@ export function createRunsService(options: RunsServiceOptions) {
     },
     'runs.resumeRun': async ({ instanceId, runId }) => {
       await withSession(instanceId, (session) => resumeRun(session, runId))
-      await options.onRunLive?.(instanceId, runId)
+      await options.onRunLive?.(instanceId, runId, 'resumed')
       watch(instanceId, runId).attach.followAgain() // a stream that ended with the run picks up its new events
       void publishRuns(instanceId)
       return { runId }
@@ -167,7 +174,7 @@ export function createRunsService(options: RunsServiceOptions) {
     'runs.stop': async ({ instanceId, runId }) => {
       await options.onRunStopping?.(instanceId, runId)
       const state = await withSession(instanceId, (s) => stopRun(s, runId)).catch(async (error: unknown) => {
-        await options.onRunLive?.(instanceId, runId) // not stopped after all: armed again
+        await options.onRunLive?.(instanceId, runId, 'resumed') // not stopped after all: armed again
         throw error
       })
       void publishRuns(instanceId)
