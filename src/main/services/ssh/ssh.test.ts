@@ -43,6 +43,14 @@ describe.skipIf(!requireSshd())('ssh instances', () => {
   })
   afterEach(() => rig?.dispose())
 
+  /** A fresh rig that accepts the host's key, one instance added on the test sshd, and a lease on it. */
+  async function leaseOnNewInstance(over: Partial<InstanceInput> = {}, options?: Parameters<typeof createServicesRig>[0]) {
+    rig = createServicesRig(options)
+    rig.answerWith(() => ({ accept: true }))
+    const { id } = await rig.api['instances.add'](input(sshd, over))
+    return { id, lease: await rig.services.hosts.acquire(id) }
+  }
+
   it('connects with a key after the user trusts the fingerprint, pins it and mirrors it to known_hosts', async () => {
     rig = createServicesRig()
     rig.answerWith((p) => (p.kind === 'host_key' ? { accept: true } : null))
@@ -67,10 +75,7 @@ describe.skipIf(!requireSshd())('ssh instances', () => {
   })
 
   it('runs argv literally, streams, opens PTYs and reads file ranges', async () => {
-    rig = createServicesRig()
-    rig.answerWith(() => ({ accept: true }))
-    const { id } = await rig.api['instances.add'](input(sshd))
-    const lease = await rig.services.hosts.acquire(id)
+    const { lease } = await leaseOnNewInstance()
     try {
       expect(lease.kind).toBe('ssh')
       expect(lease.root).toBe(path.join(sshd.dir, 'gantry-root'))
@@ -114,10 +119,7 @@ describe.skipIf(!requireSshd())('ssh instances', () => {
     // both: with Nagle's algorithm on, the second write waits for the host to acknowledge the first,
     // and the host, having nothing to send, delays that acknowledgement (40 ms on Linux) every time.
     // That stall is what held pipelined downloads back (BENCHMARKS.md, issue #19).
-    rig = createServicesRig()
-    rig.answerWith(() => ({ accept: true }))
-    const { id } = await rig.api['instances.add'](input(sshd))
-    const lease = await rig.services.hosts.acquire(id)
+    const { lease } = await leaseOnNewInstance()
     try {
       const echo = lease.spawn(['python3', '-u', '-c', 'import sys\nwhile len(sys.stdin.buffer.read(2)) == 2:\n    sys.stdout.write("x")'])
       let answers = 0
@@ -348,10 +350,7 @@ describe.skipIf(!requireSshd())('ssh instances', () => {
   it('reconnects after the TCP connection is reset, showing "reconnecting" then "connected"', async () => {
     const proxy = await startTcpProxy({ targetPort: sshd.port })
     try {
-      rig = createServicesRig()
-      rig.answerWith(() => ({ accept: true }))
-      const { id } = await rig.api['instances.add'](input(sshd, { host: '127.0.0.1', port: proxy.port }))
-      const lease = await rig.services.hosts.acquire(id)
+      const { id, lease } = await leaseOnNewInstance({ host: '127.0.0.1', port: proxy.port })
       try {
         expect((await lease.run(['echo', 'before'])).stdout).toBe('before\n')
         const seen = () => rig.eventsOf('instances.changed').map((e) => e.instances.find((i) => i.id === id)!.connection)
@@ -375,10 +374,7 @@ describe.skipIf(!requireSshd())('ssh instances', () => {
   it('notices a silent network (blackhole) through keepalives and reconnects once it passes again', async () => {
     const proxy = await startTcpProxy({ targetPort: sshd.port })
     try {
-      rig = createServicesRig({ sshTimings: { keepaliveIntervalMs: 300, keepaliveCountMax: 2, readyTimeoutMs: 1500 } })
-      rig.answerWith(() => ({ accept: true }))
-      const { id } = await rig.api['instances.add'](input(sshd, { host: '127.0.0.1', port: proxy.port }))
-      const lease = await rig.services.hosts.acquire(id)
+      const { id, lease } = await leaseOnNewInstance({ host: '127.0.0.1', port: proxy.port }, { sshTimings: { keepaliveIntervalMs: 300, keepaliveCountMax: 2, readyTimeoutMs: 1500 } })
       try {
         const seen = () => rig.eventsOf('instances.changed').map((e) => e.instances.find((i) => i.id === id)!.connection.status)
         await lease.run(['true'])
