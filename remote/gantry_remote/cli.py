@@ -190,7 +190,7 @@ def cmd_attach(args: argparse.Namespace) -> int:
 
 
 def cmd_stop(args: argparse.Namespace) -> int:
-    from .stopper import stop_without_supervisor
+    from .stopper import default_grace_s, stop_without_supervisor
     root = _root(args)
     run_id = run_state.resolve_run(root, _run_arg(args))
     path = run_dir(root, run_id)
@@ -204,20 +204,22 @@ def cmd_stop(args: argparse.Namespace) -> int:
         _print(slurm_run.stop(path))
         return 0
     if not run_state.supervisor_alive(path):
-        _print(stop_without_supervisor(path, args.grace))
+        _print(stop_without_supervisor(path, default_grace_s() if args.grace is None else args.grace))
         return 0
+    # Without --grace the supervisor keeps the grace it was started with.
     control.submit(path, {"action": "stop", "grace_s": args.grace})
     if not args.wait:
         _print({"run_id": run_id, "state": "stopping", "supervisor_alive": True})
         return 0
-    deadline = time.monotonic() + args.grace + 30
+    wait_s = (default_grace_s() if args.grace is None else args.grace) + 30
+    deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
         if not run_state.supervisor_alive(path):
             st = run_state.load(path)
             _print({"run_id": run_id, "state": st["state"], "supervisor_alive": False})
             return 0
         time.sleep(0.2)
-    raise UserError("stop_timeout", "Run %s did not stop within %.0f s. Check `status` and supervisor.log." % (run_id, args.grace + 30))
+    raise UserError("stop_timeout", "Run %s did not stop within %.0f s. Check `status` and supervisor.log." % (run_id, wait_s))
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -339,7 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("stop", cmd_stop, "stop a run (trainers checkpoint first)")
     p.add_argument("--run")
     p.add_argument("--wait", action="store_true")
-    p.add_argument("--grace", type=float, default=30.0, help="seconds between SIGTERM and SIGKILL")
+    p.add_argument("--grace", type=float, help="seconds between SIGTERM and SIGKILL (default: the supervisor's, 30)")
     p = command("models", cmd_models, "exported models and checkpoints")
     p.add_argument("--run")
     for name in ("pause", "resume"):

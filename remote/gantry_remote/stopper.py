@@ -13,6 +13,14 @@ from .journal import Journal
 from .paths import UserError, game_dir
 
 
+def default_grace_s() -> float:
+    """Seconds between SIGTERM and SIGKILL when a stop names none: GANTRY_STOP_GRACE_S, else 30."""
+    try:
+        return float(os.environ.get("GANTRY_STOP_GRACE_S", 30.0))
+    except ValueError:
+        return 30.0
+
+
 def stop_without_supervisor(run_path: str, grace_s: float) -> Dict[str, Any]:
     lock_fd = runlock.acquire(os.path.join(run_path, "supervisor.lock"))
     if lock_fd is None:

@@ -19,6 +19,7 @@ from .mps import Mps
 from .paths import game_dir, run_dir
 from .plan import Plan, game_by_name, load_plan_file, trainer_argv, trainer_command, trainer_env
 from .state import GameRecord
+from .stopper import default_grace_s
 
 
 def _env_float(name: str, default: float) -> float:
@@ -40,7 +41,7 @@ class Supervisor:
         self.tick_s = _env_float("GANTRY_TICK_S", 1.0)
         self.progress_interval_s = _env_float("GANTRY_PROGRESS_INTERVAL_S", 30.0)
         self.heartbeat_interval_s = _env_float("GANTRY_HEARTBEAT_S", 60.0)
-        self.grace_s = _env_float("GANTRY_STOP_GRACE_S", 30.0)
+        self.grace_s = default_grace_s()
         self.children: Dict[str, subprocess.Popen] = {}
         self.cores = sorted(os.sched_getaffinity(0))  # shared out among the slots (gantry_remote.cpus)
         self.tails: Dict[str, trainer_files.MetricsTail] = {}
