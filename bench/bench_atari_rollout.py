@@ -5,7 +5,7 @@
 
 For one game (ale backend, the trainer's Nature CNN at random init, its action sampling), in steps/s:
 * `emulation alone`: the env pool stepped with random actions, no policy: the ceiling;
-* `trainer's rollout`: the trainer's eager loop (ppo.py: forward, sample, step every env, per t),
+* `trainer's rollout`: the trainer's eager loop (fast_path.env_rollout: forward, sample, step every env, per t),
   with the time spent waiting on the emulators and the rest (forward, sampling, copies) apart;
 * `overlapped rollout`: envs/atari.py's AleAtariHalves.rollout: the pool as two halves, one half's
   forward running while the other half's emulators step (same games, same semantics, tested).
@@ -18,37 +18,34 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Dict
+from typing import Dict
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "remote"))
 from gantry_remote.envs.atari import AleAtari, AleAtariHalves  # noqa: E402
-from gantry_remote.fast_path import RolloutBuffers  # noqa: E402
+from gantry_remote.fast_path import RolloutBuffers, env_rollout  # noqa: E402
 from gantry_remote.nets import make_agent  # noqa: E402
 from gantry_remote.ppo import sample_actions  # noqa: E402
 
 
-def trainer_rollout(env: AleAtari, next_obs, next_done, policy_step: Callable, buf: RolloutBuffers, clock: Dict[str, float]):
-    """ppo.py's eager rollout loop (without its stop check), timing the wait on the emulators."""
-    for t in range(buf.actions.shape[0]):
-        buf.obs[t] = next_obs
-        buf.dones[t] = next_done
-        action, logprob, value = policy_step(next_obs)
-        buf.values[t] = value
-        buf.actions[t] = action
-        buf.logprobs[t] = logprob
-        env.send(action)  # env.step(action), split to time the emulators alone
+class TimedEmulators:
+    """The env as the trainer's rollout (fast_path.env_rollout) steps it, with the wait on the emulators
+    timed: a step is a send, then the timed receive."""
+
+    def __init__(self, env: AleAtari, clock: Dict[str, float]) -> None:
+        self.env, self.clock = env, clock
+
+    @property
+    def life_lost(self):
+        return self.env.life_lost
+
+    def step(self, action):
+        self.env.send(action)
         waited = time.perf_counter()
-        result = env.recv()
-        clock["emulation_s"] += time.perf_counter() - waited
-        next_obs = result.obs
-        ended = result.terminated | result.truncated
-        next_done = ended | env.life_lost
-        buf.rewards[t] = result.reward
-        buf.ended[t] = ended
-        buf.ep_return[t] = result.episode_return
-    return next_obs, next_done
+        result = self.env.recv()
+        self.clock["emulation_s"] += time.perf_counter() - waited
+        return result
 
 
 def measure(opts: argparse.Namespace) -> Dict[str, float]:
@@ -82,11 +79,12 @@ def measure(opts: argparse.Namespace) -> Dict[str, float]:
     buf = RolloutBuffers.allocate(steps, n, env.obs_shape, torch.uint8, device)
     next_obs, next_done = env.reset(), torch.zeros(n, dtype=torch.bool, device=device)
     clock = {"emulation_s": 0.0}
-    next_obs, next_done = trainer_rollout(env, next_obs, next_done, policy_step, buf, clock)  # warm-up
+    timed = TimedEmulators(env, clock)
+    next_obs, next_done, _ = env_rollout(timed, next_obs, next_done, policy_step, buf)  # warm-up
     clock["emulation_s"] = 0.0
     began = sync(time.perf_counter())
     for _ in range(opts.rollouts):
-        next_obs, next_done = trainer_rollout(env, next_obs, next_done, policy_step, buf, clock)
+        next_obs, next_done, _ = env_rollout(timed, next_obs, next_done, policy_step, buf)
     wall = sync(time.perf_counter()) - began
     out["trainer_rollout_sps"] = opts.rollouts * steps * n / wall
     out["trainer_rollout_emulation_share"] = clock["emulation_s"] / wall

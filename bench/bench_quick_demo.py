@@ -26,7 +26,8 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 def cli(root, *args):
     env = dict(os.environ, PYTHONPATH=str(ROOT / "remote"))
-    out = subprocess.run([sys.executable, "-m", "gantry_remote", *args, "--root", root], env=env, capture_output=True, text=True, check=False)
+    out = subprocess.run([sys.executable, "-m", "gantry_remote", *args, "--root", root], env=env, capture_output=True, text=True,
+                         check=False)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -80,7 +81,8 @@ def main():
         "`python3 bench/bench_quick_demo.py` — run state: %s" % status.get("state"),
         "",
         "Wall %.0f s; CPU of the run %.0f s, so about %.0f s (%.1f min) on 2 idle cores. Load average: %.1f before, "
-        "%.1f mean during (other work shared the machine)." % (wall, cpu_s, cpu_s / 2, cpu_s / 120, load_before[0], sum(loads) / max(1, len(loads))),
+        "%.1f mean during (other work shared the machine)." % (wall, cpu_s, cpu_s / 2, cpu_s / 120, load_before[0],
+                                                               sum(loads) / max(1, len(loads))),
         "",
         *rows,
         "",

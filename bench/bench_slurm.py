@@ -23,9 +23,10 @@ REPO = os.path.dirname(HERE)
 REMOTE = os.path.join(REPO, "remote")
 sys.path[:0] = [REMOTE, os.path.join(REMOTE, "tests")]
 
-from gantry_remote.journal import Journal  # noqa: E402
-from gantry_remote import state as run_state  # noqa: E402
 from slurm_rig import SlurmRig, slurm_unavailable_reason  # noqa: E402
+
+from gantry_remote import state as run_state  # noqa: E402
+from gantry_remote.journal import Journal  # noqa: E402
 
 FAKE_TRAINER = os.path.join(REMOTE, "tests", "fake_trainer.py")
 GAMES = ["breakout", "freeway", "asterix", "seaquest", "space_invaders", "pong", "qbert", "enduro", "alien", "boxing"]

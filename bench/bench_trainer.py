@@ -226,8 +226,10 @@ def main() -> int:
         print(json.dumps(shared), flush=True)
 
     # Table.
-    machine = "%s, %s, Python %s" % (platform.node() or "?", gpu_name() if opts.device.startswith("cuda") else platform.processor() or "cpu", platform.python_version())
-    lines.append("| run | steps | wall s | first metrics line s | steps/s (steady) | final mean return | reference | reference reached at |")
+    processor = gpu_name() if opts.device.startswith("cuda") else platform.processor() or "cpu"
+    machine = "%s, %s, Python %s" % (platform.node() or "?", processor, platform.python_version())
+    lines.append("| run | steps | wall s | first metrics line s | steps/s (steady) | final mean return | reference "
+                 "| reference reached at |")
     lines.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
     for r in results:
         reached = "-" if r["ref_reached_s"] is None else "%.1f s (%d steps)" % (r["ref_reached_s"], r["ref_reached_step"])
@@ -235,7 +237,8 @@ def main() -> int:
             r["game"], r["seed"], r["steps"], r["wall_s"], fmt(r["first_metrics_s"]), fmt(r["sps_steady"], "%.0f"),
             fmt(r["final_mean_return"]), fmt(r["reference"], "%.0f"), reached))
     if shared:
-        lines.append("| %d x breakout shared | %d each | %.1f | - | %.0f total (%s) | - | - | GPU util mean %s%%, min %s%%, %d samples; max mem %s MiB |"
+        lines.append("| %d x breakout shared | %d each | %.1f | - | %.0f total (%s) | - | - "
+                     "| GPU util mean %s%%, min %s%%, %d samples; max mem %s MiB |"
                      % (shared["trainers"], opts.shared_steps, shared["wall_s"], shared["sps_total_steady"],
                         ", ".join(str(x) for x in shared["sps_per_trainer_steady"]), fmt(shared["gpu_util_mean"]),
                         fmt(shared["gpu_util_min"], "%.0f"), shared["gpu_util_samples"], fmt(shared["gpu_mem_max_mib"], "%.0f")))

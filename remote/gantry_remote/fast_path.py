@@ -17,7 +17,7 @@ the emulators run on the CPU, so the rollout and GAE stay eager, writing into th
 buffers, and only the epochs replay: 4 epochs x 128 minibatches of 256 are 512 gradient steps a
 rollout, each ~3.6 ms of launch-bound Python when eager.
 
-The functions that do the work (`collect_rollout`, `compute_gae`, `update_epoch`) are plain
+The functions that do the work (`collect_rollout`, `env_rollout`, `compute_gae`, `update_epoch`) are plain
 eager PyTorch, the same on a CPU; tests/test_fast_path.py checks them against the trainer's
 eager loop. What graphs impose: static shapes (fixed --num-envs and --minibatch-size), the env
 state and next observation live in fixed tensors that the rollout graph overwrites (the env's
@@ -69,6 +69,23 @@ class RolloutBuffers:
             returns=torch.zeros(tn, device=device),
         )
 
+    def put_observation(self, at: Any, obs: Tensor, done: Tensor) -> None:
+        """What the policy sees at step `at` (t, or (t, envs)): the observations, and whether an episode ended just before."""
+        self.obs[at] = obs
+        self.dones[at] = done
+
+    def put_choice(self, at: Any, action: Tensor, logprob: Tensor, value: Tensor) -> None:
+        """What the policy chose at step `at`, with its log-probability and value estimate."""
+        self.actions[at] = action
+        self.logprobs[at] = logprob
+        self.values[at] = value
+
+    def put_outcome(self, at: Any, result: Any, ended: Tensor) -> None:
+        """The env's answer to step `at` (a StepResult): the reward, whether an episode ended there, its real score."""
+        self.rewards[at] = result.reward
+        self.ended[at] = ended
+        self.ep_return[at] = result.episode_return
+
     def flat_batch(self) -> Tuple[Tensor, ...]:
         """(obs, actions, logprobs, advantages, returns, values) as [T*N, ...] views, in the
         argument order of the trainer's minibatch_loss."""
@@ -82,19 +99,37 @@ def collect_rollout(step_env: Callable, state: Any, next_obs: Tensor, next_done:
     """num_steps steps of every env, exactly as the trainer's eager loop takes them.
     step_env(state, actions) -> (state, StepResult) is a built-in game's pure step."""
     for t in range(buf.actions.shape[0]):
-        buf.obs[t] = next_obs
-        buf.dones[t] = next_done
+        buf.put_observation(t, next_obs, next_done)
         action, logprob, value = policy_step(next_obs)
-        buf.values[t] = value
-        buf.actions[t] = action
-        buf.logprobs[t] = logprob
+        buf.put_choice(t, action, logprob, value)
         state, result = step_env(state, action)
         next_obs = result.obs
         next_done = result.terminated | result.truncated
-        buf.rewards[t] = result.reward
-        buf.ended[t] = next_done
-        buf.ep_return[t] = result.episode_return
+        buf.put_outcome(t, result, next_done)
     return state, next_obs, next_done
+
+
+def env_rollout(env: Any, next_obs: Tensor, next_done: Tensor, policy_step: Callable, buf: RolloutBuffers,
+                stop: Callable[[], bool] = lambda: False,
+                on_first_step: Optional[Callable[[], None]] = None) -> Tuple[Tensor, Tensor, bool]:
+    """The trainer's eager rollout over an env object (Atari on ale or envpool, a built-in game off the
+    graph path): num_steps steps of every env, `stop()` asked before each. An env with `life_lost`
+    (Atari) cuts the bootstrap at a lost life without ending the episode. Returns the next observations
+    and done flags, and whether it stopped early (the buffers are then partial)."""
+    for t in range(buf.actions.shape[0]):
+        if stop():
+            return next_obs, next_done, True
+        buf.put_observation(t, next_obs, next_done)
+        action, logprob, value = policy_step(next_obs)
+        buf.put_choice(t, action, logprob, value)
+        result = env.step(action)
+        ended = result.terminated | result.truncated
+        life_lost = getattr(env, "life_lost", None)
+        next_obs, next_done = result.obs, ended if life_lost is None else ended | life_lost
+        buf.put_outcome(t, result, ended)
+        if t == 0 and on_first_step is not None:
+            on_first_step()
+    return next_obs, next_done, False
 
 
 def compute_gae(rewards: Tensor, values: Tensor, dones: Tensor, next_value: Tensor, next_done: Tensor,

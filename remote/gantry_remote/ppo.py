@@ -50,6 +50,7 @@ from .fast_path import (
     RolloutBuffers,
     can_use_graphs,
     compute_gae,
+    env_rollout,
     learning_rate,
     load_optimizer_state,
     portable_optimizer_state,
@@ -577,33 +578,16 @@ def train(args: Args, stop: StopFlag, early_context: Optional[EarlyContext] = No
             set_learning_rate(optimizer, frac * args.learning_rate)
 
         if isinstance(graphs, GraphedPPO):
-            graphs.rollout()  # the loop below and the GAE further down, as one graph launch
+            graphs.rollout()  # env_rollout and the GAE further down, as one graph launch
         else:
             # Rollout, into the epoch graph's buffers once captured. Nothing here reads a device value on the host.
             snapshot = snapshot_now()  # what a SIGTERM during this rollout checkpoints
-            aborted = False
-            if args.overlap_rollout:  # the loop below, with one half's forward while the other half's emulators run
+            if args.overlap_rollout:  # env_rollout, with one half's forward while the other half's emulators run
                 next_obs, next_done, aborted = env.rollout(next_obs, next_done, policy_step, buf, lambda: stop.requested)
-            for t in range(0 if args.overlap_rollout else T):
-                if stop.requested:
-                    aborted = True
-                    break
-                buf.obs[t] = next_obs
-                buf.dones[t] = next_done
-                action, logprob, value = policy_step(next_obs)
-                buf.values[t] = value
-                buf.actions[t] = action
-                buf.logprobs[t] = logprob
-                result = env.step(action)
-                next_obs = result.obs
-                ended = result.terminated | result.truncated
-                life_lost = getattr(env, "life_lost", None)  # Atari: bootstrap cut on a lost life
-                next_done = ended | life_lost if life_lost is not None else ended
-                buf.rewards[t] = result.reward
-                buf.ended[t] = ended
-                buf.ep_return[t] = result.episode_return
-                if t == 0 and update == first_update:
-                    startup_mark("first rollout step")  # CUDA, cuBLAS and cuDNN start on first use
+            else:
+                # CUDA, cuBLAS and cuDNN start on first use
+                first_step = (lambda: startup_mark("first rollout step")) if update == first_update else None
+                next_obs, next_done, aborted = env_rollout(env, next_obs, next_done, policy_step, buf, lambda: stop.requested, first_step)
             if aborted:
                 log("%s received during a rollout: checkpointing the state before it" % stop.signal_name)
                 write_checkpoint(snapshot)

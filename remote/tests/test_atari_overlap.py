@@ -14,13 +14,11 @@ if os.environ.get("CI") != "true":
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(TESTS))
-sys.path.insert(0, os.path.join(REPO, "bench"))
 
 import torch  # noqa: E402
-from bench_atari_rollout import trainer_rollout  # noqa: E402
 
 from gantry_remote.envs.atari import AleAtari, AleAtariHalves  # noqa: E402
-from gantry_remote.fast_path import RolloutBuffers  # noqa: E402
+from gantry_remote.fast_path import RolloutBuffers, env_rollout  # noqa: E402
 
 ENVS, STEPS, SEED = 6, 200, 4  # 200 steps of 6 random-ish Breakout games: lives lost and games over in both halves
 
@@ -56,7 +54,8 @@ def test_overlapped_rollout_fills_the_buffers_exactly_as_the_trainers_loop():
     obs_a, done_a = single.reset(), done0
     obs_b, done_b = halves.reset(), done0
     for _ in range(2):  # two rollouts: the second starts from what the first left
-        obs_a, done_a = trainer_rollout(single, obs_a, done_a, policy_step, a, {"emulation_s": 0.0})
+        obs_a, done_a, aborted = env_rollout(single, obs_a, done_a, policy_step, a)
+        assert not aborted
         obs_b, done_b, aborted = halves.rollout(obs_b, done_b, policy_step, b)
         assert not aborted
         for field in ("obs", "actions", "logprobs", "rewards", "dones", "values", "ended", "ep_return"):

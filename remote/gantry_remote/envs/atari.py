@@ -252,8 +252,8 @@ class AleAtariHalves:
 
     def rollout(self, next_obs: torch.Tensor, next_done: torch.Tensor, policy_step: Callable, buf: Any,
                 stop: Callable[[], bool] = lambda: False) -> Tuple[torch.Tensor, torch.Tensor, bool]:
-        """The trainer's eager Atari rollout (ppo.py: every env steps once per t, a lost life cuts the
-        bootstrap, buffers [T, N]), overlapped. `policy_step(obs) -> (action, logprob, value)`; `buf`:
+        """The trainer's eager Atari rollout (fast_path.env_rollout: every env steps once per t, a lost
+        life cuts the bootstrap, buffers [T, N]), overlapped. `policy_step(obs) -> (action, logprob, value)`; `buf`:
         fast_path.RolloutBuffers; `stop()` is asked before each t, as the trainer's loop asks.
         Returns the next observations and done flags, as the trainer's loop leaves them, and whether
         it stopped early (the buffers are then partial, as the trainer's are)."""
@@ -263,15 +263,12 @@ class AleAtariHalves:
 
         def act(h: int, t: int) -> None:
             action, logprob, value = policy_step(obs[h])
-            buf.values[t, part[h]] = value
-            buf.actions[t, part[h]] = action
-            buf.logprobs[t, part[h]] = logprob
+            buf.put_choice((t, part[h]), action, logprob, value)
             self.halves[h].send(action)
 
         if stop():
             return next_obs, next_done, True
-        buf.obs[0] = next_obs
-        buf.dones[0] = next_done
+        buf.put_observation(0, next_obs, next_done)
         act(0, 0)
         for t in range(steps):
             if t > 0 and stop():
@@ -282,12 +279,9 @@ class AleAtariHalves:
                 result = self.halves[h].recv()
                 ended = result.terminated | result.truncated
                 obs[h], done[h] = result.obs, ended | self.halves[h].life_lost
-                buf.rewards[t, part[h]] = result.reward
-                buf.ended[t, part[h]] = ended
-                buf.ep_return[t, part[h]] = result.episode_return
+                buf.put_outcome((t, part[h]), result, ended)
                 if t + 1 < steps:
-                    buf.obs[t + 1, part[h]] = obs[h]
-                    buf.dones[t + 1, part[h]] = done[h]
+                    buf.put_observation((t + 1, part[h]), obs[h], done[h])
                     if h == 0:
                         act(0, t + 1)  # half 0's next forward while half 1's emulators run
         return torch.cat(obs), torch.cat(done), False
