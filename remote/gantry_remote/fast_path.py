@@ -96,7 +96,7 @@ class RolloutBuffers:
 
 def collect_rollout(step_env: Callable, state: Any, next_obs: Tensor, next_done: Tensor, policy_step: Callable,
                     buf: RolloutBuffers) -> Tuple[Any, Tensor, Tensor]:
-    """num_steps steps of every env, exactly as the trainer's eager loop takes them.
+    """num_steps steps of every env, exactly as env_rollout takes them (what the rollout graph captures).
     step_env(state, actions) -> (state, StepResult) is a built-in game's pure step."""
     for t in range(buf.actions.shape[0]):
         buf.put_observation(t, next_obs, next_done)
