@@ -15,6 +15,7 @@ the affected trainers restart from their checkpoints.
 import hashlib
 import os
 import shutil
+import stat
 import subprocess
 import tempfile
 from typing import Dict, Optional
@@ -31,11 +32,31 @@ def control_path() -> Optional[str]:
     return shutil.which(CONTROL)
 
 
+_SOCKET_PATH_MAX = 107  # bytes of a unix socket path (sun_path holds 108 with the final NUL)
+
+
 def _private_dir(run_path: str) -> str:
-    # The control socket is <pipe dir>/control and a unix socket path must fit in 108 bytes, which
-    # a deep ~/.gantry/runs/<id> may not: use a short per-user, per-run folder under the temp dir.
+    # The control socket is <pipe dir>/pipe/control and a unix socket path must fit in sun_path,
+    # which a deep ~/.gantry/runs/<id> may not: use a short per-user, per-run folder under the temp
+    # dir, or under /tmp where the temp dir itself (TMPDIR) is too deep.
     digest = hashlib.sha256(os.path.abspath(run_path).encode()).hexdigest()[:16]
-    return os.path.join(tempfile.gettempdir(), "gantry-mps-%d" % os.getuid(), digest)
+    for top in (tempfile.gettempdir(), "/tmp"):
+        base = os.path.join(top, "gantry-mps-%d" % os.getuid(), digest)
+        if len(os.path.join(base, "pipe", "control").encode()) <= _SOCKET_PATH_MAX:
+            break
+    return base
+
+
+def _not_private(user_dir: str) -> Optional[str]:
+    """Why the per-user folder (in a temp dir other users can write to) cannot hold the daemon's
+    socket, or None: it must be a real folder of this user; one that others can enter (an older
+    Gantry left it so) is closed to them first."""
+    st = os.lstat(user_dir)
+    if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid():
+        return "%s is not a folder of this user (owner %d); MPS stays off" % (user_dir, st.st_uid)
+    if st.st_mode & 0o077:
+        os.chmod(user_dir, 0o700)
+    return None
 
 
 class Mps:
@@ -62,6 +83,11 @@ class Mps:
         """Start (or reuse) the daemon. None when MPS is on, else the reason it is not."""
         if control_path() is None:
             return "%s not found (install the NVIDIA driver's MPS tools to run trainers side by side)" % CONTROL
+        user_dir = os.path.dirname(os.path.dirname(self.pipe_dir))
+        os.makedirs(user_dir, mode=0o700, exist_ok=True)
+        refused = _not_private(user_dir)
+        if refused:
+            return refused
         for folder in (self.pipe_dir, self.log_dir):
             os.makedirs(folder, mode=0o700, exist_ok=True)
         if self.healthy():  # a daemon left by this run's previous supervisor: reuse it

@@ -68,3 +68,36 @@ def test_restart_replaces_a_dead_daemon(control, tmp_path):
     assert not m.healthy()
     assert m.restart() is None and m.healthy()
     m.stop()
+
+
+def test_a_temp_dir_too_deep_for_the_control_socket_falls_back_to_tmp(control, tmp_path, monkeypatch):
+    # A unix socket path must fit in 108 bytes; a deep TMPDIR would put <pipe dir>/control past it.
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    monkeypatch.setattr(tempfile, "tempdir", str(deep))
+    m = mps.Mps(str(tmp_path / "runs" / "r1"))
+    assert m.start() is None
+    socket = os.path.join(m.client_env()["CUDA_MPS_PIPE_DIRECTORY"], "control")
+    assert len(socket) < 108 and socket.startswith("/tmp/gantry-mps-%d/" % os.getuid())
+    m.stop()
+
+
+def test_the_per_user_folder_is_made_private_and_one_not_ours_is_refused(control, tmp_path):
+    run = str(tmp_path / "runs" / "r1")
+    user_dir = os.path.join(str(tmp_path), "gantry-mps-%d" % os.getuid())
+    os.makedirs(user_dir)
+    os.chmod(user_dir, 0o755)  # as an older Gantry left it
+    m = mps.Mps(run)
+    assert m.start() is None
+    assert oct(os.stat(user_dir).st_mode & 0o777) == "0o700"
+    m.stop()
+    os.rename(user_dir, str(tmp_path / "elsewhere"))
+    os.symlink(str(tmp_path / "elsewhere"), user_dir)  # a link someone planted
+    started = len(calls(control))
+    assert "not a folder of this user" in mps.Mps(run).start()
+    os.unlink(user_dir)
+    if os.getuid() == 0:  # a folder of another user, on a shared host
+        os.makedirs(user_dir, mode=0o700)
+        os.chown(user_dir, 65534, 65534)
+        assert "not a folder of this user (owner 65534)" in mps.Mps(run).start()
+    assert len(calls(control)) == started  # the daemon was never asked again

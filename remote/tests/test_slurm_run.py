@@ -139,7 +139,7 @@ def test_set_slots_changes_the_array_throttle_and_pause_resume_hold_and_release(
 
 
 def test_requeued_job_resumes_from_its_checkpoint_with_no_episode_lost_or_repeated(srig, slurm):  # noqa: F811
-    games = [fake_game("breakout", target=600, fake_episodes_per_sec=4, fake_ckpt_every=10)]
+    games = [fake_game("breakout", target=600, fake_episodes_per_sec=20, fake_ckpt_every=10)]
     run_id = srig.ok("start", "--plan", slurm_plan(srig, games))["run_id"]
     view = wait_state(srig, run_id, lambda v: game(v, "breakout")["episodes"] >= 20, 60, "20 episodes")
     job = game(view, "breakout")["slurm"]["job_id"]
@@ -185,7 +185,7 @@ def test_time_limit_checkpoints_on_usr1_and_continues_in_the_requeued_job(srig, 
 
 
 def test_node_down_and_back_requeues_and_recovers(srig, slurm):  # noqa: F811
-    games = [fake_game("asterix", target=400, fake_episodes_per_sec=4, fake_ckpt_every=10)]
+    games = [fake_game("asterix", target=400, fake_episodes_per_sec=20, fake_ckpt_every=10)]
     run_id = srig.ok("start", "--plan", slurm_plan(srig, games))["run_id"]
     wait_state(srig, run_id, lambda v: game(v, "asterix")["episodes"] >= 20, 60, "20 episodes")
     slurm.run("scontrol", "update", "nodename=" + slurm.node, "state=down", "reason=gantry-test")
