@@ -84,12 +84,15 @@ class Mps:
         if control_path() is None:
             return "%s not found (install the NVIDIA driver's MPS tools to run trainers side by side)" % CONTROL
         user_dir = os.path.dirname(os.path.dirname(self.pipe_dir))
-        os.makedirs(user_dir, mode=0o700, exist_ok=True)
-        refused = _not_private(user_dir)
-        if refused:
-            return refused
-        for folder in (self.pipe_dir, self.log_dir):
-            os.makedirs(folder, mode=0o700, exist_ok=True)
+        try:
+            os.makedirs(user_dir, mode=0o700, exist_ok=True)
+            refused = _not_private(user_dir)
+            if refused:
+                return refused
+            for folder in (self.pipe_dir, self.log_dir):
+                os.makedirs(folder, mode=0o700, exist_ok=True)
+        except OSError as e:
+            return "cannot prepare the MPS daemon's folders under %s: %s" % (user_dir, e)
         if self.healthy():  # a daemon left by this run's previous supervisor: reuse it
             self.active = True
             return None

@@ -1,5 +1,6 @@
 """The per-run MPS daemon: started, reused, health-checked and quit through the control binary."""
 import os
+import shutil
 import tempfile
 
 import pytest
@@ -96,6 +97,15 @@ def test_the_per_user_folder_is_made_private_and_one_not_ours_is_refused(control
     started = len(calls(control))
     assert "not a folder of this user" in mps.Mps(run).start()
     os.unlink(user_dir)
+    with open(user_dir, "w") as f:  # a file where the folder goes: said, not raised (the supervisor goes on)
+        f.write("x")
+    assert "cannot prepare the MPS daemon's folders" in mps.Mps(run).start()
+    os.unlink(user_dir)
+    os.makedirs(user_dir, mode=0o700)
+    with open(os.path.join(user_dir, os.path.basename(os.path.dirname(mps.Mps(run).pipe_dir))), "w") as f:
+        f.write("x")  # a file where the run's folder goes: makedirs fails
+    assert "cannot prepare the MPS daemon's folders" in mps.Mps(run).start()
+    shutil.rmtree(user_dir)
     if os.getuid() == 0:  # a folder of another user, on a shared host
         os.makedirs(user_dir, mode=0o700)
         os.chown(user_dir, 65534, 65534)
