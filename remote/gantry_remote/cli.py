@@ -203,15 +203,16 @@ def cmd_stop(args: argparse.Namespace) -> int:
         from . import slurm_run
         _print(slurm_run.stop(path))
         return 0
+    grace_s = default_grace_s() if args.grace is None else args.grace
     if not run_state.supervisor_alive(path):
-        _print(stop_without_supervisor(path, default_grace_s() if args.grace is None else args.grace))
+        _print(stop_without_supervisor(path, grace_s))
         return 0
     # Without --grace the supervisor keeps the grace it was started with.
     control.submit(path, {"action": "stop", "grace_s": args.grace})
     if not args.wait:
         _print({"run_id": run_id, "state": "stopping", "supervisor_alive": True})
         return 0
-    wait_s = (default_grace_s() if args.grace is None else args.grace) + 30
+    wait_s = grace_s + 30
     deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
         if not run_state.supervisor_alive(path):

@@ -13,12 +13,12 @@ Each task runs the existing trainer with --resume under `--requeue --signal=B:US
 - every start and end is one JSON line in games/<g>/slurm-attempts.jsonl, and the EXIT trap runs
   `gantry_remote sync`, which turns those lines and SLURM's view into journal events.
 """
-import os
 import re
 import shlex
 import sys
 from typing import Any, Dict, List
 
+from .knobs import env_float
 from .paths import UserError, package_parent
 from .plan import game_by_name, queue_order, trainer_argv, trainer_command
 from .slurm_gpu import SAMPLE_FILE
@@ -151,10 +151,7 @@ def job_script(plan: Dict[str, Any], run_id: str, run_path: str, root: str) -> s
 
 def _budget_sync_s() -> int:
     """How often each job of a run with a budget syncs (GANTRY_BUDGET_SYNC_S, default 300 s)."""
-    try:
-        return max(1, int(float(os.environ.get("GANTRY_BUDGET_SYNC_S", "300"))))
-    except ValueError:
-        return 300
+    return max(1, int(env_float("GANTRY_BUDGET_SYNC_S", 300.0)))
 
 
 # The job script proper. Bash runs traps only between commands, so the trainer runs in the

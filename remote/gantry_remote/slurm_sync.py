@@ -15,6 +15,7 @@ from typing import Any, Callable, Dict, List, Optional
 from . import atomic, failure, journal_lock, slurm_budget, slurm_cmd, slurm_gpu, slurm_json, slurm_view, trainer_files
 from . import state as run_state
 from .journal import Journal
+from .knobs import env_float
 from .paths import UserError, game_dir
 from .slurm_batch import ATTEMPTS_FILE
 
@@ -26,10 +27,7 @@ Emit = Callable[..., Any]
 
 
 def _progress_interval_s() -> float:
-    try:
-        return float(os.environ.get("GANTRY_PROGRESS_INTERVAL_S", "30"))
-    except ValueError:
-        return 30.0
+    return env_float("GANTRY_PROGRESS_INTERVAL_S", 30.0)
 
 
 def sync(run_path: str) -> Dict[str, Any]:

@@ -10,15 +10,13 @@ from typing import Any, Dict, List, Tuple
 from . import procs, runlock, trainer_files
 from . import state as run_state
 from .journal import Journal
+from .knobs import env_float
 from .paths import UserError, game_dir
 
 
 def default_grace_s() -> float:
     """Seconds between SIGTERM and SIGKILL when a stop names none: GANTRY_STOP_GRACE_S, else 30."""
-    try:
-        return float(os.environ.get("GANTRY_STOP_GRACE_S", 30.0))
-    except ValueError:
-        return 30.0
+    return env_float("GANTRY_STOP_GRACE_S", 30.0)
 
 
 def stop_without_supervisor(run_path: str, grace_s: float) -> Dict[str, Any]:

@@ -15,18 +15,12 @@ from typing import Any, Dict, List, Optional
 from . import budget, control, cpus, failure, gpu, gpu_placement, procs, restart_rules, runlock, trainer_files
 from . import state as run_state
 from .journal import Journal
+from .knobs import env_float
 from .mps import Mps
 from .paths import game_dir, run_dir
 from .plan import Plan, game_by_name, load_plan_file, trainer_argv, trainer_command, trainer_env
 from .state import GameRecord
 from .stopper import default_grace_s
-
-
-def _env_float(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, default))
-    except ValueError:
-        return default
 
 
 class Supervisor:
@@ -38,9 +32,9 @@ class Supervisor:
         self.plan: Plan = load_plan_file(os.path.join(self.run_path, "plan.json"))
         self.trainer_command = trainer_command(root)
         # Intervals are env-tunable so tests run in seconds; defaults suit multi-day runs.
-        self.tick_s = _env_float("GANTRY_TICK_S", 1.0)
-        self.progress_interval_s = _env_float("GANTRY_PROGRESS_INTERVAL_S", 30.0)
-        self.heartbeat_interval_s = _env_float("GANTRY_HEARTBEAT_S", 60.0)
+        self.tick_s = env_float("GANTRY_TICK_S", 1.0)
+        self.progress_interval_s = env_float("GANTRY_PROGRESS_INTERVAL_S", 30.0)
+        self.heartbeat_interval_s = env_float("GANTRY_HEARTBEAT_S", 60.0)
         self.grace_s = default_grace_s()
         self.children: Dict[str, subprocess.Popen] = {}
         self.cores = sorted(os.sched_getaffinity(0))  # shared out among the slots (gantry_remote.cpus)
